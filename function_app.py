@@ -1,0 +1,8 @@
+"""Azure Functions entry point (Python v2 model): create the app, register blueprints."""
+
+import azure.functions as func
+
+from functions import health
+
+app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
+app.register_functions(health.bp)

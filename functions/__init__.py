@@ -1,0 +1,1 @@
+"""Thin Azure Functions blueprints: parse input, call one service in `shared`, map errors."""

@@ -1,0 +1,81 @@
+"""One `Settings` for the whole app, read from the environment.
+
+On Azure the environment is the Function App's application settings; locally it
+is the `Values` of `local.settings.json` (the Functions host and
+`python -m localdev host` export them). Read settings through the cached
+`get_settings()`; tests override by clearing its cache or by passing a
+`Settings` explicitly.
+"""
+
+from functools import lru_cache
+
+from pydantic import Field, PostgresDsn, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Application configuration."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    database_url: PostgresDsn | None = None
+    """PostgreSQL URL of the Supabase database. In production use the pooler in
+    transaction mode (port 6543); prepared statements are disabled for it."""
+
+    database_pool_min_size: int = Field(default=0, ge=0, le=50)
+    """Connections kept open per worker process. 0 suits the Consumption plan."""
+
+    database_pool_max_size: int = Field(default=8, ge=1, le=100)
+    """Upper bound of connections per worker process."""
+
+    database_connect_timeout_s: float = Field(default=10.0, gt=0, le=120)
+    """How long to wait for a pooled connection before giving up."""
+
+    database_statement_timeout_ms: int = Field(default=30_000, ge=0)
+    """Server-side `statement_timeout` for every connection; 0 disables it."""
+
+    supabase_url: str | None = None
+    """Base URL of the Supabase project, e.g. https://abc.supabase.co."""
+
+    # --- platform APIs -------------------------------------------------------
+    # Base URLs default to the real APIs; `python -m localdev sandbox` prints the
+    # values that point the same clients at the local platform sandbox.
+
+    twitch_client_id: str | None = None
+    """Twitch application client id (app access token by client credentials)."""
+
+    twitch_client_secret: SecretStr | None = None
+    """Twitch application client secret."""
+
+    twitch_auth_url: str = "https://id.twitch.tv/oauth2"
+    """Twitch OAuth base; the token endpoint is `<base>/token`."""
+
+    twitch_api_url: str = "https://api.twitch.tv/helix"
+    """Twitch Helix base: `<base>/streams`, `<base>/users`, `<base>/channels/followers`."""
+
+    youtube_api_key: SecretStr | None = None
+    """YouTube Data API v3 key."""
+
+    youtube_api_url: str = "https://www.googleapis.com/youtube/v3"
+    """YouTube Data API base: `<base>/videos`, `<base>/channels`."""
+
+    youtube_feed_url: str = "https://www.youtube.com/feeds/videos.xml"
+    """Quota-free channel feed, read as `<url>?channel_id=UC...`."""
+
+    rumble_api_url: str = "https://rumble.com/-livestream-api/get-data"
+    """Rumble Livestream API, read as `<url>?key=<owner key>`."""
+
+    platform_timeout_s: float = Field(default=10.0, gt=0, le=120)
+    """Per-request timeout for platform API calls."""
+
+    platform_max_attempts: int = Field(default=4, ge=1, le=10)
+    """Attempts per platform request, the first included, within the caller's time budget."""
+
+    log_level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR|CRITICAL)$")
+    """Level for StreamTrack's own loggers."""
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()

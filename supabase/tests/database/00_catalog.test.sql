@@ -1,0 +1,190 @@
+-- Catalog-wide guarantees: they hold for every table and function in
+-- schema public, so a future migration that forgets one of them fails here.
+begin;
+create extension if not exists pgtap with schema extensions;
+select plan(17);
+
+-- Tables that clients must not read or write at all (RLS on, no policy,
+-- no privilege). Adding a table here is a deliberate decision.
+create temporary table service_only_tables (tbl regclass) on commit drop;
+insert into service_only_tables values
+  ('public.channel_credentials'), ('public.monitor_runs'),
+  ('public.platform_quota_usage'), ('public.stripe_events');
+
+-- Tables written by the backend only (clients may read some of them).
+create temporary table backend_written_tables (tbl regclass) on commit drop;
+insert into backend_written_tables
+select tbl from service_only_tables
+union all
+select t::regclass from unnest(array[
+  'public.channels', 'public.channel_status', 'public.stream_sessions',
+  'public.viewer_samples', 'public.channel_stats', 'public.billing_customers',
+  'public.billing_subscriptions', 'public.audit_log', 'public.plans']) as t;
+
+create temporary view public_tables as
+  select c.oid::regclass as tbl, c.relname, c.relrowsecurity
+  from pg_catalog.pg_class c
+  where c.relnamespace = 'public'::regnamespace and c.relkind in ('r', 'p');
+
+-- 1-2: row level security everywhere, with explicit policies.
+select is(
+  array(select relname::text from public_tables where not relrowsecurity order by 1),
+  '{}'::text[],
+  'every table in schema public has row level security enabled'
+);
+
+select is(
+  array(
+    select t.relname::text from public_tables t
+    where not exists (select 1 from pg_catalog.pg_policy p where p.polrelid = t.tbl)
+      and t.tbl not in (select tbl from service_only_tables)
+    order by 1),
+  '{}'::text[],
+  'every table in schema public has policies, except the deliberate service-only ones'
+);
+
+-- 3: anon may read the plan catalogue and nothing else.
+select is(
+  array(
+    select t.relname::text from public_tables t
+    where t.tbl <> 'public.plans'::regclass
+      and (has_table_privilege('anon', t.tbl, 'select,insert,update,delete,truncate,references,trigger')
+           or has_any_column_privilege('anon', t.tbl, 'select,insert,update,references'))
+    order by 1),
+  '{}'::text[],
+  'anon holds no privilege on any table but plans'
+);
+
+select ok(
+  has_table_privilege('anon', 'public.plans', 'select')
+  and not has_table_privilege('anon', 'public.plans', 'insert,update,delete,truncate'),
+  'anon may only read plans'
+);
+
+-- 5-6: backend-written tables: no client write privilege (table or column level).
+select is(
+  array(
+    select b.tbl::text from backend_written_tables b, unnest(array['anon', 'authenticated']) as r
+    where has_table_privilege(r, b.tbl, 'insert,update,delete,truncate')
+       or has_any_column_privilege(r, b.tbl, 'insert,update')
+    order by 1),
+  '{}'::text[],
+  'anon and authenticated cannot write any backend-written table'
+);
+
+select is(
+  array(
+    select s.tbl::text from service_only_tables s, unnest(array['anon', 'authenticated']) as r
+    where has_table_privilege(r, s.tbl, 'select,insert,update,delete,truncate,references,trigger')
+       or has_any_column_privilege(r, s.tbl, 'select,insert,update,references')
+    order by 1),
+  '{}'::text[],
+  'anon and authenticated hold no privilege at all on service-only tables'
+);
+
+-- 7: no client may truncate anything (truncate ignores RLS).
+select is(
+  array(
+    select t.relname::text from public_tables t, unnest(array['anon', 'authenticated']) as r
+    where has_table_privilege(r, t.tbl, 'truncate') order by 1),
+  '{}'::text[],
+  'no client may truncate a public table'
+);
+
+-- 8: no views or materialized views in public (they would bypass RLS).
+select is(
+  array(select relname::text from pg_catalog.pg_class
+        where relnamespace = 'public'::regnamespace and relkind in ('v', 'm') order by 1),
+  '{}'::text[],
+  'schema public exposes no views or materialized views'
+);
+
+-- 9-10: security definer functions pin an empty search_path and are not
+-- callable by anon.
+select is(
+  array(
+    select p.oid::regprocedure::text from pg_catalog.pg_proc p
+    where p.pronamespace = 'public'::regnamespace and p.prosecdef
+      and not coalesce('search_path=""' = any (p.proconfig), false)
+    order by 1),
+  '{}'::text[],
+  'every security definer function in public sets search_path = '''''
+);
+
+select is(
+  array(
+    select p.oid::regprocedure::text from pg_catalog.pg_proc p
+    where p.pronamespace = 'public'::regnamespace and p.prosecdef
+      and has_function_privilege('anon', p.oid, 'execute')
+    order by 1),
+  '{}'::text[],
+  'anon cannot execute any security definer function in public'
+);
+
+-- 11-12: partition maintenance is for the backend only.
+select ok(
+  not has_function_privilege('anon', 'public.manage_viewer_sample_partitions(integer, integer)', 'execute')
+  and not has_function_privilege('authenticated', 'public.manage_viewer_sample_partitions(integer, integer)', 'execute'),
+  'clients cannot run manage_viewer_sample_partitions'
+);
+
+select ok(
+  has_function_privilege('service_role', 'public.manage_viewer_sample_partitions(integer, integer)', 'execute'),
+  'service_role can run manage_viewer_sample_partitions'
+);
+
+-- 13-14: partitions live outside public, in a schema clients cannot use.
+select is(
+  array(
+    select c.oid::regclass::text from pg_catalog.pg_class c
+    where c.relispartition and c.relnamespace <> 'partitions'::regnamespace order by 1),
+  '{}'::text[],
+  'every partition lives in schema partitions'
+);
+
+select ok(
+  not has_schema_privilege('anon', 'partitions', 'usage')
+  and not has_schema_privilege('authenticated', 'partitions', 'usage'),
+  'anon and authenticated have no usage on schema partitions'
+);
+
+-- 15: realtime publishes channel_status.
+select ok(
+  exists (select 1 from pg_catalog.pg_publication_tables
+          where pubname = 'supabase_realtime' and schemaname = 'public' and tablename = 'channel_status'),
+  'channel_status is in the supabase_realtime publication'
+);
+
+-- 16: every foreign key column set has an index starting with it (RLS and
+-- cascades look rows up by them).
+select is(
+  array(
+    select format('%s(%s)', con.conrelid::regclass, con.conkey::text)
+    from pg_catalog.pg_constraint con
+    where con.contype = 'f' and con.connamespace = 'public'::regnamespace
+      and not exists (
+        select 1 from pg_catalog.pg_index i
+        where i.indrelid = con.conrelid
+          and (i.indkey::int2[])[0:array_length(con.conkey, 1) - 1] @> con.conkey
+          and (i.indkey::int2[])[0:array_length(con.conkey, 1) - 1] <@ con.conkey)
+    order by 1),
+  '{}'::text[],
+  'every foreign key is backed by an index'
+);
+
+-- 17: at most one permissive policy per table, role and command (Supabase
+-- lint multiple_permissive_policies: each extra one is evaluated per row).
+select is(
+  array(
+    select format('%s %s %s', p.tablename, p.cmd, r.role)
+    from pg_catalog.pg_policies p, unnest(p.roles) as r (role)
+    where p.schemaname = 'public' and p.permissive = 'PERMISSIVE'
+    group by p.tablename, p.cmd, r.role
+    having count(*) > 1
+    order by 1),
+  '{}'::text[],
+  'no table has two permissive policies for the same role and command'
+);
+
+select * from finish();
+rollback;

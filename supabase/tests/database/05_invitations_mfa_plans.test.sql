@@ -1,0 +1,230 @@
+-- Invitations (hashed tokens, accept_team_invitation), require_mfa
+-- (mfa_satisfied in write policies), the plan catalogue and plan limits.
+begin;
+create extension if not exists pgtap with schema extensions;
+select plan(31);
+
+-- ---------------------------------------------------------------------------
+-- Helpers (rolled back with the test)
+-- ---------------------------------------------------------------------------
+create schema test_support;
+grant usage on schema test_support to anon, authenticated, service_role;
+
+create function test_support.authenticate_as(user_id uuid, aal text default 'aal1')
+  returns void language plpgsql as $$
+begin
+  set local role authenticated;
+  perform set_config('request.jwt.claims',
+    json_build_object('sub', user_id, 'role', 'authenticated', 'aal', aal)::text, true);
+end $$;
+
+create function test_support.clear_authentication()
+  returns void language plpgsql as $$
+begin
+  perform set_config('request.jwt.claims', '', true);
+  reset role;
+end $$;
+
+create function test_support.create_user(id uuid, email text)
+  returns uuid language sql as $$
+  insert into auth.users (id, aud, role, email, created_at, updated_at)
+  values (id, 'authenticated', 'authenticated', email, now(), now())
+  returning id
+$$;
+
+select test_support.create_user('0000000d-0000-4000-8000-000000000001', 'owner@invite.test');
+select test_support.create_user('0000000d-0000-4000-8000-000000000002', 'member@invite.test');
+select test_support.create_user('0000000d-0000-4000-8000-000000000003', 'Invitee@Invite.test');
+select test_support.create_user('0000000d-0000-4000-8000-000000000004', 'someone-else@invite.test');
+
+insert into public.teams (id, name, created_by)
+values ('0000000d-0000-4000-8000-0000000000aa', 'Invite team', '0000000d-0000-4000-8000-000000000001');
+insert into public.team_members (team_id, user_id, role)
+values ('0000000d-0000-4000-8000-0000000000aa', '0000000d-0000-4000-8000-000000000002', 'member');
+
+-- ---------------------------------------------------------------------------
+-- Invitations
+-- ---------------------------------------------------------------------------
+select test_support.authenticate_as('0000000d-0000-4000-8000-000000000001');  -- owner
+
+select lives_ok(
+  $$insert into public.team_invitations (team_id, email, role, token_hash)
+    values ('0000000d-0000-4000-8000-0000000000aa', 'invitee@invite.test', 'admin',
+            sha256(convert_to('secret-token-1', 'UTF8')))$$,
+  'an owner invites by email with a hashed token'
+);
+select throws_ok(
+  $$insert into public.team_invitations (team_id, email, role, token_hash)
+    values ('0000000d-0000-4000-8000-0000000000aa', 'x@invite.test', 'owner',
+            sha256(convert_to('secret-token-2', 'UTF8')))$$,
+  '23514', null,
+  'ownership cannot be handed out by invitation'
+);
+select throws_ok(
+  $$insert into public.team_invitations (team_id, email, token_hash)
+    values ('0000000d-0000-4000-8000-0000000000aa', 'y@invite.test', convert_to('not-a-hash', 'UTF8'))$$,
+  '23514', null,
+  'token_hash must be a 32-byte hash'
+);
+select results_eq(
+  $$select invited_by, accepted_at from public.team_invitations$$,
+  $$values ('0000000d-0000-4000-8000-000000000001'::uuid, null::timestamptz)$$,
+  'the owner reads the invitation; invited_by is the caller'
+);
+select throws_ok(
+  $$update public.team_invitations set accepted_at = now()$$,
+  '42501', null,
+  'clients cannot update invitations'
+);
+
+select test_support.authenticate_as('0000000d-0000-4000-8000-000000000002');  -- member
+
+select is_empty($$select token_hash from public.team_invitations$$,
+  'a member cannot read invitations (nor their token hashes)');
+select throws_ok(
+  $$insert into public.team_invitations (team_id, email, token_hash)
+    values ('0000000d-0000-4000-8000-0000000000aa', 'z@invite.test', sha256(convert_to('t3', 'UTF8')))$$,
+  '42501', null,
+  'a member cannot invite'
+);
+
+select test_support.authenticate_as('0000000d-0000-4000-8000-000000000004');  -- wrong email
+
+select throws_ok($$select public.accept_team_invitation('secret-token-1')$$,
+  '42501', 'this invitation was sent to another email address',
+  'an invitation cannot be accepted by another account');
+select throws_ok($$select public.accept_team_invitation('wrong-token')$$,
+  'P0002', null,
+  'an unknown token is refused');
+
+select test_support.authenticate_as('0000000d-0000-4000-8000-000000000003');  -- the invitee
+
+select is(
+  public.accept_team_invitation('secret-token-1'),
+  '0000000d-0000-4000-8000-0000000000aa'::uuid,
+  'the invitee accepts (email compared case-insensitively) and gets the team id'
+);
+select results_eq(
+  $$select role from public.team_members
+    where team_id = '0000000d-0000-4000-8000-0000000000aa' and user_id = '0000000d-0000-4000-8000-000000000003'$$,
+  $$values ('admin'::public.team_role)$$,
+  'the invitee joined with the invited role'
+);
+select throws_ok($$select public.accept_team_invitation('secret-token-1')$$,
+  'P0002', null,
+  'an invitation is used once');
+
+select test_support.clear_authentication();
+insert into public.team_invitations (team_id, email, token_hash, created_at, expires_at)
+values ('0000000d-0000-4000-8000-0000000000aa', 'someone-else@invite.test',
+        sha256(convert_to('expired-token', 'UTF8')), now() - interval '8 days', now() - interval '1 day');
+select test_support.authenticate_as('0000000d-0000-4000-8000-000000000004');
+select throws_ok($$select public.accept_team_invitation('expired-token')$$,
+  'P0002', null,
+  'an expired invitation is refused');
+
+select test_support.clear_authentication();
+set local role anon;
+select throws_ok($$select public.accept_team_invitation('secret-token-1')$$,
+  '42501', null,
+  'anon cannot call accept_team_invitation');
+reset role;
+
+-- ---------------------------------------------------------------------------
+-- require_mfa
+-- ---------------------------------------------------------------------------
+update public.teams set require_mfa = true where id = '0000000d-0000-4000-8000-0000000000aa';
+insert into public.channels (id, platform, platform_channel_id)
+values ('0000000d-0000-4000-8000-0000000000c1', 'twitch', 'mfa-test-1'),
+       ('0000000d-0000-4000-8000-0000000000c2', 'twitch', 'mfa-test-2'),
+       ('0000000d-0000-4000-8000-0000000000c3', 'twitch', 'mfa-test-3'),
+       ('0000000d-0000-4000-8000-0000000000c4', 'twitch', 'mfa-test-4');
+
+select test_support.authenticate_as('0000000d-0000-4000-8000-000000000001', 'aal1');
+
+select is(public.mfa_satisfied('0000000d-0000-4000-8000-0000000000aa'), false,
+  'mfa_satisfied is false at aal1 when the team requires MFA');
+select results_eq($$select name from public.teams$$, $$values ('Invite team'::text)$$,
+  'reads still work at aal1');
+select is_empty(
+  $$update public.teams set name = 'Renamed at aal1' returning id$$,
+  'at aal1 an owner cannot change the team');
+select throws_ok(
+  $$insert into public.team_channels (team_id, channel_id)
+    values ('0000000d-0000-4000-8000-0000000000aa', '0000000d-0000-4000-8000-0000000000c1')$$,
+  '42501', null,
+  'at aal1 an owner cannot add a channel');
+select is_empty(
+  $$delete from public.team_members where user_id = '0000000d-0000-4000-8000-000000000002' returning user_id$$,
+  'at aal1 an owner cannot remove a member');
+select throws_ok(
+  $$insert into public.team_invitations (team_id, email, token_hash)
+    values ('0000000d-0000-4000-8000-0000000000aa', 'w@invite.test', sha256(convert_to('t4', 'UTF8')))$$,
+  '42501', null,
+  'at aal1 an owner cannot invite');
+
+select test_support.authenticate_as('0000000d-0000-4000-8000-000000000001', 'aal2');
+
+select is(public.mfa_satisfied('0000000d-0000-4000-8000-0000000000aa'), true,
+  'mfa_satisfied is true at aal2');
+select lives_ok(
+  $$insert into public.team_channels (team_id, channel_id)
+    values ('0000000d-0000-4000-8000-0000000000aa', '0000000d-0000-4000-8000-0000000000c1')$$,
+  'at aal2 the owner adds a channel');
+select results_eq(
+  $$delete from public.team_members where user_id = '0000000d-0000-4000-8000-000000000002' returning user_id$$,
+  $$values ('0000000d-0000-4000-8000-000000000002'::uuid)$$,
+  'at aal2 the owner removes a member');
+
+-- ---------------------------------------------------------------------------
+-- Plan limit on tracked channels (free plan: 3)
+-- ---------------------------------------------------------------------------
+select lives_ok(
+  $$insert into public.team_channels (team_id, channel_id) values
+      ('0000000d-0000-4000-8000-0000000000aa', '0000000d-0000-4000-8000-0000000000c2'),
+      ('0000000d-0000-4000-8000-0000000000aa', '0000000d-0000-4000-8000-0000000000c3')$$,
+  'a free team tracks up to 3 channels');
+select throws_ok(
+  $$insert into public.team_channels (team_id, channel_id)
+    values ('0000000d-0000-4000-8000-0000000000aa', '0000000d-0000-4000-8000-0000000000c4')$$,
+  '23514', 'the team''s plan allows at most 3 channels',
+  'the 4th channel is refused on the free plan');
+select results_eq(
+  $$select added_by from public.team_channels where channel_id = '0000000d-0000-4000-8000-0000000000c2'$$,
+  $$values ('0000000d-0000-4000-8000-000000000001'::uuid)$$,
+  'added_by is the caller');
+
+select test_support.clear_authentication();
+update public.teams set plan_id = 'pro' where id = '0000000d-0000-4000-8000-0000000000aa';
+select lives_ok(
+  $$insert into public.team_channels (team_id, channel_id)
+    values ('0000000d-0000-4000-8000-0000000000aa', '0000000d-0000-4000-8000-0000000000c4')$$,
+  'after an upgrade the limit follows the new plan');
+
+-- ---------------------------------------------------------------------------
+-- Plan catalogue
+-- ---------------------------------------------------------------------------
+insert into public.plans (id, name, max_channels, min_sample_interval_seconds, retention_days, is_public)
+values ('custom_test', 'Custom', 1000, 15, 30, false);
+update public.teams set plan_id = 'custom_test' where id = '0000000d-0000-4000-8000-0000000000aa';
+
+set local role anon;
+select set_eq($$select id from public.plans$$, array['free', 'pro', 'business'],
+  'anon reads the public plans');
+select is_empty($$select id from public.plans where id = 'custom_test'$$,
+  'anon does not see unlisted plans');
+reset role;
+
+select test_support.authenticate_as('0000000d-0000-4000-8000-000000000004');  -- not a member
+select is_empty($$select id from public.plans where id = 'custom_test'$$,
+  'a non-member does not see an unlisted plan');
+
+select test_support.authenticate_as('0000000d-0000-4000-8000-000000000003');  -- member (admin)
+select results_eq($$select max_channels from public.plans where id = 'custom_test'$$,
+  $$values (1000)$$,
+  'members see the unlisted plan their team is on');
+
+select test_support.clear_authentication();
+
+select * from finish();
+rollback;

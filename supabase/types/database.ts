@@ -1,0 +1,492 @@
+
+export type Json = string | number | boolean | null | { [key: string]: Json | undefined } | Json[]
+
+export type Database = {
+  
+  "public": {
+          Tables: {
+            "audit_log": {
+                  Row: {
+                    "action": string,"actor_id": string | null,"created_at": string,"details": NonNullable<Json>,"id": number,"target_id": string | null,"target_type": string | null,"team_id": string | null
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "action": string,"actor_id"?: string | null,"created_at"?: string,"details"?: NonNullable<Json>,"id"?: never,"target_id"?: string | null,"target_type"?: string | null,"team_id"?: string | null
+                  }
+                  Update: {
+                    "action"?: string,"actor_id"?: string | null,"created_at"?: string,"details"?: NonNullable<Json>,"id"?: never,"target_id"?: string | null,"target_type"?: string | null,"team_id"?: string | null
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"billing_customers": {
+                  Row: {
+                    "created_at": string,"stripe_customer_id": string,"team_id": string,"updated_at": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "created_at"?: string,"stripe_customer_id": string,"team_id": string,"updated_at"?: string
+                  }
+                  Update: {
+                    "created_at"?: string,"stripe_customer_id"?: string,"team_id"?: string,"updated_at"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "billing_customers_team_id_fkey"
+      columns: ["team_id"]
+isOneToOne: true
+      referencedRelation: "teams"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"billing_subscriptions": {
+                  Row: {
+                    "cancel_at_period_end": boolean,"canceled_at": string | null,"created_at": string,"current_period_end": string | null,"current_period_start": string | null,"grace_until": string | null,"plan_id": string | null,"price_id": string | null,"status": string,"stripe_subscription_id": string,"stripe_updated_at": string | null,"team_id": string,"updated_at": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "cancel_at_period_end"?: boolean,"canceled_at"?: string | null,"created_at"?: string,"current_period_end"?: string | null,"current_period_start"?: string | null,"grace_until"?: string | null,"plan_id"?: string | null,"price_id"?: string | null,"status": string,"stripe_subscription_id": string,"stripe_updated_at"?: string | null,"team_id": string,"updated_at"?: string
+                  }
+                  Update: {
+                    "cancel_at_period_end"?: boolean,"canceled_at"?: string | null,"created_at"?: string,"current_period_end"?: string | null,"current_period_start"?: string | null,"grace_until"?: string | null,"plan_id"?: string | null,"price_id"?: string | null,"status"?: string,"stripe_subscription_id"?: string,"stripe_updated_at"?: string | null,"team_id"?: string,"updated_at"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "billing_subscriptions_plan_id_fkey"
+      columns: ["plan_id"]
+isOneToOne: false
+      referencedRelation: "plans"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "billing_subscriptions_team_id_fkey"
+      columns: ["team_id"]
+isOneToOne: false
+      referencedRelation: "teams"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"channel_credentials": {
+                  Row: {
+                    "channel_id": string,"ciphertext": string,"created_at": string,"key_version": number,"kind": string,"nonce": string,"updated_at": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "channel_id": string,"ciphertext": string,"created_at"?: string,"key_version": number,"kind": string,"nonce": string,"updated_at"?: string
+                  }
+                  Update: {
+                    "channel_id"?: string,"ciphertext"?: string,"created_at"?: string,"key_version"?: number,"kind"?: string,"nonce"?: string,"updated_at"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "channel_credentials_channel_id_fkey"
+      columns: ["channel_id"]
+isOneToOne: true
+      referencedRelation: "channels"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"channel_stats": {
+                  Row: {
+                    "channel_id": string,"followers": number | null,"observed_at": string,"subscribers": number | null
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "channel_id": string,"followers"?: number | null,"observed_at": string,"subscribers"?: number | null
+                  }
+                  Update: {
+                    "channel_id"?: string,"followers"?: number | null,"observed_at"?: string,"subscribers"?: number | null
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "channel_stats_channel_id_fkey"
+      columns: ["channel_id"]
+isOneToOne: false
+      referencedRelation: "channels"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"channel_status": {
+                  Row: {
+                    "category": string | null,"changed_at": string,"channel_id": string,"is_live": boolean,"last_checked_at": string | null,"platform_stream_id": string | null,"session_id": number | null,"started_at": string | null,"title": string | null,"viewer_count": number | null
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "category"?: string | null,"changed_at"?: string,"channel_id": string,"is_live"?: boolean,"last_checked_at"?: string | null,"platform_stream_id"?: string | null,"session_id"?: number | null,"started_at"?: string | null,"title"?: string | null,"viewer_count"?: number | null
+                  }
+                  Update: {
+                    "category"?: string | null,"changed_at"?: string,"channel_id"?: string,"is_live"?: boolean,"last_checked_at"?: string | null,"platform_stream_id"?: string | null,"session_id"?: number | null,"started_at"?: string | null,"title"?: string | null,"viewer_count"?: number | null
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "channel_status_channel_id_fkey"
+      columns: ["channel_id"]
+isOneToOne: true
+      referencedRelation: "channels"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "channel_status_session_id_fkey"
+      columns: ["session_id"]
+isOneToOne: false
+      referencedRelation: "stream_sessions"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"channels": {
+                  Row: {
+                    "avatar_url": string | null,"created_at": string,"display_name": string | null,"handle": string | null,"id": string,"platform": Database["public"]['Enums']["platform"],"platform_channel_id": string,"updated_at": string,"url": string | null
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "avatar_url"?: string | null,"created_at"?: string,"display_name"?: string | null,"handle"?: string | null,"id"?: string,"platform": Database["public"]['Enums']["platform"],"platform_channel_id": string,"updated_at"?: string,"url"?: string | null
+                  }
+                  Update: {
+                    "avatar_url"?: string | null,"created_at"?: string,"display_name"?: string | null,"handle"?: string | null,"id"?: string,"platform"?: Database["public"]['Enums']["platform"],"platform_channel_id"?: string,"updated_at"?: string,"url"?: string | null
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"monitor_runs": {
+                  Row: {
+                    "channels_checked": number,"duration_ms": number | null,"errors": NonNullable<Json>,"finished_at": string | null,"id": number,"quota_units": NonNullable<Json>,"requests": NonNullable<Json>,"samples_written": number,"started_at": string,"status": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "channels_checked"?: number,"duration_ms"?: number | null,"errors"?: NonNullable<Json>,"finished_at"?: string | null,"id"?: never,"quota_units"?: NonNullable<Json>,"requests"?: NonNullable<Json>,"samples_written"?: number,"started_at"?: string,"status"?: string
+                  }
+                  Update: {
+                    "channels_checked"?: number,"duration_ms"?: number | null,"errors"?: NonNullable<Json>,"finished_at"?: string | null,"id"?: never,"quota_units"?: NonNullable<Json>,"requests"?: NonNullable<Json>,"samples_written"?: number,"started_at"?: string,"status"?: string
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"plans": {
+                  Row: {
+                    "created_at": string,"features": NonNullable<Json>,"id": string,"is_public": boolean,"max_channels": number,"min_sample_interval_seconds": number,"name": string,"retention_days": number,"sort_order": number,"updated_at": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "created_at"?: string,"features"?: NonNullable<Json>,"id": string,"is_public"?: boolean,"max_channels": number,"min_sample_interval_seconds": number,"name": string,"retention_days": number,"sort_order"?: number,"updated_at"?: string
+                  }
+                  Update: {
+                    "created_at"?: string,"features"?: NonNullable<Json>,"id"?: string,"is_public"?: boolean,"max_channels"?: number,"min_sample_interval_seconds"?: number,"name"?: string,"retention_days"?: number,"sort_order"?: number,"updated_at"?: string
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"platform_quota_usage": {
+                  Row: {
+                    "platform": Database["public"]['Enums']["platform"],"quota_day": string,"requests": number,"units": number,"updated_at": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "platform": Database["public"]['Enums']["platform"],"quota_day": string,"requests"?: number,"units"?: number,"updated_at"?: string
+                  }
+                  Update: {
+                    "platform"?: Database["public"]['Enums']["platform"],"quota_day"?: string,"requests"?: number,"units"?: number,"updated_at"?: string
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"stream_sessions": {
+                  Row: {
+                    "avg_viewers": number | null,"category": string | null,"channel_id": string,"created_at": string,"ended_at": string | null,"hours_watched": number | null,"id": number,"known_viewer_sample_count": number,"last_seen_at": string,"peak_viewers": number | null,"platform_stream_id": string,"sample_count": number,"started_at": string,"title": string | null,"updated_at": string,"viewer_seconds": number
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "avg_viewers"?: number | null,"category"?: string | null,"channel_id": string,"created_at"?: string,"ended_at"?: string | null,"hours_watched"?: never,"id"?: never,"known_viewer_sample_count"?: number,"last_seen_at": string,"peak_viewers"?: number | null,"platform_stream_id": string,"sample_count"?: number,"started_at": string,"title"?: string | null,"updated_at"?: string,"viewer_seconds"?: number
+                  }
+                  Update: {
+                    "avg_viewers"?: number | null,"category"?: string | null,"channel_id"?: string,"created_at"?: string,"ended_at"?: string | null,"hours_watched"?: never,"id"?: never,"known_viewer_sample_count"?: number,"last_seen_at"?: string,"peak_viewers"?: number | null,"platform_stream_id"?: string,"sample_count"?: number,"started_at"?: string,"title"?: string | null,"updated_at"?: string,"viewer_seconds"?: number
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "stream_sessions_channel_id_fkey"
+      columns: ["channel_id"]
+isOneToOne: false
+      referencedRelation: "channels"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"stripe_events": {
+                  Row: {
+                    "attempts": number,"id": string,"last_error": string | null,"livemode": boolean,"processed_at": string | null,"received_at": string,"stripe_created_at": string | null,"type": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "attempts"?: number,"id": string,"last_error"?: string | null,"livemode"?: boolean,"processed_at"?: string | null,"received_at"?: string,"stripe_created_at"?: string | null,"type": string
+                  }
+                  Update: {
+                    "attempts"?: number,"id"?: string,"last_error"?: string | null,"livemode"?: boolean,"processed_at"?: string | null,"received_at"?: string,"stripe_created_at"?: string | null,"type"?: string
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"team_channels": {
+                  Row: {
+                    "added_at": string,"added_by": string | null,"channel_id": string,"paused_at": string | null,"team_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "added_at"?: string,"added_by"?: string | null,"channel_id": string,"paused_at"?: string | null,"team_id": string
+                  }
+                  Update: {
+                    "added_at"?: string,"added_by"?: string | null,"channel_id"?: string,"paused_at"?: string | null,"team_id"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "team_channels_channel_id_fkey"
+      columns: ["channel_id"]
+isOneToOne: false
+      referencedRelation: "channels"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "team_channels_team_id_fkey"
+      columns: ["team_id"]
+isOneToOne: false
+      referencedRelation: "teams"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"team_invitations": {
+                  Row: {
+                    "accepted_at": string | null,"accepted_by": string | null,"created_at": string,"email": string,"expires_at": string,"id": string,"invited_by": string | null,"role": Database["public"]['Enums']["team_role"],"team_id": string,"token_hash": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "accepted_at"?: string | null,"accepted_by"?: string | null,"created_at"?: string,"email": string,"expires_at"?: string,"id"?: string,"invited_by"?: string | null,"role"?: Database["public"]['Enums']["team_role"],"team_id": string,"token_hash": string
+                  }
+                  Update: {
+                    "accepted_at"?: string | null,"accepted_by"?: string | null,"created_at"?: string,"email"?: string,"expires_at"?: string,"id"?: string,"invited_by"?: string | null,"role"?: Database["public"]['Enums']["team_role"],"team_id"?: string,"token_hash"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "team_invitations_team_id_fkey"
+      columns: ["team_id"]
+isOneToOne: false
+      referencedRelation: "teams"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"team_members": {
+                  Row: {
+                    "created_at": string,"role": Database["public"]['Enums']["team_role"],"team_id": string,"updated_at": string,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "created_at"?: string,"role"?: Database["public"]['Enums']["team_role"],"team_id": string,"updated_at"?: string,"user_id": string
+                  }
+                  Update: {
+                    "created_at"?: string,"role"?: Database["public"]['Enums']["team_role"],"team_id"?: string,"updated_at"?: string,"user_id"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "team_members_team_id_fkey"
+      columns: ["team_id"]
+isOneToOne: false
+      referencedRelation: "teams"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"teams": {
+                  Row: {
+                    "created_at": string,"created_by": string | null,"id": string,"name": string,"plan_id": string,"require_mfa": boolean,"updated_at": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "created_at"?: string,"created_by"?: string | null,"id"?: string,"name": string,"plan_id"?: string,"require_mfa"?: boolean,"updated_at"?: string
+                  }
+                  Update: {
+                    "created_at"?: string,"created_by"?: string | null,"id"?: string,"name"?: string,"plan_id"?: string,"require_mfa"?: boolean,"updated_at"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "teams_plan_id_fkey"
+      columns: ["plan_id"]
+isOneToOne: false
+      referencedRelation: "plans"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"viewer_samples": {
+                  Row: {
+                    "channel_id": string,"is_live": boolean,"observed_at": string,"session_id": number | null,"viewer_count": number | null
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "channel_id": string,"is_live": boolean,"observed_at": string,"session_id"?: number | null,"viewer_count"?: number | null
+                  }
+                  Update: {
+                    "channel_id"?: string,"is_live"?: boolean,"observed_at"?: string,"session_id"?: number | null,"viewer_count"?: number | null
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "viewer_samples_channel_id_fkey"
+      columns: ["channel_id"]
+isOneToOne: false
+      referencedRelation: "channels"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "viewer_samples_session_id_fkey"
+      columns: ["session_id"]
+isOneToOne: false
+      referencedRelation: "stream_sessions"
+      referencedColumns: ["id"]
+    }
+                  ]
+                }
+          }
+          Views: {
+            [_ in never]: never
+          }
+          Functions: {
+            "accept_team_invitation":
+{ Args: { "token": string }; Returns: string
+                           },
+"can_read_channel":
+{ Args: { "channel_id": string }; Returns: boolean
+                           },
+"has_team_role":
+{ Args: { "min_role": Database["public"]['Enums']["team_role"],"team_id": string }; Returns: boolean
+                           },
+"is_team_member":
+{ Args: { "team_id": string }; Returns: boolean
+                           },
+"manage_viewer_sample_partitions":
+{ Args: { "days_ahead"?: number,"retention_days"?: number }; Returns: {
+              "action": string,"partition_name": string,"range_end": string,"range_start": string
+            }[]
+                           },
+"mfa_satisfied":
+{ Args: { "team_id": string }; Returns: boolean
+                           },
+"readable_channel_ids":
+{ Args: Record<PropertyKey, never>; Returns: string[]
+                           },
+"team_has_members":
+{ Args: { "team_id": string }; Returns: boolean
+                           },
+"team_role_rank":
+{ Args: { "role": Database["public"]['Enums']["team_role"] }; Returns: number
+                           }
+          }
+          Enums: {
+            "platform": "twitch"|"youtube"|"rumble","team_role": "owner"|"admin"|"member"|"viewer"
+          }
+          CompositeTypes: {
+            [_ in never]: never
+          }
+        }
+}
+
+type DatabaseWithoutInternals = Omit<Database, '__InternalSupabase'>
+
+type DefaultSchema = DatabaseWithoutInternals[Extract<keyof Database, "public">]
+
+export type Tables<
+  DefaultSchemaTableNameOrOptions extends
+    | keyof (DefaultSchema["Tables"] & DefaultSchema["Views"])
+    | { schema: keyof DatabaseWithoutInternals },
+  TableName extends DefaultSchemaTableNameOrOptions extends {
+    schema: keyof DatabaseWithoutInternals
+  }
+    ? keyof (DatabaseWithoutInternals[DefaultSchemaTableNameOrOptions["schema"]]["Tables"] &
+        DatabaseWithoutInternals[DefaultSchemaTableNameOrOptions["schema"]]["Views"])
+    : never = never
+> = DefaultSchemaTableNameOrOptions extends { schema: keyof DatabaseWithoutInternals }
+  ? (DatabaseWithoutInternals[DefaultSchemaTableNameOrOptions["schema"]]["Tables"] &
+      DatabaseWithoutInternals[DefaultSchemaTableNameOrOptions["schema"]]["Views"])[TableName] extends {
+      Row: infer R
+    }
+    ? R
+    : never
+  : DefaultSchemaTableNameOrOptions extends keyof (DefaultSchema["Tables"] & DefaultSchema["Views"])
+  ? (DefaultSchema["Tables"] & DefaultSchema["Views"])[DefaultSchemaTableNameOrOptions] extends {
+      Row: infer R
+    }
+    ? R
+    : never
+  : never
+
+export type TablesInsert<
+  DefaultSchemaTableNameOrOptions extends
+    | keyof DefaultSchema["Tables"]
+    | { schema: keyof DatabaseWithoutInternals },
+  TableName extends DefaultSchemaTableNameOrOptions extends {
+    schema: keyof DatabaseWithoutInternals
+  }
+    ? keyof DatabaseWithoutInternals[DefaultSchemaTableNameOrOptions["schema"]]["Tables"]
+    : never = never
+> = DefaultSchemaTableNameOrOptions extends { schema: keyof DatabaseWithoutInternals }
+  ? DatabaseWithoutInternals[DefaultSchemaTableNameOrOptions["schema"]]["Tables"][TableName] extends {
+      Insert: infer I
+    }
+    ? I
+    : never
+  : DefaultSchemaTableNameOrOptions extends keyof DefaultSchema["Tables"]
+  ? DefaultSchema["Tables"][DefaultSchemaTableNameOrOptions] extends {
+      Insert: infer I
+    }
+    ? I
+    : never
+  : never
+
+export type TablesUpdate<
+  DefaultSchemaTableNameOrOptions extends
+    | keyof DefaultSchema["Tables"]
+    | { schema: keyof DatabaseWithoutInternals },
+  TableName extends DefaultSchemaTableNameOrOptions extends {
+    schema: keyof DatabaseWithoutInternals
+  }
+    ? keyof DatabaseWithoutInternals[DefaultSchemaTableNameOrOptions["schema"]]["Tables"]
+    : never = never
+> = DefaultSchemaTableNameOrOptions extends { schema: keyof DatabaseWithoutInternals }
+  ? DatabaseWithoutInternals[DefaultSchemaTableNameOrOptions["schema"]]["Tables"][TableName] extends {
+      Update: infer U
+    }
+    ? U
+    : never
+  : DefaultSchemaTableNameOrOptions extends keyof DefaultSchema["Tables"]
+  ? DefaultSchema["Tables"][DefaultSchemaTableNameOrOptions] extends {
+      Update: infer U
+    }
+    ? U
+    : never
+  : never
+
+export type Enums<
+  DefaultSchemaEnumNameOrOptions extends
+    | keyof DefaultSchema["Enums"]
+    | { schema: keyof DatabaseWithoutInternals },
+  EnumName extends DefaultSchemaEnumNameOrOptions extends {
+    schema: keyof DatabaseWithoutInternals
+  }
+    ? keyof DatabaseWithoutInternals[DefaultSchemaEnumNameOrOptions["schema"]]["Enums"]
+    : never = never
+> = DefaultSchemaEnumNameOrOptions extends { schema: keyof DatabaseWithoutInternals }
+  ? DatabaseWithoutInternals[DefaultSchemaEnumNameOrOptions["schema"]]["Enums"][EnumName]
+  : DefaultSchemaEnumNameOrOptions extends keyof DefaultSchema["Enums"]
+  ? DefaultSchema["Enums"][DefaultSchemaEnumNameOrOptions]
+  : never
+
+export type CompositeTypes<
+  PublicCompositeTypeNameOrOptions extends
+    | keyof DefaultSchema["CompositeTypes"]
+    | { schema: keyof DatabaseWithoutInternals },
+  CompositeTypeName extends PublicCompositeTypeNameOrOptions extends {
+    schema: keyof DatabaseWithoutInternals
+  }
+    ? keyof DatabaseWithoutInternals[PublicCompositeTypeNameOrOptions["schema"]]["CompositeTypes"]
+    : never = never
+> = PublicCompositeTypeNameOrOptions extends { schema: keyof DatabaseWithoutInternals }
+  ? DatabaseWithoutInternals[PublicCompositeTypeNameOrOptions["schema"]]["CompositeTypes"][CompositeTypeName]
+  : PublicCompositeTypeNameOrOptions extends keyof DefaultSchema["CompositeTypes"]
+  ? DefaultSchema["CompositeTypes"][PublicCompositeTypeNameOrOptions]
+  : never
+
+export const Constants = {
+  "public": {
+          Enums: {
+            "platform": ["twitch", "youtube", "rumble"],"team_role": ["owner", "admin", "member", "viewer"]
+          }
+        }
+} as const

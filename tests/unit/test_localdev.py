@@ -1,0 +1,41 @@
+from pathlib import Path
+
+import pytest
+
+from localdev.postgres import LocaldevError, find_bin_dir, free_port, port_is_free
+
+
+def test_missing_binaries_name_the_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("STREAMTRACK_PG_BIN", raising=False)
+    with pytest.raises(LocaldevError, match=r"apt-get install postgresql-15"):
+        find_bin_dir(tmp_path)
+
+
+def test_picks_the_newest_complete_major(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("STREAMTRACK_PG_BIN", raising=False)
+    for major, progs in {"14": ("initdb", "pg_ctl", "postgres"), "16": ("psql",)}.items():
+        bin_dir = tmp_path / major / "bin"
+        bin_dir.mkdir(parents=True)
+        for prog in progs:
+            (bin_dir / prog).touch()
+    # 16 has only a client: the server programs of 14 are the usable ones.
+    assert find_bin_dir(tmp_path) == tmp_path / "14" / "bin"
+
+
+def test_free_port_is_free() -> None:
+    assert port_is_free(free_port())
+
+
+def test_cli_honours_the_cluster_name(capsys: pytest.CaptureFixture[str]) -> None:
+    from localdev.__main__ import main
+
+    assert main(["db", "status", "--name", "no-such-cluster"]) == 3
+    assert capsys.readouterr().out == "no-such-cluster: stopped\n"
+
+
+def test_cli_rejects_unknown_options() -> None:
+    from localdev.__main__ import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["db", "up", "--no-such-option"])
+    assert exc.value.code == 2
