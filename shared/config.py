@@ -71,6 +71,44 @@ class Settings(BaseSettings):
     platform_max_attempts: int = Field(default=4, ge=1, le=10)
     """Attempts per platform request, the first included, within the caller's time budget."""
 
+    # --- monitor ---------------------------------------------------------------
+
+    monitor_schedule: str = "0 * * * * *"
+    """NCRONTAB schedule of the monitor timer (the function reads %MONITOR_SCHEDULE%)."""
+
+    monitor_time_budget_s: float = Field(default=45.0, gt=0, le=540)
+    """Wall-clock budget of one cycle's platform calls; below the function timeout."""
+
+    monitor_grace_period_s: int = Field(default=600, ge=0, le=86_400)
+    """A restart within this many seconds continues the session; also the longest gap
+    across which a viewer count is held for hours watched."""
+
+    monitor_shard_size: int = Field(default=2_000, ge=100, le=100_000)
+    """Due channels above this are split into shards processed by the queue function."""
+
+    monitor_queue_name: str = Field(
+        default="monitor-shards", pattern="^[a-z0-9]([a-z0-9-]{1,61})[a-z0-9]$"
+    )
+    """Azure Storage queue carrying monitor shards (poison: `<name>-poison`)."""
+
+    monitor_concurrency_twitch: int = Field(default=8, ge=1, le=64)
+    """Concurrent Twitch requests per cycle (one app token's rate bucket is shared)."""
+
+    monitor_concurrency_youtube: int = Field(default=32, ge=1, le=128)
+    """Concurrent YouTube requests per cycle (feeds dominate)."""
+
+    monitor_concurrency_rumble: int = Field(default=32, ge=1, le=128)
+    """Concurrent Rumble requests per cycle (one per owner key)."""
+
+    youtube_feed_interval_s: int = Field(default=300, ge=60, le=86_400)
+    """How often each YouTube channel feed is read (staggered across cycles)."""
+
+    stats_interval_s: int = Field(default=3_600, ge=300, le=604_800)
+    """How often followers/subscribers are sampled per channel."""
+
+    credentials_encryption_key: SecretStr | None = None
+    """Base64 of 32 random bytes: AES-256-GCM key sealing channel credentials (Rumble keys)."""
+
     log_level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR|CRITICAL)$")
     """Level for StreamTrack's own loggers."""
 

@@ -85,6 +85,32 @@ isOneToOne: true
       referencedColumns: ["id"]
     }
                   ]
+                },"channel_poll_state": {
+                  Row: {
+                    "candidate_video_ids": (string)[],"channel_id": string,"consecutive_failures": number,"feed_checked_at": string | null,"last_attempt_at": string | null,"last_error": string | null,"last_polled_at": string | null,"last_sample_at": string | null,"last_sample_live": boolean | null,"last_sample_viewers": number | null,"last_session_id": number | null,"settled_video_ids": (string)[],"stats_checked_at": string | null
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "candidate_video_ids"?: (string)[],"channel_id": string,"consecutive_failures"?: number,"feed_checked_at"?: string | null,"last_attempt_at"?: string | null,"last_error"?: string | null,"last_polled_at"?: string | null,"last_sample_at"?: string | null,"last_sample_live"?: boolean | null,"last_sample_viewers"?: number | null,"last_session_id"?: number | null,"settled_video_ids"?: (string)[],"stats_checked_at"?: string | null
+                  }
+                  Update: {
+                    "candidate_video_ids"?: (string)[],"channel_id"?: string,"consecutive_failures"?: number,"feed_checked_at"?: string | null,"last_attempt_at"?: string | null,"last_error"?: string | null,"last_polled_at"?: string | null,"last_sample_at"?: string | null,"last_sample_live"?: boolean | null,"last_sample_viewers"?: number | null,"last_session_id"?: number | null,"settled_video_ids"?: (string)[],"stats_checked_at"?: string | null
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "channel_poll_state_channel_id_fkey"
+      columns: ["channel_id"]
+isOneToOne: true
+      referencedRelation: "channels"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "channel_poll_state_last_session_id_fkey"
+      columns: ["last_session_id"]
+isOneToOne: false
+      referencedRelation: "stream_sessions"
+      referencedColumns: ["id"]
+    }
+                  ]
                 },"channel_stats": {
                   Row: {
                     "channel_id": string,"followers": number | null,"observed_at": string,"subscribers": number | null
@@ -147,14 +173,14 @@ isOneToOne: false
                   ]
                 },"monitor_runs": {
                   Row: {
-                    "channels_checked": number,"duration_ms": number | null,"errors": NonNullable<Json>,"finished_at": string | null,"id": number,"quota_units": NonNullable<Json>,"requests": NonNullable<Json>,"samples_written": number,"started_at": string,"status": string
+                    "channels_checked": number,"cycle_id": string | null,"duration_ms": number | null,"errors": NonNullable<Json>,"finished_at": string | null,"id": number,"past_due": boolean,"quota_units": NonNullable<Json>,"requests": NonNullable<Json>,"samples_written": number,"shard_count": number | null,"shard_index": number | null,"started_at": string,"status": string,"trigger": string
                   }
                   ComputedFields: never
                   Insert: {
-                    "channels_checked"?: number,"duration_ms"?: number | null,"errors"?: NonNullable<Json>,"finished_at"?: string | null,"id"?: never,"quota_units"?: NonNullable<Json>,"requests"?: NonNullable<Json>,"samples_written"?: number,"started_at"?: string,"status"?: string
+                    "channels_checked"?: number,"cycle_id"?: string | null,"duration_ms"?: number | null,"errors"?: NonNullable<Json>,"finished_at"?: string | null,"id"?: never,"past_due"?: boolean,"quota_units"?: NonNullable<Json>,"requests"?: NonNullable<Json>,"samples_written"?: number,"shard_count"?: number | null,"shard_index"?: number | null,"started_at"?: string,"status"?: string,"trigger"?: string
                   }
                   Update: {
-                    "channels_checked"?: number,"duration_ms"?: number | null,"errors"?: NonNullable<Json>,"finished_at"?: string | null,"id"?: never,"quota_units"?: NonNullable<Json>,"requests"?: NonNullable<Json>,"samples_written"?: number,"started_at"?: string,"status"?: string
+                    "channels_checked"?: number,"cycle_id"?: string | null,"duration_ms"?: number | null,"errors"?: NonNullable<Json>,"finished_at"?: string | null,"id"?: never,"past_due"?: boolean,"quota_units"?: NonNullable<Json>,"requests"?: NonNullable<Json>,"samples_written"?: number,"shard_count"?: number | null,"shard_index"?: number | null,"started_at"?: string,"status"?: string,"trigger"?: string
                   }
                   Relationships: [
                     
@@ -189,14 +215,14 @@ isOneToOne: false
                   ]
                 },"stream_sessions": {
                   Row: {
-                    "avg_viewers": number | null,"category": string | null,"channel_id": string,"created_at": string,"ended_at": string | null,"hours_watched": number | null,"id": number,"known_viewer_sample_count": number,"last_seen_at": string,"peak_viewers": number | null,"platform_stream_id": string,"sample_count": number,"started_at": string,"title": string | null,"updated_at": string,"viewer_seconds": number
+                    "avg_viewers": number | null,"category": string | null,"channel_id": string,"created_at": string,"ended_at": string | null,"hours_watched": number | null,"id": number,"known_viewer_sample_count": number,"last_seen_at": string,"peak_viewers": number | null,"platform_stream_id": string,"sample_count": number,"started_at": string,"title": string | null,"updated_at": string,"viewer_count_sum": number,"viewer_seconds": number
                   }
                   ComputedFields: never
                   Insert: {
-                    "avg_viewers"?: number | null,"category"?: string | null,"channel_id": string,"created_at"?: string,"ended_at"?: string | null,"hours_watched"?: never,"id"?: never,"known_viewer_sample_count"?: number,"last_seen_at": string,"peak_viewers"?: number | null,"platform_stream_id": string,"sample_count"?: number,"started_at": string,"title"?: string | null,"updated_at"?: string,"viewer_seconds"?: number
+                    "avg_viewers"?: number | null,"category"?: string | null,"channel_id": string,"created_at"?: string,"ended_at"?: string | null,"hours_watched"?: never,"id"?: never,"known_viewer_sample_count"?: number,"last_seen_at": string,"peak_viewers"?: number | null,"platform_stream_id": string,"sample_count"?: number,"started_at": string,"title"?: string | null,"updated_at"?: string,"viewer_count_sum"?: number,"viewer_seconds"?: number
                   }
                   Update: {
-                    "avg_viewers"?: number | null,"category"?: string | null,"channel_id"?: string,"created_at"?: string,"ended_at"?: string | null,"hours_watched"?: never,"id"?: never,"known_viewer_sample_count"?: number,"last_seen_at"?: string,"peak_viewers"?: number | null,"platform_stream_id"?: string,"sample_count"?: number,"started_at"?: string,"title"?: string | null,"updated_at"?: string,"viewer_seconds"?: number
+                    "avg_viewers"?: number | null,"category"?: string | null,"channel_id"?: string,"created_at"?: string,"ended_at"?: string | null,"hours_watched"?: never,"id"?: never,"known_viewer_sample_count"?: number,"last_seen_at"?: string,"peak_viewers"?: number | null,"platform_stream_id"?: string,"sample_count"?: number,"started_at"?: string,"title"?: string | null,"updated_at"?: string,"viewer_count_sum"?: number,"viewer_seconds"?: number
                   }
                   Relationships: [
                     {

@@ -9,7 +9,8 @@ select plan(17);
 create temporary table service_only_tables (tbl regclass) on commit drop;
 insert into service_only_tables values
   ('public.channel_credentials'), ('public.monitor_runs'),
-  ('public.platform_quota_usage'), ('public.stripe_events');
+  ('public.platform_quota_usage'), ('public.stripe_events'),
+  ('public.channel_poll_state');
 
 -- Tables written by the backend only (clients may read some of them).
 create temporary table backend_written_tables (tbl regclass) on commit drop;

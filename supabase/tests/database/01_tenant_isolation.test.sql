@@ -145,6 +145,9 @@ insert into public.billing_subscriptions (stripe_subscription_id, team_id, plan_
   ('sub_testB', 'bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb', 'pro', 'active');
 insert into public.stripe_events (id, type) values ('evt_test1', 'customer.subscription.updated');
 insert into public.monitor_runs (status, channels_checked) values ('succeeded', 4);
+insert into public.channel_poll_state (channel_id, last_polled_at) values
+  ('a0000000-0000-4000-8000-00000000000a', now()),
+  ('b0000000-0000-4000-8000-00000000000b', now());
 insert into public.platform_quota_usage (platform, quota_day, units, requests)
 values ('youtube', current_date, 10, 5)
 on conflict (platform, quota_day) do nothing;
@@ -235,7 +238,8 @@ select set_eq('select team_id from public.billing_customers union all select tea
   'team A owner reads team A billing rows only');
 select is(
   array(select t::text from unnest(array['public.channel_credentials', 'public.monitor_runs',
-          'public.platform_quota_usage', 'public.stripe_events']::regclass[]) t
+          'public.platform_quota_usage', 'public.stripe_events',
+          'public.channel_poll_state']::regclass[]) t
         where test_support.visible_rows(t) is not null),
   '{}'::text[],
   'even an owner may not select from service-only tables');

@@ -1,0 +1,237 @@
+"""Session stitching and aggregate math, table-driven."""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from shared.monitor.stitching import (
+    Memory,
+    Observation,
+    Rules,
+    Session,
+    SessionChange,
+    advance,
+)
+
+T0 = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+RULES = Rules(grace=timedelta(minutes=10), max_gap=timedelta(minutes=10))
+
+
+def live(minute: float, stream: str = "s1", viewers: int | None = 100, **kw: object) -> Observation:
+    return Observation(
+        observed_at=T0 + timedelta(minutes=minute),
+        is_live=True,
+        platform_stream_id=stream,
+        viewer_count=viewers,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def off(minute: float) -> Observation:
+    return Observation(observed_at=T0 + timedelta(minutes=minute), is_live=False)
+
+
+@dataclass
+class Run:
+    sessions: list[Session]
+    changes: list[SessionChange]
+    memory: Memory
+
+
+def run(observations: list[Observation], rules: Rules = RULES) -> Run:
+    """Apply observations in order; return every session in the order they began."""
+    memory = Memory()
+    finished: list[Session] = []
+    changes: list[SessionChange] = []
+    for obs in observations:
+        previous = memory.session
+        step = advance(memory, obs, rules)
+        changes.append(step.change)
+        if step.change is SessionChange.OPENED and previous is not None:
+            finished.append(step.closed or previous)
+        memory = step.memory
+    sessions = [*finished, *([memory.session] if memory.session else [])]
+    return Run(sessions, changes, memory)
+
+
+def at(minute: float) -> datetime:
+    return T0 + timedelta(minutes=minute)
+
+
+@pytest.mark.parametrize(
+    ("name", "observations", "expected"),
+    [
+        (
+            "one stream, then offline past the grace: closed at the last live sighting",
+            [live(0), live(1), live(2), off(3), off(12), off(13)],
+            [(at(0), at(2), 3)],
+        ),
+        (
+            "offline within the grace keeps the session open",
+            [live(0), live(1), off(2), off(5)],
+            [(at(0), None, 2)],
+        ),
+        (
+            "restart within the grace (new stream id) continues the session",
+            [live(0, "a"), live(1, "a"), off(2), off(5), live(6, "b"), live(7, "b")],
+            [(at(0), None, 4)],
+        ),
+        (
+            "restart beyond the grace starts a new session",
+            [live(0, "a"), live(1, "a"), off(2), off(12), live(13, "b")],
+            [(at(0), at(1), 2), (at(13), None, 1)],
+        ),
+        (
+            "new stream id straight after a long monitoring gap: a new session",
+            [live(0, "a"), live(30, "b")],
+            [(at(0), at(0), 1), (at(30), None, 1)],
+        ),
+        (
+            "same broadcast after a long gap is the same session, even when closed",
+            [live(0, "a"), off(1), off(20), live(30, "a")],
+            [(at(0), None, 2)],
+        ),
+    ],
+)
+def test_session_boundaries(
+    name: str,
+    observations: list[Observation],
+    expected: list[tuple[datetime, datetime | None, int]],
+) -> None:
+    result = run(observations)
+    got = [(s.started_at, s.ended_at, s.sample_count) for s in result.sessions]
+    assert got == expected, name
+
+
+def test_platform_start_time_is_used_when_it_is_earlier() -> None:
+    result = run([live(5, started_at=at(2)), live(6)])
+    assert result.sessions[0].started_at == at(2)
+
+
+def test_the_first_sample_covers_the_time_since_the_start() -> None:
+    s = run([live(5, viewers=100, started_at=at(2))]).sessions[0]
+    assert s.viewer_seconds == 100 * 180
+
+
+def test_no_head_when_the_start_is_further_back_than_max_gap() -> None:
+    # First tracked two hours into a stream: that time is unknown.
+    s = run([live(120, viewers=100, started_at=at(0))]).sessions[0]
+    assert s.viewer_seconds == 0
+
+
+def test_the_last_live_sample_holds_until_the_first_offline_one() -> None:
+    result = run([live(0, viewers=100), live(1, viewers=100), off(2), off(3), off(14)])
+    s = result.sessions[0]
+    assert s.ended_at == at(1)
+    assert s.viewer_seconds == 100 * 120
+    assert result.changes == [
+        SessionChange.OPENED,
+        SessionChange.EXTENDED,
+        SessionChange.EXTENDED,  # the tail 1→2 is added to the session
+        SessionChange.NONE,
+        SessionChange.CLOSED,
+    ]
+
+
+def test_a_start_time_in_the_future_is_clamped_to_the_first_sighting() -> None:
+    result = run([live(5, started_at=at(9))])
+    assert result.sessions[0].started_at == at(5)
+
+
+def test_aggregates_hold_each_sample_until_the_next() -> None:
+    # 100 viewers for 1 min, 200 for 1 min, 300 for 2 min; the last sample's
+    # value is not carried past the stream's end.
+    result = run([live(0, viewers=100), live(1, viewers=200), live(2, viewers=300), live(4)])
+    s = result.sessions[0]
+    assert s.viewer_seconds == (100 * 60 + 200 * 60 + 300 * 120)
+    assert s.peak_viewers == 300
+    assert s.viewer_count_sum == 100 + 200 + 300 + 100
+    assert s.known_viewer_sample_count == 4
+
+
+def test_hidden_viewers_are_unknown_not_zero() -> None:
+    result = run([live(0, viewers=None), live(1, viewers=50), live(2, viewers=None), live(3)])
+    s = result.sessions[0]
+    assert s.sample_count == 4
+    assert s.known_viewer_sample_count == 2
+    assert s.peak_viewers == 100
+    assert s.viewer_count_sum == 150
+    # Only the known 50 (1 min) counts; hidden samples carry nothing.
+    assert s.viewer_seconds == 50 * 60
+
+
+def test_all_hidden_leaves_peak_unknown() -> None:
+    s = run([live(0, viewers=None), live(1, viewers=None)]).sessions[0]
+    assert s.peak_viewers is None
+    assert s.known_viewer_sample_count == 0
+    assert s.viewer_seconds == 0
+
+
+def test_a_gap_longer_than_max_gap_is_not_counted() -> None:
+    result = run([live(0, viewers=100), live(1, viewers=100), live(15, viewers=100)])
+    s = result.sessions[0]
+    assert s.sample_count == 3  # same broadcast: one session
+    assert s.viewer_seconds == 100 * 60  # the 14-minute gap is unknown
+
+
+def test_offline_samples_in_a_restart_end_the_hold() -> None:
+    result = run([live(0, "a", 100), off(1), live(2, "b", 100), live(3, "b", 100)])
+    s = result.sessions[0]
+    # Held from 0→1 (the offline sample is the next one) and 2→3.
+    assert s.viewer_seconds == 100 * 60 * 2
+
+
+def test_a_repeated_or_older_observation_is_a_no_op() -> None:
+    memory = run([live(0), live(1)]).memory
+    for obs in (live(1), live(0, viewers=9999), off(0.5)):
+        step = advance(memory, obs, RULES)
+        assert step.change is SessionChange.NONE
+        assert not step.applied
+        assert step.memory == memory
+
+
+def test_change_kinds() -> None:
+    result = run([live(0, "a"), live(1, "a"), off(2), off(13), live(14, "a"), live(15, "b")])
+    assert result.changes == [
+        SessionChange.OPENED,
+        SessionChange.EXTENDED,
+        SessionChange.EXTENDED,  # tail hold 1→2
+        SessionChange.CLOSED,
+        SessionChange.REOPENED,
+        SessionChange.EXTENDED,  # a restart within the grace of the reopened session
+    ]
+
+
+def test_midnight_crossing() -> None:
+    start = datetime(2026, 11, 24, 23, 58, tzinfo=UTC)
+    obs = [Observation(start + timedelta(minutes=m), True, "s", viewer_count=60) for m in range(5)]
+    s = run(obs).sessions[0]
+    assert s.started_at.date() != s.last_seen_at.date()
+    assert s.viewer_seconds == 60 * 60 * 4
+
+
+def test_dst_fall_back_uses_elapsed_time_not_wall_clock() -> None:
+    # 2026-11-01 01:30 happens twice in New York; an hour of elapsed time
+    # separates the two. Observations made in local time, compared in UTC.
+    ny = ZoneInfo("America/New_York")
+    first = datetime(2026, 11, 1, 1, 30, tzinfo=ny, fold=0)
+    second = datetime(2026, 11, 1, 1, 30, tzinfo=ny, fold=1)
+    # Aware arithmetic in a zone is wall-clock arithmetic: add in UTC.
+    third = second.astimezone(UTC) + timedelta(minutes=5)
+    rules = Rules(grace=timedelta(minutes=10), max_gap=timedelta(hours=2))
+    obs = [
+        Observation(t.astimezone(UTC), True, "s", viewer_count=10) for t in (first, second, third)
+    ]
+    s = run(obs, rules).sessions[0]
+    assert s.viewer_seconds == 10 * 3600 + 10 * 300
+
+
+def test_dst_spring_forward() -> None:
+    ny = ZoneInfo("America/New_York")
+    before = datetime(2026, 3, 8, 1, 55, tzinfo=ny)  # 02:00 local does not exist
+    after = datetime(2026, 3, 8, 3, 5, tzinfo=ny)  # 10 elapsed minutes later
+    obs = [Observation(t.astimezone(UTC), True, "s", viewer_count=6) for t in (before, after)]
+    s = run(obs).sessions[0]
+    assert s.viewer_seconds == 6 * 600
