@@ -57,13 +57,31 @@ def _demo(_args: argparse.Namespace) -> int:
     return demo.run()
 
 
+def _host(args: argparse.Namespace) -> int:
+    from localdev.host.cli import main as host_main
+
+    return host_main(args.rest)
+
+
 def _sandbox(args: argparse.Namespace) -> int:
     from localdev.sandbox.cli import main as sandbox_main
 
     return sandbox_main(args.rest)
 
 
+# Commands that parse their own options: everything after the name goes through untouched.
+PASSTHROUGH = {"host": "_host", "sandbox": "_sandbox"}
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] and argv[0] in PASSTHROUGH:
+        handler = globals()[PASSTHROUGH[argv[0]]]
+        try:
+            return int(handler(argparse.Namespace(rest=argv[1:])))
+        except LocaldevError as exc:
+            print(f"localdev: {exc}", file=sys.stderr)
+            return 1
     parser = argparse.ArgumentParser(prog="python -m localdev")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -89,13 +107,20 @@ def main(argv: list[str] | None = None) -> int:
     sandbox.add_argument("rest", nargs=argparse.REMAINDER, help="sandbox options (--help)")
     sandbox.set_defaults(handler=_sandbox)
 
+    host = sub.add_parser(
+        "host",
+        add_help=False,  # `host --help` is the host's own
+        help="serve function_app on 127.0.0.1:7071 and fire its timers, like `func start`",
+    )
+    host.add_argument("rest", nargs=argparse.REMAINDER, help="host options (--help)")
+    host.set_defaults(handler=_host)
+
     demo = sub.add_parser("demo", help="bring up the local database and exercise the app")
     demo.set_defaults(handler=_demo)
 
-    # Only `db psql` and `sandbox` pass unknown arguments through.
+    # Only `db psql` passes unknown arguments through (to psql).
     args, extra = parser.parse_known_args(argv)
-    passthrough = (args.command == "db" and args.action == "psql") or args.command == "sandbox"
-    if extra and not passthrough:
+    if extra and not (args.command == "db" and args.action == "psql"):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     args.rest = [*getattr(args, "rest", []), *extra]
     try:

@@ -1,0 +1,268 @@
+"""The HTTP server (standard library, one thread per connection) and the in-process `Sandbox`."""
+
+import logging
+import socket
+import threading
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any, Self
+from urllib.parse import parse_qs, urlsplit
+
+from localdev.sandbox import control
+from localdev.sandbox.accounting import Counters, Quota, TwitchAuth
+from localdev.sandbox.app import SandboxApp
+from localdev.sandbox.clock import SandboxClock, to_epoch
+from localdev.sandbox.context import (
+    TWITCH_CLIENT_ID,
+    TWITCH_CLIENT_SECRET,
+    YOUTUBE_API_KEY,
+    Context,
+)
+from localdev.sandbox.faults import Faults
+from localdev.sandbox.messages import DROP, Request, json_response
+from localdev.sandbox.population import Population
+from localdev.sandbox.schedule import Schedule
+from localdev.sandbox.truth import truth
+
+log = logging.getLogger("localdev.sandbox")
+HOST = "127.0.0.1"
+
+
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 1024
+    """Listen backlog: a benchmark opens a hundred-odd connections at once."""
+    daemon_threads = True
+
+    def __init__(self, port: int, app: SandboxApp, verbose: bool) -> None:
+        self.app = app
+        self.verbose = verbose
+        self._conns: set[socket.socket] = set()
+        self._conns_lock = threading.Lock()
+        super().__init__((HOST, port), _Handler)
+
+    def track(self, conn: socket.socket, add: bool) -> None:
+        with self._conns_lock:
+            (self._conns.add if add else self._conns.discard)(conn)
+
+    def close_connections(self) -> None:
+        with self._conns_lock:
+            conns = list(self._conns)
+        for conn in conns:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "StreamTrackSandbox/1"
+    sys_version = ""
+    timeout = 120
+    """Idle keep-alive connections are closed after this many seconds."""
+    wbufsize = -1
+    """Buffered: headers and body leave in one write, flushed after each request."""
+    server: _Server
+
+    def setup(self) -> None:
+        super().setup()
+        # Without this, Nagle's algorithm and delayed ACKs add ~40 ms to keep-alive requests.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.server.track(self.connection, add=True)
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        except OSError:
+            pass
+        finally:
+            self.server.track(self.connection, add=False)
+
+    def _serve(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length > 0 else b""
+        url = urlsplit(self.path)
+        req = Request(
+            method=self.command,
+            path=url.path,
+            query=parse_qs(url.query, keep_blank_values=True),
+            headers={k.lower(): v for k, v in self.headers.items()},
+            body=body,
+        )
+        try:
+            resp = self.server.app.handle(req)
+        except Exception:
+            log.exception("sandbox handler failed for %s %s", self.command, self.path)
+            resp = json_response(500, {"error": "sandbox handler failed", "path": url.path})
+        if resp is DROP:
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            return
+        self.send_response(resp.status)
+        self.send_header("Content-Type", resp.content_type)
+        self.send_header("Content-Length", str(len(resp.body)))
+        for name, value in resp.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(resp.body)
+
+    do_GET = do_POST = do_HEAD = do_PUT = do_DELETE = _serve
+
+    def log_message(self, format: str, *args: Any) -> None:
+        if self.server.verbose:
+            log.info("%s %s", self.address_string(), format % args)
+
+
+class Sandbox:
+    """The platform sandbox on a free 127.0.0.1 port, served from a background thread.
+
+    with Sandbox(seed=1, channels=300, start="2025-03-01T18:00:00Z", rate=0) as sb:
+        env = sb.settings_env()      # TWITCH_API_URL=http://127.0.0.1:PORT/twitch/helix, ...
+        sb.clock.advance(600)        # ten simulated minutes later
+        sb.truth(start, end)         # what really happened
+    """
+
+    def __init__(
+        self,
+        *,
+        seed: int = 1,
+        channels: int = 300,
+        mix: str | dict[str, float] | None = None,
+        start: datetime | str | float | None = None,
+        rate: float = 1.0,
+        port: int = 0,
+        youtube_quota: int = 10_000,
+        twitch_bucket: int = 800,
+        latency_ms: float = 0.0,
+        jitter_ms: float = 0.0,
+        faults: dict[str, Any] | None = None,
+        verbose: bool = False,
+    ) -> None:
+        population = Population(seed, channels, mix)
+        self.clock = SandboxClock(start, rate)
+        self.ctx = Context(
+            seed=seed,
+            population=population,
+            schedule=Schedule(population),
+            clock=self.clock,
+            counters=Counters(),
+            quota=Quota(youtube_quota),
+            twitch=TwitchAuth(twitch_bucket),
+            faults=Faults(seed),
+        )
+        latency = {"latency_ms": latency_ms, "jitter_ms": jitter_ms}
+        control.set_faults(self.ctx, {k: v for k, v in latency.items() if v})
+        if faults:
+            control.set_faults(self.ctx, faults)
+        self._port, self._verbose = port, verbose
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self.app = SandboxApp(self.ctx)
+
+    def start(self) -> Self:
+        if self._server is None:
+            self._server = _Server(self._port, self.app, self._verbose)
+            self._thread = threading.Thread(
+                target=self._server.serve_forever,
+                kwargs={"poll_interval": 0.05},
+                name=f"sandbox-{self.port}",
+                daemon=True,
+            )
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is None:
+            return
+        self.app.stopping.set()
+        self._server.shutdown()
+        self._server.close_connections()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = self._thread = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("the sandbox is not running")
+        return int(self._server.server_address[1])
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    @property
+    def population(self) -> Population:
+        return self.ctx.population
+
+    def settings_env(self) -> dict[str, str]:
+        """Environment values that point StreamTrack's `Settings` at this sandbox."""
+        url = self.url
+        return {
+            "TWITCH_CLIENT_ID": TWITCH_CLIENT_ID,
+            "TWITCH_CLIENT_SECRET": TWITCH_CLIENT_SECRET,
+            "TWITCH_AUTH_URL": f"{url}/twitch/oauth2",
+            "TWITCH_API_URL": f"{url}/twitch/helix",
+            "YOUTUBE_API_KEY": YOUTUBE_API_KEY,
+            "YOUTUBE_API_URL": f"{url}/youtube/v3",
+            "YOUTUBE_FEED_URL": f"{url}/youtube/feeds/videos.xml",
+            "RUMBLE_API_URL": f"{url}/rumble/-livestream-api/get-data",
+        }
+
+    def counters(self) -> dict[str, int]:
+        return self.ctx.counter_snapshot()
+
+    def reset_counters(self) -> None:
+        self.ctx.counters.reset()
+        self.ctx.quota.reset()
+
+    def set_faults(
+        self,
+        *,
+        reset: bool = False,
+        twitch: dict[str, Any] | None = None,
+        youtube: dict[str, Any] | None = None,
+        rumble: dict[str, Any] | None = None,
+        **global_settings: Any,
+    ) -> dict[str, Any]:
+        """Merge fault settings (`None` removes one); `reset=True` clears them all first."""
+        body: dict[str, Any] = {"reset": reset, "global": global_settings}
+        for name, spec in (("twitch", twitch), ("youtube", youtube), ("rumble", rumble)):
+            if spec is not None:
+                body[name] = spec
+        control.set_faults(self.ctx, body)
+        return self.ctx.faults.snapshot()
+
+    def channels(self, platform: str | None = None) -> list[dict[str, Any]]:
+        return [c.public() for c in self.population.channels if platform in (None, c.platform)]
+
+    def truth(
+        self,
+        start: datetime | str | float,
+        end: datetime | str | float,
+        channel: str | None = None,
+        viewers: bool = True,
+        platform: str | None = None,
+    ) -> dict[str, Any]:
+        """Ground truth over [start, end): see `localdev.sandbox.truth`."""
+        return truth(self.ctx, to_epoch(start), to_epoch(end), channel, viewers, platform)
+
+    def revoke_twitch_tokens(self) -> int:
+        return self.ctx.twitch.revoke_all()

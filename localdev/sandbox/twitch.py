@@ -1,0 +1,207 @@
+"""Fake Twitch: OAuth client credentials and Helix Get Streams, Get Users, Get Channel Followers.
+
+Errors have Twitch's shape, `{"error": "Unauthorized", "status": 401, "message": "..."}`;
+the token endpoint's are `{"status": 400, "message": "invalid client"}`.
+"""
+
+import base64
+import binascii
+import json
+import time
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import parse_qs
+
+from localdev.sandbox.context import TWITCH_CLIENT_ID, TWITCH_CLIENT_SECRET, Context
+from localdev.sandbox.faults import Decision
+from localdev.sandbox.ids import iso_z
+from localdev.sandbox.messages import Request, Response, json_response
+from localdev.sandbox.population import CATEGORIES, Channel
+
+_LANGUAGE_TAG = {"en": "English", "es": "Español", "de": "Deutsch", "fr": "Français"}
+
+
+def error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    body = {"error": HTTPStatus(status).phrase, "status": status, "message": message}
+    return json_response(status, body, headers)
+
+
+def fault(ctx: Context, status: int, d: Decision) -> Response:
+    """An injected 5xx or 429 (the latter with an empty bucket's Ratelimit-* headers)."""
+    if status == 429:
+        headers = ctx.twitch.headers(0, time.time() + d.retry_after_s)
+        return error(429, "Too Many Requests", headers)
+    return error(status, "")
+
+
+def token(ctx: Context, req: Request, _d: Decision) -> Response:
+    form = {k: v[-1] for k, v in parse_qs(req.body.decode(errors="replace")).items()}
+    form |= {k: v[-1] for k, v in req.query.items() if k not in form}
+    if form.get("client_id") != TWITCH_CLIENT_ID:
+        return json_response(400, {"status": 400, "message": "invalid client"})
+    if form.get("client_secret") != TWITCH_CLIENT_SECRET:
+        return json_response(403, {"status": 403, "message": "invalid client secret"})
+    if form.get("grant_type") != "client_credentials":
+        return json_response(400, {"status": 400, "message": "unsupported grant type"})
+    return json_response(
+        200,
+        {
+            "access_token": ctx.twitch.issue(form["client_id"]),
+            "expires_in": ctx.twitch.TOKEN_LIFETIME_S,
+            "token_type": "bearer",
+        },
+    )
+
+
+def _authorize(ctx: Context, req: Request) -> tuple[Response | None, dict[str, str]]:
+    """None and the rate-limit headers when the request may go on, else the error to answer."""
+    auth = req.header("authorization") or ""
+    scheme, _, token_value = auth.partition(" ")
+    if scheme.lower() != "bearer" or not token_value.strip():
+        return error(401, "OAuth token is missing"), {}
+    client = ctx.twitch.client_of(token_value.strip())
+    if client is None:
+        return error(401, "Invalid OAuth token"), {}
+    client_id = req.header("client-id")
+    if not client_id:
+        return error(401, "Client-Id header required"), {}
+    if client_id != client:
+        return error(401, "Client ID and OAuth token do not match"), {}
+    allowed, headers = ctx.twitch.take(token_value.strip())
+    if not allowed:
+        ctx.counters.add("twitch.rate_limited")
+        return error(429, "Too Many Requests", headers), headers
+    return None, headers
+
+
+def _first(req: Request, default: int = 20) -> int | Response:
+    raw = req.arg("first")
+    if raw is None:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= 100:
+        return error(
+            400, 'The parameter "first" was malformed: the value must be between 1 and 100'
+        )
+    return int(raw)
+
+
+def _cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"o": offset}).encode()).decode()
+
+
+def _offset(cursor: str | None) -> int | None:
+    if not cursor:
+        return 0
+    try:
+        value = json.loads(base64.urlsafe_b64decode(cursor.encode()))["o"]
+    except (binascii.Error, ValueError, KeyError, TypeError):
+        return None
+    return value if isinstance(value, int) and value >= 0 else None
+
+
+def _lookup(ctx: Context, req: Request) -> list[Channel] | Response:
+    ids, logins = req.args("user_id") + req.args("id"), req.args("user_login") + req.args("login")
+    if len(ids) + len(logins) > 100:
+        return error(400, "The number of ids and logins must not exceed 100")
+    pop = ctx.population
+    found = [pop.twitch_by_id.get(i) for i in ids] + [
+        pop.twitch_by_login.get(n.lower()) for n in logins
+    ]
+    seen: dict[int, Channel] = {c.index: c for c in found if c is not None}
+    return list(seen.values())
+
+
+def streams(ctx: Context, req: Request, d: Decision) -> Response:
+    denied, headers = _authorize(ctx, req)
+    if denied:
+        return denied
+    first = _first(req)
+    if isinstance(first, Response):
+        return first
+    offset = _offset(req.arg("after"))
+    if offset is None:
+        return error(400, "Invalid cursor")
+    filtered = bool(req.args("user_id") or req.args("user_login"))
+    chosen = _lookup(ctx, req) if filtered else list(ctx.population.twitch_by_id.values())
+    if isinstance(chosen, Response):
+        return chosen
+    now = ctx.clock.time()
+    entries: list[dict[str, Any]] = []
+    for ch in chosen:
+        s = ctx.schedule.live(ch, now)
+        at = now
+        if s is None and d.stale_s > 0:
+            # Helix caches: a stream that just ended can still be listed for a while.
+            s = ctx.schedule.ended_within(ch, now, d.stale_s)
+            at = s.end - 1 if s is not None and s.end is not None else now
+        if s is None or s.start is None:
+            continue
+        game_id, game_name, _ = CATEGORIES[ch.category]
+        entries.append(
+            {
+                "id": ctx.schedule.twitch_id(s),
+                "user_id": ch.platform_id,
+                "user_login": ch.login,
+                "user_name": ch.name,
+                "game_id": game_id,
+                "game_name": game_name,
+                "type": "live",
+                "title": s.title,
+                "tags": [_LANGUAGE_TAG.get(ch.language, "English"), "sandbox"],
+                "viewer_count": ctx.schedule.viewers(s, at),
+                "started_at": iso_z(s.start),
+                "language": ch.language,
+                "thumbnail_url": "https://static-cdn.jtvnw.net/previews-ttv/"
+                f"live_user_{ch.login}-{{width}}x{{height}}.jpg",
+                "tag_ids": [],
+                "is_mature": ch.mature,
+            }
+        )
+    entries.sort(key=lambda e: (-e["viewer_count"], e["user_id"]))
+    page = entries[offset : offset + first]
+    more = offset + first < len(entries)
+    pagination = {"cursor": _cursor(offset + first)} if more else {}
+    return json_response(200, {"data": page, "pagination": pagination}, headers)
+
+
+def users(ctx: Context, req: Request, _d: Decision) -> Response:
+    denied, headers = _authorize(ctx, req)
+    if denied:
+        return denied
+    if not (req.args("id") or req.args("login")):
+        return error(400, "Must provide an id or login parameter with an app access token")
+    chosen = _lookup(ctx, req)
+    if isinstance(chosen, Response):
+        return chosen
+    data = [
+        {
+            "id": ch.platform_id,
+            "login": ch.login,
+            "display_name": ch.name,
+            "type": "",
+            "broadcaster_type": ch.broadcaster_type,
+            "description": f"{ch.name} streams {CATEGORIES[ch.category][1]}.",
+            "profile_image_url": f"https://static-cdn.jtvnw.net/jtv_user_pictures/{ch.login}-profile_image-300x300.png",
+            "offline_image_url": "",
+            "view_count": 0,
+            "created_at": iso_z(ch.created_at),
+        }
+        for ch in chosen
+    ]
+    return json_response(200, {"data": data}, headers)
+
+
+def followers(ctx: Context, req: Request, _d: Decision) -> Response:
+    denied, headers = _authorize(ctx, req)
+    if denied:
+        return denied
+    broadcaster = req.arg("broadcaster_id")
+    if not broadcaster:
+        return error(400, 'Missing required parameter "broadcaster_id"')
+    first = _first(req)
+    if isinstance(first, Response):
+        return first
+    ch = ctx.population.twitch_by_id.get(broadcaster)
+    total = ctx.schedule.followers(ch, ctx.clock.time()) if ch else 0
+    # With an app access token Helix returns only the total, never the follower list.
+    return json_response(200, {"total": total, "data": [], "pagination": {}}, headers)
