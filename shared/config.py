@@ -16,7 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Settings(BaseSettings):
     """Application configuration."""
 
-    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(extra="ignore", frozen=True, populate_by_name=True)
 
     database_url: PostgresDsn | None = None
     """PostgreSQL URL of the Supabase database. In production use the pooler in
@@ -83,8 +83,9 @@ class Settings(BaseSettings):
     """A restart within this many seconds continues the session; also the longest gap
     across which a viewer count is held for hours watched."""
 
-    monitor_shard_size: int = Field(default=2_000, ge=100, le=100_000)
-    """Due channels above this are split into shards processed by the queue function."""
+    monitor_shard_size: int = Field(default=1_000, ge=1, le=1_000)
+    """Due channels above this are split into shards processed by the queue function
+    (at most 1,000: a shard's channel ids travel in one 64 KiB queue message)."""
 
     monitor_queue_name: str = Field(
         default="monitor-shards", pattern="^[a-z0-9]([a-z0-9-]{1,61})[a-z0-9]$"
@@ -105,6 +106,10 @@ class Settings(BaseSettings):
 
     stats_interval_s: int = Field(default=3_600, ge=300, le=604_800)
     """How often followers/subscribers are sampled per channel."""
+
+    azure_storage_connection: str | None = Field(default=None, alias="AzureWebJobsStorage")
+    """The Functions host's storage account; also carries the monitor's shard queue.
+    `UseDevelopmentStorage=true` means Azurite on 127.0.0.1."""
 
     credentials_encryption_key: SecretStr | None = None
     """Base64 of 32 random bytes: AES-256-GCM key sealing channel credentials (Rumble keys)."""

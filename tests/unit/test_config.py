@@ -30,7 +30,7 @@ def test_every_example_setting_is_known() -> None:
     from pathlib import Path
 
     values = json.loads(Path("local.settings.example.json").read_text())["Values"]
-    host_keys = {"FUNCTIONS_WORKER_RUNTIME", "AzureWebJobsStorage"}
-    app_keys = {name.upper() for name in Settings.model_fields}
+    host_keys = {"FUNCTIONS_WORKER_RUNTIME"}
+    app_keys = {field.alias or name.upper() for name, field in Settings.model_fields.items()}
     assert set(values) - host_keys <= app_keys
     assert app_keys <= set(values), "every setting appears in local.settings.example.json"
