@@ -1,0 +1,118 @@
+"""Twitch's app access token: client credentials, cached until shortly before expiry.
+
+`POST <auth_url>/token` with `client_id`, `client_secret` and
+`grant_type=client_credentials` answers `{"access_token", "expires_in",
+"token_type"}`. One token serves every thread: a lock makes sure only one of
+them fetches a new token while the others wait for it.
+"""
+
+import logging
+import threading
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+
+from shared.platforms.base import Platform
+from shared.platforms.errors import PlatformError
+from shared.platforms.retry import RetryPolicy, Sender, Usage, error_for_status, parse_json
+
+logger = logging.getLogger(__name__)
+
+
+class TwitchToken(BaseModel):
+    """The token endpoint's answer."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    access_token: str = Field(min_length=1)
+    expires_in: int = Field(gt=0)
+    """Lifetime in seconds (weeks, for an app token)."""
+
+
+class TwitchErrorBody(BaseModel):
+    """Twitch's error answer, `{"error", "status", "message"}` (the token endpoint: no `error`)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    error: str = ""
+    message: str = ""
+
+
+def error_message(response: httpx.Response) -> str:
+    """The message of a Twitch error answer, or the status phrase when it has none."""
+    fallback = response.reason_phrase or f"HTTP {response.status_code}"
+    try:
+        body = TwitchErrorBody.model_validate_json(response.content)
+    except ValidationError:
+        return fallback
+    return body.message or body.error or fallback
+
+
+class AppToken:
+    """The cached app access token (thread-safe)."""
+
+    def __init__(
+        self,
+        http: httpx.Client,
+        *,
+        client_id: str,
+        client_secret: SecretStr,
+        auth_url: str,
+        policy: RetryPolicy,
+        timeout_s: float,
+        margin_s: float = 300.0,
+    ) -> None:
+        self._client_id = client_id
+        self._secret = client_secret
+        self._url = f"{auth_url.rstrip('/')}/token"
+        self._policy = policy
+        self._margin_s = margin_s
+        self._lock = threading.Lock()
+        self._token: str | None = None
+        self._expires = 0.0
+        self._sender = Sender(
+            http, Platform.TWITCH, policy, timeout_s, self._error, secrets=self.secrets
+        )
+
+    def get(self, usage: Usage, deadline: float | None) -> str:
+        """The current token, fetching a new one when there is none or it is about to expire."""
+        with self._lock:
+            if self._token is not None and self._policy.monotonic() < self._expires:
+                return self._token
+            form = {
+                "client_id": self._client_id,
+                "client_secret": self._secret.get_secret_value(),
+                "grant_type": "client_credentials",
+            }
+            response = self._sender.send(
+                "POST", self._url, data=form, usage=usage, deadline=deadline
+            )
+            token = parse_json(TwitchToken, response, Platform.TWITCH)
+            # Refresh early, but never spend more than half a (short) lifetime doing so.
+            margin = min(self._margin_s, token.expires_in / 2)
+            self._token = token.access_token
+            self._expires = self._policy.monotonic() + token.expires_in - margin
+            logger.info(
+                "twitch: new app token",
+                extra={"platform": "twitch", "expires_in": token.expires_in},
+            )
+            return self._token
+
+    def drop(self, rejected: str) -> None:
+        """Forget a token Twitch rejected (unless another thread already replaced it)."""
+        with self._lock:
+            if self._token == rejected:
+                self._token = None
+
+    def secrets(self) -> tuple[str, ...]:
+        return (self._secret.get_secret_value(), self._token or "")
+
+    def _error(self, response: httpx.Response) -> PlatformError:
+        # The endpoint answers 400 "invalid client" and 403 "invalid client secret".
+        return error_for_status(
+            Platform.TWITCH,
+            response,
+            error_message(response),
+            wall_now=self._policy.wall(),
+            auth_4xx=True,
+        )
