@@ -89,6 +89,7 @@ def fetch_all(
                 )
                 got = {}
             outcomes.update(got)
+            used.channels = len(by_platform[platform])
             usage[platform] = used
     return outcomes, usage
 

@@ -72,6 +72,10 @@ class PlatformUsage:
     requests: int = 0
     quota_units: int = 0
     errors: list[dict[str, object]] = field(default_factory=list)
+    channels: int = 0
+    """Due channels of this platform in the cycle."""
+    minimum_requests: int = 0
+    """The fewest requests that answer what the cycle asked (full batches, no retries)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +106,7 @@ class CycleReport:
     status_changes: int = 0
     stats_written: int = 0
     requests: dict[str, int] = field(default_factory=dict)
+    minimum_requests: dict[str, int] = field(default_factory=dict)
     quota_units: dict[str, int] = field(default_factory=dict)
     errors: list[dict[str, object]] = field(default_factory=list)
     duration_ms: int = 0

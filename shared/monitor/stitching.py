@@ -155,11 +155,20 @@ def _extend(session: Session, obs: Observation, last: LastSample | None, rules: 
     )
 
 
-def _open(obs: Observation) -> Session:
+# How much earlier than our last offline sighting a platform's start time may
+# lie and still be believed (platforms list a new stream after a short lag).
+START_LAG = timedelta(minutes=2)
+
+
+def _open(obs: Observation, last: LastSample | None) -> Session:
     assert obs.platform_stream_id is not None
     # The platform's own start time is the truth when it has one; a stream
-    # cannot start after it was first seen live.
+    # cannot start after it was first seen live. Nor long before the channel
+    # was last seen offline: Rumble, for one, gives only the time the
+    # livestream was created, which may be hours before it went live.
     started = min(obs.started_at or obs.observed_at, obs.observed_at)
+    if last is not None and not last.is_live and started < last.observed_at - START_LAG:
+        started = last.observed_at
     return Session(
         id=None,
         platform_stream_id=obs.platform_stream_id,
@@ -199,5 +208,5 @@ def advance(memory: Memory, obs: Observation, rules: Rules) -> Step:
     replaced: Session | None = None
     if latest is not None and latest.is_open:
         replaced = replace(latest, ended_at=latest.last_seen_at)
-    opened = _extend(_open(obs), obs, None, rules)
+    opened = _extend(_open(obs, memory.last_sample), obs, None, rules)
     return Step(Memory(opened, sample), SessionChange.OPENED, replaced, True)

@@ -518,6 +518,7 @@ def write_cycle(
     report.stats_written = _write_stats(conn, outcomes)
     _write_usage(conn, usage, run.started_at)
     report.requests = {p: u.requests for p, u in usage.items()}
+    report.minimum_requests = {p: u.minimum_requests for p, u in usage.items()}
     report.quota_units = {p: u.quota_units for p, u in usage.items() if u.quota_units}
     report.errors = [e for u in usage.values() for e in u.errors]
     failed = report.channels_due - report.channels_checked

@@ -22,6 +22,25 @@ EXPECTED: dict[str, list[dict[str, Any]]] = {
         },
         {"direction": "OUT", "type": "http", "name": "$return"},
     ],
+    "monitor": [
+        {
+            "direction": "IN",
+            "type": "timerTrigger",
+            "name": "timer",
+            "schedule": "%MONITOR_SCHEDULE%",
+            "runOnStartup": False,
+            "useMonitor": True,
+        }
+    ],
+    "monitor_shard": [
+        {
+            "direction": "IN",
+            "type": "queueTrigger",
+            "name": "message",
+            "queueName": "%MONITOR_QUEUE_NAME%",
+            "connection": "AzureWebJobsStorage",
+        }
+    ],
 }
 
 

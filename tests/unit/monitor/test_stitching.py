@@ -110,6 +110,19 @@ def test_platform_start_time_is_used_when_it_is_earlier() -> None:
     assert result.sessions[0].started_at == at(2)
 
 
+def test_a_start_long_before_the_last_offline_sighting_is_not_believed() -> None:
+    # Rumble reports when a livestream was created; it went live later.
+    result = run([off(10), live(11, viewers=100, started_at=at(-120))])
+    assert result.sessions[0].started_at == at(10)
+    assert result.sessions[0].viewer_seconds == 100 * 60
+
+
+def test_a_start_shortly_before_the_last_offline_sighting_is_believed() -> None:
+    # Platforms list a new stream after a short lag.
+    result = run([off(10), live(11, started_at=at(9.5))])
+    assert result.sessions[0].started_at == at(9.5)
+
+
 def test_the_first_sample_covers_the_time_since_the_start() -> None:
     s = run([live(5, viewers=100, started_at=at(2))]).sessions[0]
     assert s.viewer_seconds == 100 * 180
