@@ -13,11 +13,12 @@ SYSDEPS_STAMP := .localdev/.sysdeps
 # The cluster that `make test` builds from scratch and removes afterwards.
 TEST_DB := test
 
-.PHONY: help setup sysdeps lint fmt test pgtap pytest types types-check demo db-up db-down clean
+.PHONY: help setup sysdeps lint fmt test pgtap pytest types types-check demo dev db-up db-down clean
 
 help:
 	@echo "make test    install everything, lint, run pgTAP and pytest on a fresh local database"
-	@echo "make demo    install everything and run the local demo"
+	@echo "make demo    install everything and run the monitor on the local sandbox (report in .localdev/report)"
+	@echo "make dev     run the local Functions host against the development database"
 	@echo "make lint    ruff and mypy strict"
 	@echo "make types   regenerate supabase/types/database.ts from the migrated local database"
 	@echo "make db-up   start the local development database (python -m localdev db up)"
@@ -80,10 +81,16 @@ db-up: setup
 db-down: $(VENV_STAMP)
 	$(PY) -m localdev db down
 
-# The monitoring demo arrives with the monitor issue; until then the demo
-# brings up the local Supabase-compatible database and checks the app's health.
+# The main job on local defaults: a fresh `demo` database, the platform
+# sandbox with 300 channels, 180 monitoring cycles in simulated time, a
+# summary and .localdev/report/index.html.
 demo: setup
-	$(PY) -m localdev demo
+	$(PY) -m localdev demo $(DEMO_ARGS)
+
+# The local Functions host on 127.0.0.1:7071 against the development database;
+# platform credentials and settings come from local.settings.json.
+dev: setup
+	url=$$($(PY) -m localdev db up); DATABASE_URL="$$url" $(PY) -m localdev host
 
 clean:
 	-$(PY) -m localdev db destroy --name dev

@@ -51,10 +51,10 @@ def _types(args: argparse.Namespace) -> int:
     return 0
 
 
-def _demo(_args: argparse.Namespace) -> int:
+def _demo(args: argparse.Namespace) -> int:
     from localdev import demo
 
-    return demo.run()
+    return demo.run(args.rest)
 
 
 def _host(args: argparse.Namespace) -> int:
@@ -70,7 +70,7 @@ def _sandbox(args: argparse.Namespace) -> int:
 
 
 # Commands that parse their own options: everything after the name goes through untouched.
-PASSTHROUGH = {"host": "_host", "sandbox": "_sandbox"}
+PASSTHROUGH = {"host": "_host", "sandbox": "_sandbox", "demo": "_demo"}
 
 
 def main(argv: list[str] | None = None) -> int:
