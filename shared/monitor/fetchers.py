@@ -38,6 +38,7 @@ from shared.platforms.base import (
     utc_now,
 )
 from shared.platforms.errors import PlatformError
+from shared.platforms.rumble import RumbleClient
 from shared.platforms.youtube import YouTubeClient
 from shared.platforms.youtube_videos import VideoState, VideoStatus, observe_channel
 
@@ -93,11 +94,16 @@ def most_overdue(
     return due[:share]
 
 
+# The timer's period (MONITOR_SCHEDULE runs every minute): plans sampling more
+# often than this are still checked once a cycle.
+CYCLE_S = 60
+
+
 def stats_quota(channels: Sequence[DueChannel], interval: timedelta) -> int:
-    """Per cycle, the share of channels whose stats keep up with `interval`."""
+    """Per cycle, the share of channels whose periodic work keeps up with `interval`."""
     if not channels:
         return 0
-    cycle_s = min(c.interval_s for c in channels)
+    cycle_s = max(CYCLE_S, min(c.interval_s for c in channels))
     return max(1, math.ceil(len(channels) * cycle_s / interval.total_seconds()))
 
 
@@ -171,10 +177,10 @@ class BatchFetcher:
     def _live_then_stats(
         self, targets: list[ChannelTarget], with_stats: bool, deadline: float
     ) -> tuple[LiveBatch, StatsBatch | None]:
-        live = self.client.fetch_live(targets, deadline=deadline)
-        if not with_stats or live.failures:
-            return live, None
-        return live, self.client.fetch_stats(targets, deadline=deadline)
+        if not with_stats:
+            return self.client.fetch_live(targets, deadline=deadline), None
+        assert isinstance(self.client, RumbleClient)
+        return self.client.fetch_live_and_stats(targets, deadline=deadline)
 
     def fetch(
         self, channels: Sequence[DueChannel], now: datetime, deadline: float
@@ -194,8 +200,7 @@ class BatchFetcher:
         )
         with ThreadPoolExecutor(self.concurrency, thread_name_prefix=self.platform) as ex:
             if self.paired_stats:
-                # One answer carries both (Rumble): ask for the stats right after the
-                # live status, from the same worker, and the client's cache answers.
+                # One answer carries both (Rumble): take the stats from it when due.
                 wants_stats = {t.platform_channel_id for t in stats_targets}
                 pairs = [
                     ex.submit(self._live_then_stats, [t], t.platform_channel_id in wants_stats,
@@ -287,14 +292,14 @@ class YouTubeFetcher:
         used = _Usage()
         by_id = {c.platform_channel_id: c for c in channels}
         polls = {c.platform_channel_id: c.poll for c in channels}
+        # Never-read feeds come first, so one newly added channel is read at
+        # once, while a bulk import spreads over the feed interval.
         feeds_due = most_overdue(
             channels,
             lambda c: c.poll.feed_checked_at,
             now,
             self.feed_interval,
-            # never-read feeds always; of the rest, this cycle's share
-            sum(c.poll.feed_checked_at is None for c in channels)
-            + stats_quota(channels, self.feed_interval),
+            stats_quota(channels, self.feed_interval),
         )
         share = stats_quota(channels, self.stats_interval)
         stats_due = most_overdue(
@@ -347,6 +352,10 @@ class YouTubeFetcher:
                 failure = feed_failed[pcid]
             if failure is not None:
                 outcomes[channel.id] = ChannelOutcome(error=str(failure)[:300], poll=poll)
+                continue
+            if poll.feed_checked_at is None:
+                # Not discovered yet: saying "offline" would be a guess.
+                outcomes[channel.id] = ChannelOutcome(pending=True)
                 continue
             known = [statuses[v] for v in mine if v in statuses]
             live = observe_channel(pcid, known, observed_at)

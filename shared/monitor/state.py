@@ -57,6 +57,8 @@ class ChannelOutcome:
     observation: Observation | None = None
     """None: no answer this cycle (the platform failed); nothing about the stream changes."""
     error: str | None = None
+    pending: bool = False
+    """Not looked at yet by design (a YouTube feed awaiting its first read): no failure."""
     poll: PollState | None = None
     """Updated bookkeeping (YouTube candidates, stats time); None keeps it as it was."""
     followers: int | None = None
@@ -100,6 +102,7 @@ class CycleReport:
     status: str = "succeeded"
     channels_due: int = 0
     channels_checked: int = 0
+    channels_pending: int = 0
     samples_written: int = 0
     sessions_opened: int = 0
     sessions_closed: int = 0

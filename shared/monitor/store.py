@@ -154,6 +154,7 @@ def _plan(
         outcome = outcomes.get(channel.id)
         obs = outcome.observation if outcome else None
         if obs is None:
+            report.channels_pending += bool(outcome and outcome.pending)
             continue
         report.channels_checked += 1
         step = advance(channel.memory, obs, rules)
@@ -358,7 +359,7 @@ def _write_poll_state(
     for channel in due:
         outcome = outcomes.get(channel.id) or ChannelOutcome(error="no answer")
         poll = outcome.poll or channel.poll
-        observed = outcome.observation is not None
+        observed = outcome.observation is not None or outcome.pending
         memory = plan.memories.get(channel.id, channel.memory)
         last = memory.last_sample
         session = memory.session
@@ -521,8 +522,8 @@ def write_cycle(
     report.minimum_requests = {p: u.minimum_requests for p, u in usage.items()}
     report.quota_units = {p: u.quota_units for p, u in usage.items() if u.quota_units}
     report.errors = [e for u in usage.values() for e in u.errors]
-    failed = report.channels_due - report.channels_checked
-    if failed and report.channels_checked == 0 and report.channels_due:
+    failed = report.channels_due - report.channels_checked - report.channels_pending
+    if failed and report.channels_checked == 0:
         report.status = "failed"
     elif failed or report.errors:
         report.status = "partial"

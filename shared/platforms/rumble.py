@@ -128,17 +128,26 @@ class RumbleClient:
         batch = StatsBatch()
 
         def record(channel_id: str, data: RumbleData, observed_at: datetime) -> None:
-            batch.stats[channel_id] = ChannelStats(
-                platform=self.platform,
-                platform_channel_id=channel_id,
-                followers=data.followers.num_followers,
-                subscribers=data.subscribers.num_subscribers if data.subscribers else None,
-                observed_at=observed_at,
-            )
+            batch.stats[channel_id] = _stats(channel_id, data, observed_at)
 
         batch.requests = self._each(channels, deadline, record, batch.failures)
         log_batch(self.platform, "stats", len(channels), batch)
         return batch
+
+    def fetch_live_and_stats(
+        self, channels: Sequence[ChannelTarget], *, deadline: float | None = None
+    ) -> tuple[LiveBatch, StatsBatch]:
+        """Both from the one answer each key gives; requests are counted once, on the live batch."""
+        live, stats = LiveBatch(), StatsBatch()
+
+        def record(channel_id: str, data: RumbleData, observed_at: datetime) -> None:
+            live.observations[channel_id] = _observation(channel_id, data, observed_at)
+            stats.stats[channel_id] = _stats(channel_id, data, observed_at)
+
+        live.requests = self._each(channels, deadline, record, live.failures)
+        stats.failures = dict(live.failures)
+        log_batch(self.platform, "live and stats", len(channels), live)
+        return live, stats
 
     def get_data(
         self, key: SecretStr, usage: Usage, *, deadline: float | None = None
@@ -201,6 +210,16 @@ class RumbleClient:
         # Rumble's error bodies are HTML or `{"error": "..."}`; neither adds much.
         message = response.reason_phrase or f"HTTP {response.status_code}"
         return error_for_status(self.platform, response, message, wall_now=self._policy.wall())
+
+
+def _stats(channel_id: str, data: RumbleData, observed_at: datetime) -> ChannelStats:
+    return ChannelStats(
+        platform=Platform.RUMBLE,
+        platform_channel_id=channel_id,
+        followers=data.followers.num_followers,
+        subscribers=data.subscribers.num_subscribers if data.subscribers else None,
+        observed_at=observed_at,
+    )
 
 
 def _observation(channel_id: str, data: RumbleData, observed_at: datetime) -> LiveObservation:

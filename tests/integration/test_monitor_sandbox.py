@@ -21,6 +21,7 @@ from shared.config import Settings
 from shared.crypto import SecretBox
 from shared.db import Database
 from shared.monitor.cycle import PlatformFetcher, run_cycle
+from shared.monitor.fetchers import YouTubeFetcher
 from shared.monitor.service import build_fetchers, rules_from
 from shared.monitor.state import CycleReport
 from shared.platforms.retry import RetryPolicy
@@ -79,38 +80,48 @@ def world(database: Database, request: pytest.FixtureRequest) -> Iterator[World]
         yield make_world(database, sandbox)
 
 
-def test_requests_are_the_minimum(database: Database) -> None:
+def test_requests_are_the_minimum(database: Database, monkeypatch: pytest.MonkeyPatch) -> None:
     with Sandbox(
         seed=5, channels=450, mix="twitch=0.6,youtube=0.3,rumble=0.1", start=START, rate=0
     ) as sandbox:
         world = make_world(database, sandbox)
         n = {p: len(sandbox.channels(p)) for p in ("twitch", "youtube", "rumble")}
-        world.cycle(database)
-        counters = sandbox.counters()
-        assert counters["twitch.streams"] == math.ceil(n["twitch"] / 100)
-        assert counters["youtube.feed"] == n["youtube"]  # first sight: every feed once
-        assert counters["youtube.search"] == 0
-        with database.service() as conn:
-            row = conn.execute(
-                "select coalesce(sum(cardinality(candidate_video_ids)), 0)"
-                " from public.channel_poll_state where channel_id = any(%s)",
-                (list(world.registered.channels.values()),),
-            ).fetchone()
-        candidates = int(row[0]) if row else 0
-        assert candidates > 0
+        youtube = world.fetchers["youtube"]
+        assert isinstance(youtube, YouTubeFetcher)
+        asked: list[int] = []
+        check_videos = youtube.client.check_videos
 
-        # The next minute: no feed is due; only known live/upcoming videos are checked.
+        def recording(video_ids: list[str], **kw: object) -> object:
+            asked.append(len(video_ids))
+            return check_videos(video_ids, **kw)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(youtube.client, "check_videos", recording)
+        first = world.cycle(database)
+        counters = sandbox.counters()
+        # A bulk import: each cycle reads its share of the never-read feeds.
+        share = math.ceil(n["youtube"] * 60 / world.settings.youtube_feed_interval_s)
+        assert counters["youtube.feed"] == share
+        assert first.channels_pending == n["youtube"] - share
+        assert first.status == "succeeded"
+        for _ in range(math.ceil(n["youtube"] / share)):
+            sandbox.clock.advance(60)
+            world.cycle(database)
+
+        # A steady cycle.
         sandbox.reset_counters()
+        asked.clear()
         sandbox.clock.advance(60)
         report = world.cycle(database)
         counters = sandbox.counters()
-        assert counters["twitch.streams"] == math.ceil(n["twitch"] / 100)
-        assert counters["youtube.videos"] == math.ceil(candidates / 50)
-        assert counters.get("youtube.feed", 0) == 0
-        assert counters["youtube.search"] == 0
-        assert counters["rumble.get_data"] >= n["rumble"]
+        assert report.channels_pending == 0
         assert report.channels_checked == sum(n.values())
-        assert report.requests["twitch"] >= math.ceil(n["twitch"] / 100)
+        assert counters["twitch.streams"] == math.ceil(n["twitch"] / 100)
+        assert counters["youtube.videos"] == len(asked) == math.ceil(sum(asked) / 50)
+        assert all(size == 50 for size in asked[:-1])
+        assert counters.get("youtube.feed", 0) <= share
+        assert counters["youtube.search"] == 0
+        assert counters["rumble.get_data"] == n["rumble"]
+        assert report.requests == report.minimum_requests
 
 
 def _truth_minutes(stream: dict[str, object]) -> dict[datetime, int | None]:
@@ -229,7 +240,9 @@ def test_faults_lose_nothing_and_invent_nothing(database: Database, world: World
     end = world.sandbox.clock.now()
     world.sandbox.set_faults(reset=True)
     assert any(r.status == "partial" for r in reports)
-    assert all(r.errors for r in reports if r.channels_checked < r.channels_due)
+    assert all(
+        r.errors for r in reports if r.channels_checked + r.channels_pending < r.channels_due
+    )
     truth = world.sandbox.truth(start, end)
     ids = world.registered.channels
     with database.service() as conn:
@@ -262,7 +275,7 @@ def test_faults_lose_nothing_and_invent_nothing(database: Database, world: World
 
 
 def test_an_outage_of_one_platform_spares_the_others(database: Database, world: World) -> None:
-    world.run(database, 3)
+    world.run(database, 6)  # every YouTube feed read once: nothing pending
     world.sandbox.set_faults(twitch={"error_rate": 1.0})
     report = world.cycle(database)
     world.sandbox.set_faults(reset=True)
