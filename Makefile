@@ -13,12 +13,13 @@ SYSDEPS_STAMP := .localdev/.sysdeps
 # The cluster that `make test` builds from scratch and removes afterwards.
 TEST_DB := test
 
-.PHONY: help setup sysdeps lint fmt test pgtap pytest types types-check demo dev db-up db-down clean
+.PHONY: help setup sysdeps lint fmt test pgtap pytest types types-check demo dev bench-monitor db-up db-down clean
 
 help:
 	@echo "make test    install everything, lint, run pgTAP and pytest on a fresh local database"
 	@echo "make demo    install everything and run the monitor on the local sandbox (report in .localdev/report)"
 	@echo "make dev     run the local Functions host against the development database"
+	@echo "make bench-monitor   one cycle over 10,000 channels, figures as JSON"
 	@echo "make lint    ruff and mypy strict"
 	@echo "make types   regenerate supabase/types/database.ts from the migrated local database"
 	@echo "make db-up   start the local development database (python -m localdev db up)"
@@ -91,6 +92,11 @@ demo: setup
 # platform credentials and settings come from local.settings.json.
 dev: setup
 	url=$$($(PY) -m localdev db up); DATABASE_URL="$$url" $(PY) -m localdev host
+
+# One monitoring cycle over 10,000 channels against the sandbox with 80 ms
+# latency; the last line is JSON with the figures next to their baselines.
+bench-monitor: setup
+	$(PY) -m bench.monitor $(BENCH_ARGS)
 
 clean:
 	-$(PY) -m localdev db destroy --name dev

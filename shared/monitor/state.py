@@ -115,3 +115,5 @@ class CycleReport:
     duration_ms: int = 0
     fetch_s: float = 0.0
     write_s: float = 0.0
+    samples_s: float = 0.0
+    """Of write_s, the viewer samples alone."""

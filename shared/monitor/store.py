@@ -6,6 +6,7 @@ bulk (one statement per table; samples by COPY into a temporary table, then
 `insert ... on conflict do nothing`, which makes a repeated cycle harmless).
 """
 
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -513,7 +514,9 @@ def write_cycle(
         (cid, at, viewers, new_ids.get(cid) if is_new else sid, live)
         for cid, at, viewers, sid, live, is_new in plan.samples
     ]
+    began = time.perf_counter()
     report.samples_written = write_samples(conn, samples)
+    report.samples_s = time.perf_counter() - began
     report.status_changes = _write_statuses(conn, plan, new_ids)
     _write_poll_state(conn, due, outcomes, plan, new_ids, run)
     report.stats_written = _write_stats(conn, outcomes)

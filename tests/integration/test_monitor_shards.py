@@ -47,7 +47,9 @@ def test_shards_round_trip(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     key = os.urandom(32)
-    with Sandbox(seed=77, channels=45, mix="twitch=0.5,youtube=0.3,rumble=0.2", rate=0) as sb:
+    # Twitch and Rumble only: YouTube's staggered first discovery would leave
+    # some channels pending, which is not what this test is about.
+    with Sandbox(seed=77, channels=45, mix="twitch=0.6,rumble=0.4", rate=0) as sb:
         env = {
             **sb.settings_env(),
             "DATABASE_URL": database_url,

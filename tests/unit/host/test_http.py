@@ -181,7 +181,11 @@ def test_real_function_app_health_without_database(
     reset_database()
     try:
         with LocalHost(app_functions.values(), port=0, timers=False, queues=False) as host:
-            assert host.describe() == [f"health: [GET] {host.base_url}/api/health"]
+            assert host.describe() == [
+                f"health: [GET] {host.base_url}/api/health",
+                "monitor: timerTrigger (disabled)",
+                "monitor_shard: queueTrigger (disabled)",
+            ]
             response = httpx.get(f"{host.base_url}/api/health", timeout=10)
     finally:
         get_settings.cache_clear()
