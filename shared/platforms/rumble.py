@@ -113,26 +113,14 @@ class RumbleClient:
     def fetch_live(
         self, channels: Sequence[ChannelTarget], *, deadline: float | None = None
     ) -> LiveBatch:
-        batch = LiveBatch()
-
-        def record(channel_id: str, data: RumbleData, observed_at: datetime) -> None:
-            batch.observations[channel_id] = _observation(channel_id, data, observed_at)
-
-        batch.requests = self._each(channels, deadline, record, batch.failures)
-        log_batch(self.platform, "live", len(channels), batch)
-        return batch
+        return self.fetch_live_and_stats(channels, deadline=deadline)[0]
 
     def fetch_stats(
         self, channels: Sequence[ChannelTarget], *, deadline: float | None = None
     ) -> StatsBatch:
-        batch = StatsBatch()
-
-        def record(channel_id: str, data: RumbleData, observed_at: datetime) -> None:
-            batch.stats[channel_id] = _stats(channel_id, data, observed_at)
-
-        batch.requests = self._each(channels, deadline, record, batch.failures)
-        log_batch(self.platform, "stats", len(channels), batch)
-        return batch
+        live, stats = self.fetch_live_and_stats(channels, deadline=deadline)
+        stats.requests = live.requests
+        return stats
 
     def fetch_live_and_stats(
         self, channels: Sequence[ChannelTarget], *, deadline: float | None = None
