@@ -179,4 +179,4 @@ def shard_channels(ids: Sequence[UUID], size: int) -> list[list[UUID]]:
 def due_channel_ids(db: Database, now: datetime) -> list[UUID]:
     """The ids a cycle starting now would check (for sharding)."""
     with db.service() as conn:
-        return [d.id for d in store.due_channels(conn, now)]
+        return store.due_channel_ids(conn, now)

@@ -207,20 +207,19 @@ class BatchFetcher:
                               deadline)
                     for t in live_targets
                 ]  # fmt: skip
-                lives, stats = [], []
-                for pair in pairs:
-                    live_batch, stats_batch = pair.result()
-                    lives.append(_done(live_batch))
-                    if stats_batch is not None:
-                        stats.append(_done(stats_batch))
+                answers = [pair.result() for pair in pairs]
+                lives = [live for live, _ in answers]
+                stats = [found for _, found in answers if found is not None]
             else:
-                lives = _submit(
+                live_calls = _submit(
                     ex, self.client.fetch_live, chunks(live_targets, self.live_batch), deadline
                 )
-                stats = _submit(
+                stats_calls = _submit(
                     ex, self.client.fetch_stats, chunks(stats_targets, self.stats_batch), deadline
                 )
-        for batch in _results(lives):
+                lives = [call.result() for call in live_calls]
+                stats = [call.result() for call in stats_calls]
+        for batch in lives:
             used.add(batch)
             for pcid, live in batch.observations.items():
                 if pcid in targets:
@@ -228,7 +227,7 @@ class BatchFetcher:
             for pcid, exc in batch.failures.items():
                 if pcid in targets:
                     outcomes[targets[pcid][0].id] = ChannelOutcome(error=str(exc)[:300])
-        for stats_batch in _results(stats):
+        for stats_batch in stats:
             used.add(stats_batch)
             for pcid, found in stats_batch.stats.items():
                 if pcid in targets:
@@ -243,12 +242,6 @@ def _submit(
     deadline: float,
 ) -> list[Future[T]]:
     return [ex.submit(call, list(group), deadline=deadline) for group in groups]
-
-
-def _done(value: T) -> Future[T]:
-    future: Future[T] = Future()
-    future.set_result(value)
-    return future
 
 
 def _results(futures: Iterable[Future[T]]) -> Iterable[T]:

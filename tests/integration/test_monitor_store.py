@@ -200,6 +200,8 @@ def test_due_channels_follow_the_shortest_plan_interval(database: Database) -> N
             return {d.id for d in store.due_channels(conn, at)} & mine
 
     assert due(T0) == {shared_channel, free_only}
+    with database.service() as conn:
+        assert set(store.due_channel_ids(conn, T0)) & mine == {shared_channel, free_only}
     cycle(database, {shared_channel: off(0), free_only: off(0)}, T0)
     assert due(T0 + timedelta(seconds=30)) == set()
     assert due(T0 + timedelta(seconds=60)) == {shared_channel}  # pro: every 60 s
