@@ -181,3 +181,31 @@ def test_a_database_failure_is_recorded_and_the_next_cycle_proceeds(database: Da
         clock=clock_at(at + timedelta(minutes=1)),
     )  # fmt: skip
     assert report.samples_written == 1
+
+
+def test_a_past_due_run_catches_up_without_double_writing(database: Database) -> None:
+    team = make_team(database)
+    channels = make_channels(database, team, 2)
+    at = datetime.now(UTC)
+    first = run_cycle(
+        database, {"twitch": Scripted("twitch")}, RULES, budget_s=5, only=channels,
+        clock=clock_at(at),
+    )  # fmt: skip
+    # The host fires the missed occurrence late; the platforms answer for the
+    # same instant (a retried delivery, say): nothing is written twice.
+    late = run_cycle(
+        database, {"twitch": Scripted("twitch")}, RULES, budget_s=5, only=channels,
+        run=RunInfo(started_at=at, past_due=True), clock=clock_at(at),
+    )  # fmt: skip
+    assert first.samples_written == 2
+    assert late.samples_written == 0
+    assert late.sessions_opened == 0
+    with database.service() as conn:
+        row = conn.execute(
+            "select past_due from public.monitor_runs where id = %s", (late.run_id,)
+        ).fetchone()
+        samples = conn.execute(
+            "select count(*) from public.viewer_samples where channel_id = any(%s)", (channels,)
+        ).fetchone()
+    assert row == (True,)
+    assert samples == (2,)
