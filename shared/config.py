@@ -37,6 +37,13 @@ class Settings(BaseSettings):
     supabase_url: str | None = None
     """Base URL of the Supabase project, e.g. https://abc.supabase.co."""
 
+    supabase_jwt_secret: SecretStr | None = None
+    """Legacy shared HS256 secret of older Supabase projects; unset: only the project's
+    asymmetric signing keys (JWKS) are accepted."""
+
+    supabase_jwks_cache_s: int = Field(default=600, ge=0, le=86_400)
+    """How long the project's JWKS is cached (an unknown key id refetches it once)."""
+
     # --- platform APIs -------------------------------------------------------
     # Base URLs default to the real APIs; `python -m localdev sandbox` prints the
     # values that point the same clients at the local platform sandbox.
