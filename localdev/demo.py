@@ -187,9 +187,8 @@ def _summary(
         f"({counters.get('youtube.quota_used', 0):,} quota units), "
         f"{counters.get('youtube.search', 0)} search.list calls.",
         "requests: sent to the platforms, retries included; minimum: full batches "
-        "(100 Twitch ids, 50 YouTube videos) and one request per Rumble key, no retries. "
-        "In simulated time Rumble's 5-second answer cache is off, so its hourly follower "
-        "counts cost a request of their own here; in real time they are free.",
+        "(100 Twitch ids, 50 YouTube videos) and one request per Rumble key, no retries; "
+        "Twitch's one extra request is its app token.",
     ]
     out.text = "\n".join([*lines, "", *out.notes])
     return out

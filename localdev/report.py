@@ -9,7 +9,13 @@ from typing import Any
 
 import psycopg
 
-COLORS = {"twitch": "#9146ff", "youtube": "#ff0033", "rumble": "#85c742"}
+# Shades per platform, so the channels of one chart can be told apart.
+COLORS = {
+    "twitch": ("#6441a5", "#9146ff", "#b9a3e3", "#3a1f73"),
+    "youtube": ("#cc0000", "#ff4e45", "#ff9d96", "#7a0000"),
+    "rumble": ("#4f8a10", "#85c742", "#b5e08a", "#2d5206"),
+}
+NAMES = {"twitch": "Twitch", "youtube": "YouTube", "rumble": "Rumble"}
 
 
 @dataclass
@@ -65,8 +71,16 @@ def svg_chart(series: Sequence[Series], start: datetime, end: datetime) -> str:
         f'<text x="4" y="{pad - 8}" font-size="11">{top:,}</text>',
         f'<text x="4" y="{height - pad}" font-size="11">0</text>',
     ]
-    for s in series:
-        color = COLORS.get(s.platform, "#333")
+    for label, at in (("start", start), ("middle", start + (end - start) / 2), ("end", end)):
+        x = pad + (at - start).total_seconds() / span * (width - pad - 10)
+        anchor = {"start": "start", "middle": "middle", "end": "end"}[label]
+        parts.append(
+            f'<text x="{x:.0f}" y="{height - pad + 16}" font-size="11" '
+            f'text-anchor="{anchor}">{at:%H:%M}</text>'
+        )
+    for index, s in enumerate(series):
+        shades = COLORS.get(s.platform, ("#333",))
+        color = shades[index % len(shades)]
         runs: list[list[str]] = [[]]
         for t, v in s.points:
             if v is None:
@@ -102,9 +116,14 @@ def write_report(
     charts = []
     for platform in platforms:
         mine = [s for s in series if s.platform == platform]
-        legend = ", ".join(f"{html.escape(s.name)} (peak {s.peak:,})" for s in mine)
+        shades = COLORS.get(platform, ("#333",))
+        legend = ", ".join(
+            f'<span style="color:{shades[i % len(shades)]}">&#9632;</span> '
+            f"{html.escape(s.name)} (peak {s.peak:,})"
+            for i, s in enumerate(mine)
+        )
         charts.append(
-            f"<h2>{html.escape(platform.title())}</h2><p class=legend>{legend}</p>"
+            f"<h2>{html.escape(NAMES.get(platform, platform))}</h2><p class=legend>{legend}</p>"
             + svg_chart(mine, start, end)
         )
     body = f"""<!doctype html>
