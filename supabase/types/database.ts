@@ -371,6 +371,9 @@ isOneToOne: false
 "can_read_channel":
 { Args: { "channel_id": string }; Returns: boolean
                            },
+"custom_access_token_hook":
+{ Args: { "event": Json }; Returns: Json
+                           },
 "has_team_role":
 { Args: { "min_role": Database["public"]['Enums']["team_role"],"team_id": string }; Returns: boolean
                            },

@@ -1,0 +1,40 @@
+-- Supabase Auth's custom access token hook: adds a `team_roles` claim,
+-- {"<team_id>": "<role>", ...}, to every access token, so the frontend can
+-- show and hide team features without a round trip.
+--
+-- The claim is only as fresh as the token (up to its expiry): authorisation
+-- never trusts it. RLS keeps checking public.team_members itself.
+--
+-- As Supabase documents for hooks: the function runs as supabase_auth_admin
+-- (not security definer), which alone may execute it and gets exactly the
+-- read access it needs, through a policy of its own.
+
+create function public.custom_access_token_hook(event jsonb)
+  returns jsonb
+  language plpgsql
+  stable
+  set search_path = ''
+as $$
+declare
+  v_claims jsonb := coalesce(event -> 'claims', '{}'::jsonb);
+  v_roles jsonb;
+begin
+  select coalesce(jsonb_object_agg(m.team_id::text, m.role::text), '{}'::jsonb)
+    into v_roles
+  from public.team_members m
+  where m.user_id = (event ->> 'user_id')::uuid;
+
+  return jsonb_build_object('claims', jsonb_set(v_claims, '{team_roles}', v_roles));
+end;
+$$;
+comment on function public.custom_access_token_hook(jsonb) is
+  'Auth hook: adds team_roles {team_id: role} to access tokens. Executable by supabase_auth_admin only.';
+
+grant usage on schema public to supabase_auth_admin;
+revoke all on function public.custom_access_token_hook(jsonb) from public, anon, authenticated;
+grant execute on function public.custom_access_token_hook(jsonb) to supabase_auth_admin;
+
+grant select on public.team_members to supabase_auth_admin;
+create policy team_members_select_auth_admin on public.team_members
+  for select to supabase_auth_admin
+  using (true);
