@@ -1,19 +1,23 @@
-"""JSON and RFC 9457 problem responses shared by the HTTP blueprints."""
+"""HTTP plumbing shared by the blueprints: authentication, JSON bodies, and
+RFC 9457 problem responses for every error a client can cause."""
 
+import json
+import logging
+from collections.abc import Callable
 from http import HTTPStatus
+from typing import TypeVar
 
 import azure.functions as func
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
+
+from shared.auth import AccessClaims, AuthError, bearer_token, get_token_verifier
+from shared.db import DatabaseError
+from shared.teams import Forbidden, NotFound
 
 PROBLEM_JSON = "application/problem+json"
-
-
-def json_response(model: BaseModel, status: int = HTTPStatus.OK) -> func.HttpResponse:
-    return func.HttpResponse(
-        model.model_dump_json(),
-        status_code=status,
-        mimetype="application/json",
-    )
+MAX_BODY_BYTES = 64 * 1024
+M = TypeVar("M", bound=BaseModel)
+logger = logging.getLogger(__name__)
 
 
 class Problem(BaseModel):
@@ -25,11 +29,84 @@ class Problem(BaseModel):
     detail: str | None = None
 
 
-def problem_response(status: int, detail: str | None = None) -> func.HttpResponse:
+class ClientError(Exception):
+    """A request the client must change; carries the HTTP status."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+
+
+def json_response(
+    model: BaseModel, status: int = HTTPStatus.OK, headers: dict[str, str] | None = None
+) -> func.HttpResponse:
+    return func.HttpResponse(
+        model.model_dump_json(), status_code=status, mimetype="application/json", headers=headers
+    )
+
+
+def problem_response(
+    status: int, detail: str | None = None, headers: dict[str, str] | None = None
+) -> func.HttpResponse:
     """A problem+json response whose title is the status phrase."""
     body = Problem(title=HTTPStatus(status).phrase, status=status, detail=detail)
     return func.HttpResponse(
         body.model_dump_json(exclude_none=True),
         status_code=status,
         mimetype=PROBLEM_JSON,
+        headers=headers,
     )
+
+
+def authenticate(req: func.HttpRequest) -> AccessClaims:
+    """The verified claims of the request's bearer token (raises AuthError)."""
+    return get_token_verifier().verify(bearer_token(req.headers.get("Authorization")))
+
+
+def parse_body(req: func.HttpRequest, model: type[M]) -> M:
+    """The JSON body as `model`; anything else is a ClientError saying what to fix."""
+    raw = req.get_body() or b""
+    if len(raw) > MAX_BODY_BYTES:
+        raise ClientError(
+            HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"the body exceeds {MAX_BODY_BYTES} bytes"
+        )
+    try:
+        data = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise ClientError(HTTPStatus.BAD_REQUEST, "the body must be a JSON object") from None
+    if not isinstance(data, dict):
+        raise ClientError(HTTPStatus.BAD_REQUEST, "the body must be a JSON object")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        detail = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'body'}: {err['msg']}"
+            for err in exc.errors(include_url=False, include_input=False)
+        )
+        raise ClientError(HTTPStatus.UNPROCESSABLE_ENTITY, detail) from None
+
+
+def respond(handler: Callable[[], func.HttpResponse]) -> func.HttpResponse:
+    """Run a handler, mapping every error a client can cause to problem+json."""
+    try:
+        return handler()
+    except AuthError as exc:
+        headers = {}
+        if exc.status == HTTPStatus.UNAUTHORIZED:
+            challenge = "Bearer"
+            if exc.error_code:
+                challenge += f' error="{exc.error_code}"'
+            headers["WWW-Authenticate"] = challenge
+        return problem_response(exc.status, str(exc), headers)
+    except ClientError as exc:
+        return problem_response(exc.status, exc.detail)
+    except Forbidden as exc:
+        return problem_response(HTTPStatus.FORBIDDEN, str(exc))
+    except NotFound as exc:
+        return problem_response(HTTPStatus.NOT_FOUND, str(exc))
+    except DatabaseError:
+        logger.exception("database unavailable")
+        return problem_response(
+            HTTPStatus.SERVICE_UNAVAILABLE, "the database is unavailable; retry"
+        )

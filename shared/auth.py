@@ -26,6 +26,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from math import isfinite
 from typing import Any, ClassVar, Final, Literal
 from uuid import UUID
@@ -34,7 +35,7 @@ import httpx
 import jwt
 from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
 
-from shared.config import Settings
+from shared.config import Settings, get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -397,3 +398,9 @@ def _describe(exc: ValidationError) -> str:
         return "invalid"
     where = ".".join(str(part) for part in errors[0]["loc"]) or "claims"
     return f"{where}: {errors[0]['msg']}"
+
+
+@lru_cache(maxsize=1)
+def get_token_verifier() -> TokenVerifier:
+    """The process-wide verifier (its JWKS cache lives across invocations)."""
+    return TokenVerifier.from_settings(get_settings())

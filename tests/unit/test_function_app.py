@@ -22,6 +22,17 @@ EXPECTED: dict[str, list[dict[str, Any]]] = {
         },
         {"direction": "OUT", "type": "http", "name": "$return"},
     ],
+    "teams": [
+        {
+            "direction": "IN",
+            "type": "httpTrigger",
+            "name": "req",
+            "methods": ["GET", "POST"],
+            "authLevel": "ANONYMOUS",
+            "route": "teams",
+        },
+        {"direction": "OUT", "type": "http", "name": "$return"},
+    ],
     "monitor": [
         {
             "direction": "IN",

@@ -1,0 +1,146 @@
+"""`/api/teams` through the registered function: token → RLS → problem+json."""
+
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import azure.functions as func
+import jwt
+import pytest
+from azure.functions.decorators.function_app import Function
+
+from shared.auth import get_token_verifier
+from shared.config import get_settings
+from shared.db import Database, reset_database
+from tests.conftest import create_user
+
+SUPABASE_URL = "http://127.0.0.1:54321"
+SECRET = "test-only-legacy-hs256-secret-0123456789abcdef"
+
+
+@pytest.fixture
+def api(
+    monkeypatch: pytest.MonkeyPatch, database_url: str, app_functions: dict[str, Function]
+) -> Iterator[Any]:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("SUPABASE_URL", SUPABASE_URL)
+    monkeypatch.setenv("SUPABASE_JWT_SECRET", SECRET)
+    get_settings.cache_clear()
+    get_token_verifier.cache_clear()
+    reset_database()
+    yield app_functions["teams"].get_user_function()
+    reset_database()
+    get_token_verifier.cache_clear()
+    get_settings.cache_clear()
+
+
+def token(user: uuid.UUID, **overrides: Any) -> str:
+    now = int(time.time())
+    claims = {
+        "sub": str(user),
+        "role": "authenticated",
+        "aud": "authenticated",
+        "iss": f"{SUPABASE_URL}/auth/v1",
+        "exp": now + 3600,
+        "iat": now,
+        "aal": "aal1",
+        "session_id": str(uuid.uuid4()),
+        "email": f"{user.hex[:8]}@example.test",
+        "is_anonymous": False,
+        **overrides,
+    }
+    return jwt.encode(claims, SECRET, algorithm="HS256")
+
+
+def call(fn: Any, method: str, bearer: str | None = None, body: bytes = b"") -> func.HttpResponse:
+    headers = {"Content-Type": "application/json"}
+    if bearer is not None:
+        headers["Authorization"] = f"Bearer {bearer}"
+    response: func.HttpResponse = fn(
+        func.HttpRequest(method, "http://localhost/api/teams", headers=headers, body=body)
+    )
+    return response
+
+
+def teams_named(database: Database, name: str) -> int:
+    with database.service() as conn:
+        row = conn.execute("select count(*) from public.teams where name = %s", (name,)).fetchone()
+    return int(row[0]) if row else 0
+
+
+def test_create_then_list_only_ones_own(api: Any, database: Database) -> None:
+    alice, bob = create_user(database), create_user(database)
+    name = f"Team {uuid.uuid4().hex[:6]}"
+    created = call(api, "POST", token(alice), json.dumps({"name": f"  {name} "}).encode())
+    assert created.status_code == 201
+    team = json.loads(created.get_body())
+    assert team["name"] == name
+    assert team["role"] == "owner"
+    assert team["plan_id"] == "free"
+    assert created.headers["Location"] == f"/api/teams/{team['id']}"
+
+    mine = json.loads(call(api, "GET", token(alice)).get_body())
+    assert [t["id"] for t in mine["data"]] == [team["id"]]
+    theirs = json.loads(call(api, "GET", token(bob)).get_body())
+    assert theirs == {"data": [], "count": 0}
+
+
+@pytest.mark.parametrize(
+    ("bearer", "status", "challenge"),
+    [
+        (None, 401, "Bearer"),
+        ("not-a-token", 401, 'Bearer error="invalid_token"'),
+        ("expired", 401, 'Bearer error="invalid_token"'),
+        ("forged", 401, 'Bearer error="invalid_token"'),
+        ("service_role", 401, 'Bearer error="invalid_token"'),
+    ],
+)
+def test_bad_tokens_get_401_and_write_nothing(
+    api: Any, database: Database, bearer: str | None, status: int, challenge: str
+) -> None:
+    user = create_user(database)
+    value = {
+        "expired": token(user, exp=int(time.time()) - 3600),
+        "forged": jwt.encode({"sub": str(user)}, "another-secret-of-sufficient-len-0123456789"),
+        "service_role": token(user, role="service_role"),
+    }.get(bearer or "", bearer)
+    name = f"Denied {uuid.uuid4().hex[:6]}"
+    response = call(api, "POST", value, json.dumps({"name": name}).encode())
+    assert response.status_code == status
+    assert response.mimetype == "application/problem+json"
+    assert response.headers["WWW-Authenticate"] == challenge
+    problem = json.loads(response.get_body())
+    assert problem["status"] == status
+    assert problem["detail"]
+    assert teams_named(database, name) == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "says"),
+    [
+        (b"not json", 400, "JSON object"),
+        (b"[1, 2]", 400, "JSON object"),
+        (b"\xff\xfe", 400, "JSON object"),
+        (json.dumps({"name": ""}).encode(), 422, "name"),
+        (json.dumps({"name": "x" * 101}).encode(), 422, "name"),
+        (json.dumps({"name": 12}).encode(), 422, "name"),
+        (json.dumps({"name": "ok", "plan_id": "business"}).encode(), 422, "plan_id"),
+        (json.dumps({"name": "ok", "require_mfa": "sometimes"}).encode(), 422, "require_mfa"),
+        (json.dumps({}).encode(), 422, "name"),
+        (json.dumps({"name": "x", "pad": "y" * 70_000}).encode(), 413, "exceeds"),
+    ],
+)
+def test_bad_input_gets_a_clear_4xx_and_writes_nothing(
+    api: Any, database: Database, body: bytes, status: int, says: str
+) -> None:
+    user = create_user(database)
+    with database.service() as conn:
+        before = conn.execute("select count(*) from public.teams").fetchone()
+    response = call(api, "POST", token(user), body)
+    assert response.status_code == status
+    assert response.mimetype == "application/problem+json"
+    assert says in json.loads(response.get_body())["detail"]
+    with database.service() as conn:
+        assert conn.execute("select count(*) from public.teams").fetchone() == before
