@@ -18,22 +18,11 @@ from typing import Self
 
 from localdev import REPO_ROOT
 from localdev.postgres import LocaldevError, free_port
+from shared.monitor.shards import azurite_connection_string
 
 AZURITE_QUEUE = REPO_ROOT / "node_modules" / ".bin" / "azurite-queue"
-ACCOUNT_NAME = "devstoreaccount1"
-# Azurite's published development key: the same on every machine, not a secret.
-ACCOUNT_KEY = (
-    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
-)
-DEFAULT_QUEUE_PORT = 10001
-
-
-def connection_string(port: int = DEFAULT_QUEUE_PORT, host: str = "127.0.0.1") -> str:
-    """A storage connection string for Azurite's queue service at host:port."""
-    return (
-        f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT_NAME};AccountKey={ACCOUNT_KEY};"
-        f"QueueEndpoint=http://{host}:{port}/{ACCOUNT_NAME};"
-    )
+# The development account lives with the code that uses it at run time.
+connection_string = azurite_connection_string
 
 
 def _accepts(host: str, port: int) -> bool:

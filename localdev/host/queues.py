@@ -22,10 +22,10 @@ from azure.core.exceptions import AzureError, ResourceExistsError
 from azure.functions.queue import QueueMessage as WorkerQueueMessage
 from azure.storage.queue import LinearRetry, QueueClient, QueueMessage
 
-from localdev import azurite
 from localdev.host.index import QueueFunction
 from localdev.host.runtime import Invoker
 from localdev.host.settings import HostConfig, HostError, resolve_app_settings
+from shared.monitor.shards import resolve_connection_string
 
 log = logging.getLogger("localdev.host")
 
@@ -36,13 +36,7 @@ def connection_string(setting: str, env: dict[str, str] | None = None) -> str | 
     """The connection string the setting names (or `AzureWebJobs<setting>`), Azurite-expanded."""
     env = dict(os.environ) if env is None else env
     value = env.get(setting) or env.get(f"AzureWebJobs{setting}")
-    if not value:
-        return None
-    fields = dict(p.split("=", 1) for p in value.strip().rstrip(";").split(";") if "=" in p)
-    flags = {k.lower(): v.lower() for k, v in fields.items()}
-    if flags.get("usedevelopmentstorage") == "true":
-        return azurite.connection_string()
-    return value
+    return resolve_connection_string(value) if value else None
 
 
 class NotBase64Error(ValueError):

@@ -15,7 +15,12 @@ from shared.crypto import CredentialError, SecretBox
 from shared.db import Database, get_database
 from shared.monitor.cycle import PlatformFetcher, due_channel_ids, run_cycle, shard_channels
 from shared.monitor.fetchers import BatchFetcher, YouTubeFetcher
-from shared.monitor.shards import ShardMessage, enqueue, queue_client
+from shared.monitor.shards import (
+    ShardMessage,
+    enqueue,
+    queue_client,
+    resolve_connection_string,
+)
 from shared.monitor.state import CycleReport, RunInfo
 from shared.monitor.stitching import Rules
 from shared.platforms.retry import RetryPolicy
@@ -25,19 +30,12 @@ from shared.platforms.youtube import YouTubeClient
 
 logger = logging.getLogger(__name__)
 
-# Azurite's well-known development account (public, documented by Microsoft).
-AZURITE = (
-    "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;"
-    "AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;"
-    "QueueEndpoint=http://127.0.0.1:10001/devstoreaccount1;"
-)
-
 
 def storage_connection(settings: Settings) -> str:
     value = settings.azure_storage_connection
     if not value:
         raise RuntimeError("AzureWebJobsStorage is not set: the monitor cannot shard")
-    return AZURITE if value.strip().rstrip(";") == "UseDevelopmentStorage=true" else value
+    return resolve_connection_string(value)
 
 
 def rules_from(settings: Settings) -> Rules:

@@ -14,6 +14,31 @@ from azure.core.exceptions import ResourceExistsError
 from azure.storage.queue import QueueClient, TextBase64DecodePolicy, TextBase64EncodePolicy
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+# Azurite's published development account: the same on every machine, not a secret.
+AZURITE_ACCOUNT = "devstoreaccount1"
+AZURITE_KEY = (
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+)
+AZURITE_QUEUE_PORT = 10001
+
+
+def azurite_connection_string(port: int = AZURITE_QUEUE_PORT, host: str = "127.0.0.1") -> str:
+    """A storage connection string for Azurite's queue service at host:port."""
+    return (
+        f"DefaultEndpointsProtocol=http;AccountName={AZURITE_ACCOUNT};AccountKey={AZURITE_KEY};"
+        f"QueueEndpoint=http://{host}:{port}/{AZURITE_ACCOUNT};"
+    )
+
+
+def resolve_connection_string(value: str) -> str:
+    """`UseDevelopmentStorage=true` (any case, other fields ignored) means local Azurite."""
+    fields = dict(p.split("=", 1) for p in value.strip().rstrip(";").split(";") if "=" in p)
+    flags = {k.lower(): v.lower() for k, v in fields.items()}
+    if flags.get("usedevelopmentstorage") == "true":
+        return azurite_connection_string()
+    return value
+
+
 # Stay well below the queue's 64 KiB message limit (base64 adds a third).
 MAX_CHANNELS_PER_MESSAGE = 1_000
 
