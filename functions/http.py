@@ -12,7 +12,14 @@ from pydantic import BaseModel, ValidationError
 
 from shared.auth import AccessClaims, AuthError, bearer_token, get_token_verifier
 from shared.db import DatabaseError
-from shared.teams import Forbidden, NotFound
+from shared.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    ServiceError,
+    Unavailable,
+    Unprocessable,
+)
 
 PROBLEM_JSON = "application/problem+json"
 MAX_BODY_BYTES = 64 * 1024
@@ -87,6 +94,15 @@ def parse_body(req: func.HttpRequest, model: type[M]) -> M:
         raise ClientError(HTTPStatus.UNPROCESSABLE_ENTITY, detail) from None
 
 
+_SERVICE_STATUS: dict[type[ServiceError], HTTPStatus] = {
+    Forbidden: HTTPStatus.FORBIDDEN,
+    NotFound: HTTPStatus.NOT_FOUND,
+    Conflict: HTTPStatus.CONFLICT,
+    Unprocessable: HTTPStatus.UNPROCESSABLE_ENTITY,
+    Unavailable: HTTPStatus.SERVICE_UNAVAILABLE,
+}
+
+
 def respond(handler: Callable[[], func.HttpResponse]) -> func.HttpResponse:
     """Run a handler, mapping every error a client can cause to problem+json."""
     try:
@@ -101,10 +117,14 @@ def respond(handler: Callable[[], func.HttpResponse]) -> func.HttpResponse:
         return problem_response(exc.status, str(exc), headers)
     except ClientError as exc:
         return problem_response(exc.status, exc.detail)
-    except Forbidden as exc:
-        return problem_response(HTTPStatus.FORBIDDEN, str(exc))
-    except NotFound as exc:
-        return problem_response(HTTPStatus.NOT_FOUND, str(exc))
+    except ServiceError as exc:
+        status = next(
+            (code for kind, code in _SERVICE_STATUS.items() if isinstance(exc, kind)),
+            HTTPStatus.BAD_REQUEST,
+        )
+        if status >= HTTPStatus.INTERNAL_SERVER_ERROR:
+            logger.warning("service unavailable: %s", exc)
+        return problem_response(status, str(exc))
     except DatabaseError:
         logger.exception("database unavailable")
         return problem_response(

@@ -1,7 +1,8 @@
 """Teams: the service behind `/api/teams`. Everything runs in the user-scoped
 transaction, so row level security decides what a user may see and do.
 
-Errors: `TeamError` > `Forbidden` (RLS or a role rule said no), `NotFound`.
+Errors come from `shared.errors`: `Forbidden` (RLS or a role rule said no),
+`NotFound`.
 """
 
 from datetime import datetime
@@ -14,21 +15,10 @@ from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from shared.auth import AccessClaims
 from shared.db import Database
+from shared.errors import Forbidden, NotFound
 
 TeamRole = Literal["owner", "admin", "member", "viewer"]
 TeamName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-
-
-class TeamError(Exception):
-    """A team operation cannot be done."""
-
-
-class Forbidden(TeamError):
-    """The user may not do this (their role, or the team's MFA rule)."""
-
-
-class NotFound(TeamError):
-    """No such team, or not one of the user's."""
 
 
 class TeamCreate(BaseModel):

@@ -1,0 +1,35 @@
+"""Service errors: what a service in `shared/` raises when it refuses a request.
+The blueprints map each kind to one HTTP status (`functions/http.respond`), so
+every service speaks the same language and no blueprint grows its own mapping.
+
+    ServiceError
+     ├── Forbidden       the caller may not do this (role, MFA rule, ownership)   403
+     ├── NotFound        no such resource, or not one the caller can see         404
+     ├── Conflict        the resource's state forbids it (last owner, duplicate) 409
+     ├── Unprocessable   well-formed input the service cannot act on             422
+     └── Unavailable     a dependency is down or not configured; retry later     503
+"""
+
+
+class ServiceError(Exception):
+    """A request a service refuses; the message is shown to the client."""
+
+
+class Forbidden(ServiceError):
+    """The caller may not do this (their role, the team's MFA rule)."""
+
+
+class NotFound(ServiceError):
+    """No such resource, or not one the caller may see."""
+
+
+class Conflict(ServiceError):
+    """The current state forbids the change (last owner, duplicate, plan limit)."""
+
+
+class Unprocessable(ServiceError):
+    """Input that parses but cannot be acted on (an unknown channel, say)."""
+
+
+class Unavailable(ServiceError):
+    """A dependency is down or not configured; the client may retry later."""
