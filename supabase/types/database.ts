@@ -111,6 +111,46 @@ isOneToOne: false
       referencedColumns: ["id"]
     }
                   ]
+                },"channel_rollups_daily": {
+                  Row: {
+                    "channel_id": string,"day": string,"followers_gained": number | null,"known_viewer_sample_count": number,"live_sample_count": number,"live_seconds": number,"peak_viewers": number | null,"updated_at": string,"viewer_count_sum": number,"viewer_seconds": number
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "channel_id": string,"day": string,"followers_gained"?: number | null,"known_viewer_sample_count"?: number,"live_sample_count"?: number,"live_seconds"?: number,"peak_viewers"?: number | null,"updated_at"?: string,"viewer_count_sum"?: number,"viewer_seconds"?: number
+                  }
+                  Update: {
+                    "channel_id"?: string,"day"?: string,"followers_gained"?: number | null,"known_viewer_sample_count"?: number,"live_sample_count"?: number,"live_seconds"?: number,"peak_viewers"?: number | null,"updated_at"?: string,"viewer_count_sum"?: number,"viewer_seconds"?: number
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "channel_rollups_daily_channel_id_fkey"
+      columns: ["channel_id"]
+isOneToOne: false
+      referencedRelation: "channels"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"channel_rollups_hourly": {
+                  Row: {
+                    "channel_id": string,"followers_gained": number | null,"hour": string,"known_viewer_sample_count": number,"live_sample_count": number,"live_seconds": number,"peak_viewers": number | null,"updated_at": string,"viewer_count_sum": number,"viewer_seconds": number
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "channel_id": string,"followers_gained"?: number | null,"hour": string,"known_viewer_sample_count"?: number,"live_sample_count"?: number,"live_seconds"?: number,"peak_viewers"?: number | null,"updated_at"?: string,"viewer_count_sum"?: number,"viewer_seconds"?: number
+                  }
+                  Update: {
+                    "channel_id"?: string,"followers_gained"?: number | null,"hour"?: string,"known_viewer_sample_count"?: number,"live_sample_count"?: number,"live_seconds"?: number,"peak_viewers"?: number | null,"updated_at"?: string,"viewer_count_sum"?: number,"viewer_seconds"?: number
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "channel_rollups_hourly_channel_id_fkey"
+      columns: ["channel_id"]
+isOneToOne: false
+      referencedRelation: "channels"
+      referencedColumns: ["id"]
+    }
+                  ]
                 },"channel_stats": {
                   Row: {
                     "channel_id": string,"followers": number | null,"observed_at": string,"subscribers": number | null

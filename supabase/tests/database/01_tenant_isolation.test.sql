@@ -136,6 +136,10 @@ select s.channel_id, true, 10, s.id, now()
 from public.stream_sessions s where s.channel_id in (select id from test_channels);
 insert into public.channel_stats (channel_id, observed_at, followers)
 select id, now(), 100 from test_channels;
+insert into public.channel_rollups_hourly (channel_id, hour, live_seconds, viewer_seconds)
+select id, date_trunc('hour', now(), 'UTC'), 60, 600 from test_channels;
+insert into public.channel_rollups_daily (channel_id, day, live_seconds, viewer_seconds)
+select id, (now() at time zone 'UTC')::date, 60, 600 from test_channels;
 
 insert into public.billing_customers (team_id, stripe_customer_id) values
   ('aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa', 'cus_testA'),
