@@ -434,6 +434,11 @@ isOneToOne: false
 "team_has_members":
 { Args: { "team_id": string }; Returns: boolean
                            },
+"team_member_list":
+{ Args: { "team_id": string }; Returns: {
+              "created_at": string,"email": string,"role": Database["public"]['Enums']["team_role"],"user_id": string
+            }[]
+                           },
 "team_role_rank":
 { Args: { "role": Database["public"]['Enums']["team_role"] }; Returns: number
                            }

@@ -1,9 +1,11 @@
 -- Teams and memberships: creation by a client, role-based writes and the
 -- invariants enforced by enforce_team_member_rules() (at least one owner;
--- owner rows are managed by owners only).
+-- owner rows are managed by owners only; admins manage only the roles below
+-- admin; memberships come from team creation and invitations only; anyone
+-- may leave, except the last owner).
 begin;
 create extension if not exists pgtap with schema extensions;
-select plan(41);
+select plan(47);
 
 -- ---------------------------------------------------------------------------
 -- Helpers (rolled back with the test)
@@ -49,6 +51,7 @@ select test_support.create_user('0000000a-0000-4000-8000-000000000003', 'member@
 select test_support.create_user('0000000a-0000-4000-8000-000000000004', 'viewer@test.local');
 select test_support.create_user('0000000a-0000-4000-8000-000000000005', 'outsider@test.local');
 select test_support.create_user('0000000a-0000-4000-8000-000000000006', 'newcomer@test.local');
+select test_support.create_user('0000000a-0000-4000-8000-000000000007', 'admin2@test.local');
 
 -- ---------------------------------------------------------------------------
 -- Creating a team as a client
@@ -139,8 +142,9 @@ select is_empty(
   'a viewer cannot change roles'
 );
 select is_empty(
-  $$delete from public.team_members where team_id = 'eeeeeeee-eeee-4eee-8eee-eeeeeeeeeeee' returning user_id$$,
-  'a viewer cannot remove members'
+  $$delete from public.team_members where team_id = 'eeeeeeee-eeee-4eee-8eee-eeeeeeeeeeee'
+    and user_id <> '0000000a-0000-4000-8000-000000000004' returning user_id$$,
+  'a viewer cannot remove other members'
 );
 
 select test_support.authenticate_as('0000000a-0000-4000-8000-000000000005');  -- outsider
@@ -165,19 +169,42 @@ select ok(
 );
 
 -- ---------------------------------------------------------------------------
--- Admins manage members, never owners
+-- Admins manage members and viewers, never owners or other admins
 -- ---------------------------------------------------------------------------
+insert into public.team_members (team_id, user_id, role) values
+  ('eeeeeeee-eeee-4eee-8eee-eeeeeeeeeeee', '0000000a-0000-4000-8000-000000000006', 'member'),
+  ('eeeeeeee-eeee-4eee-8eee-eeeeeeeeeeee', '0000000a-0000-4000-8000-000000000007', 'admin');
 select test_support.authenticate_as('0000000a-0000-4000-8000-000000000002');  -- admin
+
+select throws_ok(
+  $$update public.team_members set role = 'member'
+    where team_id = 'eeeeeeee-eeee-4eee-8eee-eeeeeeeeeeee' and user_id = '0000000a-0000-4000-8000-000000000007'$$,
+  '42501', 'an admin cannot change or remove another admin; ask an owner',
+  'an admin cannot demote another admin'
+);
+select throws_ok(
+  $$delete from public.team_members
+    where team_id = 'eeeeeeee-eeee-4eee-8eee-eeeeeeeeeeee' and user_id = '0000000a-0000-4000-8000-000000000007'$$,
+  '42501', 'an admin cannot change or remove another admin; ask an owner',
+  'an admin cannot remove another admin'
+);
+select throws_ok(
+  $$update public.team_members set role = 'admin'
+    where team_id = 'eeeeeeee-eeee-4eee-8eee-eeeeeeeeeeee' and user_id = '0000000a-0000-4000-8000-000000000006'$$,
+  '42501', 'only an owner can make someone an admin',
+  'an admin cannot make a member an admin'
+);
 
 select lives_ok(
   $$update public.team_members set role = 'viewer'
     where team_id = 'eeeeeeee-eeee-4eee-8eee-eeeeeeeeeeee' and user_id = '0000000a-0000-4000-8000-000000000003'$$,
   'an admin changes a member''s role'
 );
-select lives_ok(
+select throws_ok(
   $$insert into public.team_members (team_id, user_id, role)
-    values ('eeeeeeee-eeee-4eee-8eee-eeeeeeeeeeee', '0000000a-0000-4000-8000-000000000006', 'member')$$,
-  'an admin adds a member'
+    values ('eeeeeeee-eeee-4eee-8eee-eeeeeeeeeeee', '0000000a-0000-4000-8000-000000000005', 'member')$$,
+  '42501', null,
+  'an admin cannot add a user directly: memberships come from invitations'
 );
 select lives_ok(
   $$delete from public.team_members
@@ -187,7 +214,7 @@ select lives_ok(
 select throws_ok(
   $$insert into public.team_members (team_id, user_id, role)
     values ('eeeeeeee-eeee-4eee-8eee-eeeeeeeeeeee', '0000000a-0000-4000-8000-000000000005', 'owner')$$,
-  '42501', 'only a team owner can add, change or remove an owner',
+  '42501', null,
   'an admin cannot add an owner'
 );
 select throws_ok(
@@ -214,6 +241,13 @@ select throws_ok(
   '42501', 'only a team owner can add, change or remove an owner',
   'an admin cannot remove an owner'
 );
+select test_support.authenticate_as('0000000a-0000-4000-8000-000000000007');  -- the other admin
+select lives_ok(
+  $$delete from public.team_members
+    where team_id = 'eeeeeeee-eeee-4eee-8eee-eeeeeeeeeeee' and user_id = '0000000a-0000-4000-8000-000000000007'$$,
+  'an admin may leave'
+);
+select test_support.authenticate_as('0000000a-0000-4000-8000-000000000002');  -- admin
 select throws_ok(
   $$update public.team_members set team_id = 'eeeeeeee-eeee-4eee-8eee-eeeeeeeeeeee'
     where user_id = '0000000a-0000-4000-8000-000000000003'$$,
@@ -312,6 +346,23 @@ select ok(
   'removals are audited'
 );
 
+select test_support.authenticate_as('0000000a-0000-4000-8000-000000000004');  -- viewer
+select results_eq(
+  $$delete from public.team_members
+    where team_id = 'eeeeeeee-eeee-4eee-8eee-eeeeeeeeeeee'
+      and user_id = '0000000a-0000-4000-8000-000000000004' returning user_id$$,
+  $$values ('0000000a-0000-4000-8000-000000000004'::uuid)$$,
+  'a viewer may leave the team'
+);
+select test_support.clear_authentication();
+select ok(
+  exists (select 1 from public.audit_log
+          where team_id = 'eeeeeeee-eeee-4eee-8eee-eeeeeeeeeeee' and action = 'team_members.delete'
+            and actor_id = '0000000a-0000-4000-8000-000000000004'
+            and target_id = '0000000a-0000-4000-8000-000000000004'),
+  'leaving is audited'
+);
+
 -- ---------------------------------------------------------------------------
 -- Team deletion by its owner cascades through the memberships
 -- ---------------------------------------------------------------------------
@@ -336,8 +387,7 @@ select ok(
   and not exists (select 1 from public.audit_log
                   where team_id = 'eeeeeeee-eeee-4eee-8eee-eeeeeeeeeeee' and action = 'team_members.delete'
                     and target_id in ('0000000a-0000-4000-8000-000000000002',
-                                      '0000000a-0000-4000-8000-000000000003',
-                                      '0000000a-0000-4000-8000-000000000004')),
+                                      '0000000a-0000-4000-8000-000000000003')),
   'the deletion is audited once, the cascaded memberships are not logged one by one'
 );
 

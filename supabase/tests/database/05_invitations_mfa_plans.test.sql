@@ -111,7 +111,7 @@ select results_eq(
   'the invitee joined with the invited role'
 );
 select throws_ok($$select public.accept_team_invitation('secret-token-1')$$,
-  'P0002', null,
+  '55000', 'this invitation has been used already',
   'an invitation is used once');
 
 select test_support.clear_authentication();
@@ -120,7 +120,7 @@ values ('0000000d-0000-4000-8000-0000000000aa', 'someone-else@invite.test',
         sha256(convert_to('expired-token', 'UTF8')), now() - interval '8 days', now() - interval '1 day');
 select test_support.authenticate_as('0000000d-0000-4000-8000-000000000004');
 select throws_ok($$select public.accept_team_invitation('expired-token')$$,
-  'P0002', null,
+  '55000', 'this invitation has expired; ask the team for a new one',
   'an expired invitation is refused');
 
 select test_support.clear_authentication();
