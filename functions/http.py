@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 from http import HTTPStatus
 from typing import TypeVar
+from uuid import UUID
 
 import azure.functions as func
 from pydantic import BaseModel, ValidationError
@@ -130,3 +131,18 @@ def respond(handler: Callable[[], func.HttpResponse]) -> func.HttpResponse:
         return problem_response(
             HTTPStatus.SERVICE_UNAVAILABLE, "the database is unavailable; retry"
         )
+
+
+def route_uuid(req: func.HttpRequest, name: str) -> UUID:
+    """A UUID path parameter; anything else is a 422 naming the parameter."""
+    value = req.route_params.get(name, "")
+    try:
+        return UUID(value)
+    except ValueError:
+        raise ClientError(
+            HTTPStatus.UNPROCESSABLE_ENTITY, f"{name} must be a UUID, got {value[:60]!r}"
+        ) from None
+
+
+def no_content() -> func.HttpResponse:
+    return func.HttpResponse(status_code=HTTPStatus.NO_CONTENT)

@@ -44,6 +44,18 @@ class Settings(BaseSettings):
     supabase_jwks_cache_s: int = Field(default=600, ge=0, le=86_400)
     """How long the project's JWKS is cached (an unknown key id refetches it once)."""
 
+    supabase_service_role_key: SecretStr | None = None
+    """The project's service-role (secret) API key, for Supabase Auth's admin API (inviting
+    an address with no account) and Storage. Never sent to clients."""
+
+    # --- teams -----------------------------------------------------------------
+
+    invitation_accept_url: str = "http://localhost:3000/invitations/accept"
+    """The frontend page that accepts an invitation; the link is `<url>?token=<token>`."""
+
+    invitation_ttl_hours: int = Field(default=168, ge=1, le=720)
+    """How long an invitation can be accepted."""
+
     # --- platform APIs -------------------------------------------------------
     # Base URLs default to the real APIs; `python -m localdev sandbox` prints the
     # values that point the same clients at the local platform sandbox.

@@ -114,14 +114,8 @@ class Database:
         the claims' role and `request.jwt.claims` set locally, so `auth.uid()`
         and every RLS policy see this user.
         """
-        role = claims.get("role", "authenticated")
-        if role not in USER_ROLES:
-            raise ValueError(f"a user-scoped transaction cannot run as role {role!r}")
         with self._connection() as conn, conn.transaction():
-            conn.execute(
-                "select set_config('role', %s, true), set_config('request.jwt.claims', %s, true)",
-                (role, json.dumps(dict(claims), separators=(",", ":"), default=str)),
-            )
+            become_user(conn, claims)
             yield conn
 
     def ping(self) -> bool:
@@ -133,6 +127,19 @@ class Database:
             logger.warning("database ping failed: %s", exc.__class__.__name__)
             return False
         return True
+
+
+def become_user(conn: psycopg.Connection[Any], claims: Mapping[str, Any]) -> None:
+    """Act as the user for the rest of the current transaction (`SET LOCAL ROLE` and
+    local claims). The service side uses it after writes only it may make, so the
+    rest of the transaction is checked by RLS and audited with the user as actor."""
+    role = claims.get("role", "authenticated")
+    if role not in USER_ROLES:
+        raise ValueError(f"a user-scoped transaction cannot run as role {role!r}")
+    conn.execute(
+        "select set_config('role', %s, true), set_config('request.jwt.claims', %s, true)",
+        (role, json.dumps(dict(claims), separators=(",", ":"), default=str)),
+    )
 
 
 _database: Database | None = None

@@ -29,6 +29,7 @@ from shared.monitor.state import (
     RunInfo,
 )
 from shared.monitor.stitching import Rules
+from shared.platforms.base import PlatformClient
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +44,11 @@ class PlatformFetcher(Protocol):
 
     platform: str
     concurrency: int
+
+    @property
+    def client(self) -> PlatformClient:
+        """The platform client it polls with (also resolves channels for the API)."""
+        ...
 
     def fetch(
         self, channels: Sequence[DueChannel], now: datetime, deadline: float

@@ -10,7 +10,34 @@ from azure.functions.decorators.function_app import Function
 from function_app import app
 
 # function name -> the bindings the host must see, as the worker reports them.
+
+
+def _http(route: str, *methods: str) -> list[dict[str, Any]]:
+    """An anonymous HTTP trigger (the bearer token is checked by the function)."""
+    return [
+        {
+            "direction": "IN",
+            "type": "httpTrigger",
+            "name": "req",
+            "methods": list(methods),
+            "authLevel": "ANONYMOUS",
+            "route": route,
+        },
+        {"direction": "OUT", "type": "http", "name": "$return"},
+    ]
+
+
 EXPECTED: dict[str, list[dict[str, Any]]] = {
+    "team": _http("teams/{team_id}", "GET", "PATCH", "DELETE"),
+    "team_members": _http("teams/{team_id}/members", "GET"),
+    "team_member": _http("teams/{team_id}/members/{user_id}", "PATCH", "DELETE"),
+    "team_leave": _http("teams/{team_id}/leave", "POST"),
+    "team_invitations": _http("teams/{team_id}/invitations", "GET", "POST"),
+    "team_invitation": _http("teams/{team_id}/invitations/{invitation_id}", "DELETE"),
+    "invitation_accept": _http("invitations/accept", "POST"),
+    "team_channels": _http("teams/{team_id}/channels", "GET", "POST"),
+    "team_channel": _http("teams/{team_id}/channels/{channel_id}", "DELETE"),
+    "openapi": _http("openapi.json", "GET"),
     "health": [
         {
             "direction": "IN",
@@ -68,3 +95,18 @@ def test_bindings(app_functions: dict[str, Function], name: str) -> None:
 def test_app_default_auth_level_is_function_keys() -> None:
     """A function that forgets its auth level must not become public."""
     assert app.auth_level == func.AuthLevel.FUNCTION
+
+
+def test_openapi_lists_every_http_route_and_method(app_functions: dict[str, Function]) -> None:
+    """The document is written by hand from the models: it must not drift from the app."""
+    from functions.openapi import OPERATIONS
+
+    registered = set()
+    for fn in app_functions.values():
+        for raw in fn.get_raw_bindings():
+            binding = json.loads(raw)
+            if binding["type"] == "httpTrigger":
+                for method in binding["methods"]:
+                    registered.add((method.lower(), "/api/" + binding["route"]))
+    documented = {(op.method, op.path) for op in OPERATIONS}
+    assert registered == documented
