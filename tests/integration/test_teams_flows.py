@@ -1,0 +1,616 @@
+"""The teams API's invariants and flows through the registered functions:
+tokens, bad input, owners and admins, invitations (Supabase Auth faked at
+HTTP level), channel tracking against the platform sandbox, the audit log."""
+
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+import respx
+
+import functions.http
+from localdev.sandbox import Sandbox
+from shared.auth import AuthError, TokenVerifier
+from shared.crypto import Sealed, SecretBox
+from shared.db import Database
+from tests.conftest import claims_for, create_user
+from tests.integration.teams_support import (
+    ENCRYPTION_KEY,
+    SUPABASE_URL,
+    Api,
+    email_of,
+    make_crew,
+    mint,
+    snapshot,
+)
+from tests.unit import test_auth
+
+INVITE_URL = f"{SUPABASE_URL}/auth/v1/invite"
+
+
+def teams_named(database: Database, name: str) -> int:
+    with database.service() as conn:
+        row = conn.execute("select count(*) from public.teams where name = %s", (name,)).fetchone()
+    return int(row[0]) if row else 0
+
+
+# --- tokens ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def attack_verifier(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The real verifier on the unit attack table's project, keys and clock."""
+
+    def install(secret: str | None) -> TokenVerifier:
+        env = test_auth.make_env(secret=secret)
+        monkeypatch.setattr(functions.http, "get_token_verifier", lambda: env.verifier)
+        return env.verifier
+
+    return install
+
+
+@pytest.mark.parametrize(("make_token", "error", "reason", "secret"), test_auth.ATTACKS)
+def test_every_attack_is_a_401_and_writes_nothing(
+    api: Api,
+    database: Database,
+    attack_verifier: Any,
+    make_token: Any,
+    error: type[AuthError],
+    reason: str,
+    secret: str | None,
+) -> None:
+    attack_verifier(secret)
+    crew = make_crew(database)
+    before = snapshot(database, crew.team_id)
+    name = f"Attack {uuid.uuid4().hex[:8]}"
+    token = make_token()
+
+    created = api("POST", "/api/teams", token=token, body={"name": name})
+    invited = api(
+        "POST", f"/api/teams/{crew.team_id}/invitations", token=token,
+        body={"email": "attacker@example.com", "role": "admin"},
+    )  # fmt: skip
+
+    for response in (created, invited):
+        assert response.status == 401, response.body
+        assert response.is_problem
+        assert response.headers["www-authenticate"].startswith("Bearer")
+    assert teams_named(database, name) == 0
+    assert snapshot(database, crew.team_id) == before
+
+
+def test_the_attack_verifier_accepts_a_genuine_token(
+    api: Api, database: Database, attack_verifier: Any
+) -> None:
+    """The control row: the same set-up lets a correctly signed token through."""
+    attack_verifier(None)
+    user = create_user(database)
+    token = test_auth.es256(test_auth.claims(sub=str(user)))
+    assert api("GET", "/api/teams", token=token).status == 200
+
+
+def test_anonymous_sign_ins_cannot_create_teams(api: Api, database: Database) -> None:
+    user = create_user(database)
+    name = f"Anon {uuid.uuid4().hex[:8]}"
+    response = api("POST", "/api/teams", token=mint(user, is_anonymous=True), body={"name": name})
+    assert response.status == 403
+    assert teams_named(database, name) == 0
+
+
+# --- bad input ------------------------------------------------------------------------------
+
+BAD_INPUT = [
+    ("POST", "/api/teams", b'{"name": 5}', 422, "name"),
+    ("POST", "/api/teams", b'{"name": "ok", "plan_id": "business"}', 422, "plan_id"),
+    ("POST", "/api/teams", b'{"name": "   "}', 422, "name"),
+    ("POST", "/api/teams", b"[1, 2]", 400, "JSON object"),
+    ("POST", "/api/teams", b"name=x", 400, "JSON object"),
+    ("POST", "/api/teams", b"\xff\xfe", 400, "JSON object"),
+    ("POST", "/api/teams", b'{"name": "' + b"x" * 70_000 + b'"}', 413, "bytes"),
+    ("PATCH", "/api/teams/{team}", b'{"require_mfa": "yes"}', 422, "require_mfa"),
+    ("PATCH", "/api/teams/{team}", b"{}", 422, "nothing to change"),
+    ("PATCH", "/api/teams/not-a-uuid", b'{"name": "x"}', 422, "team_id must be a UUID"),
+    ("PATCH", "/api/teams/{team}/members/{member}", b'{"role": "god"}', 422, "role"),
+    ("PATCH", "/api/teams/{team}/members/12345", b'{"role": "viewer"}', 422, "user_id"),
+    ("DELETE", "/api/teams/{team}/channels/%27;drop", b"", 422, "channel_id"),
+    ("POST", "/api/teams/{team}/invitations", b'{"email": "not-an-address"}', 422, "email"),
+    ("POST", "/api/teams/{team}/invitations", b'{"email": "a@example.com", "role": "owner"}',
+     422, "role"),
+    ("POST", "/api/teams/{team}/invitations", b'{"email": "a@example.com", "token": "x"}',
+     422, "token"),
+    ("POST", "/api/teams/{team}/channels", b'{"platform": "kick", "channel": "x"}', 422,
+     "platform"),
+    ("POST", "/api/teams/{team}/channels", b'{"platform": "twitch", "channel": "a b/c?"}', 422,
+     "channel"),
+    ("POST", "/api/teams/{team}/channels", b'{"platform": "rumble", "channel": "x"}', 422,
+     "api_key"),
+    ("POST", "/api/teams/{team}/channels",
+     b'{"platform": "twitch", "channel": "x", "api_key": "k"}', 422, "Rumble"),
+    ("POST", "/api/invitations/accept", b'{"token": 42}', 422, "token"),
+    ("POST", "/api/invitations/accept", b'{"token": "short"}', 422, "token"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("method", "path", "raw", "status", "mentions"), BAD_INPUT)
+def test_bad_input_is_a_4xx_problem_and_writes_nothing(
+    api: Api, database: Database, method: str, path: str, raw: bytes, status: int, mentions: str
+) -> None:
+    crew = make_crew(database)
+    before = snapshot(database, crew.team_id)
+    path = path.format(team=crew.team_id, member=crew.member)
+    response = api(method, path, crew.owner, raw=raw)
+    assert response.status == status, response.body
+    assert response.is_problem
+    assert mentions in response.json["detail"]
+    assert snapshot(database, crew.team_id) == before
+
+
+# --- owners and admins ------------------------------------------------------------------
+
+
+def test_the_last_owner_can_neither_leave_nor_be_demoted(api: Api, database: Database) -> None:
+    crew = make_crew(database)
+    before = snapshot(database, crew.team_id)
+    team = f"/api/teams/{crew.team_id}"
+    left = api("POST", f"{team}/leave", crew.owner)
+    demoted = api("PATCH", f"{team}/members/{crew.owner}", crew.owner, body={"role": "admin"})
+    removed = api("DELETE", f"{team}/members/{crew.owner}", crew.owner)
+    for response in (left, demoted, removed):
+        assert response.status == 409, response.body
+        assert "at least one owner" in response.json["detail"]
+    assert snapshot(database, crew.team_id) == before
+
+
+def test_ownership_is_handed_over_then_the_old_owner_leaves(api: Api, database: Database) -> None:
+    crew = make_crew(database)
+    team = f"/api/teams/{crew.team_id}"
+    promoted = api("PATCH", f"{team}/members/{crew.admin}", crew.owner, body={"role": "owner"})
+    assert promoted.status == 200
+    assert promoted.json["role"] == "owner"
+    assert api("POST", f"{team}/leave", crew.owner).status == 204
+    roles = {
+        m["user_id"]: m["role"] for m in api("GET", f"{team}/members", crew.admin).json["data"]
+    }
+    assert str(crew.owner) not in roles
+    assert roles[str(crew.admin)] == "owner"
+
+
+@pytest.mark.parametrize(
+    ("target", "change"),
+    [("owner", {"role": "member"}), ("owner", None), ("member", {"role": "owner"}),
+     ("member", {"role": "admin"})],
+)  # fmt: skip
+def test_an_admin_cannot_touch_owners_or_make_admins(
+    api: Api, database: Database, target: str, change: dict[str, str] | None
+) -> None:
+    crew = make_crew(database)
+    before = snapshot(database, crew.team_id)
+    path = f"/api/teams/{crew.team_id}/members/{crew.user(target)}"
+    response = (
+        api("DELETE", path, crew.admin)
+        if change is None
+        else api("PATCH", path, crew.admin, body=change)
+    )
+    assert response.status == 403, response.body
+    assert "owner" in response.json["detail"]
+    assert snapshot(database, crew.team_id) == before
+
+
+def test_an_admin_cannot_remove_another_admin(api: Api, database: Database) -> None:
+    crew = make_crew(database)
+    with database.service() as conn:
+        conn.execute(
+            "update public.team_members set role = 'admin' where team_id = %s and user_id = %s",
+            (crew.team_id, crew.extra),
+        )
+    before = snapshot(database, crew.team_id)
+    response = api("DELETE", f"/api/teams/{crew.team_id}/members/{crew.extra}", crew.admin)
+    assert response.status == 403
+    assert snapshot(database, crew.team_id) == before
+
+
+def test_switching_mfa_off_is_for_owners(api: Api, database: Database) -> None:
+    crew = make_crew(database, require_mfa=True)
+    path = f"/api/teams/{crew.team_id}"
+    assert api("PATCH", path, crew.admin, aal="aal2", body={"require_mfa": False}).status == 403
+    owner = api("PATCH", path, crew.owner, aal="aal2", body={"require_mfa": False})
+    assert owner.status == 200
+    assert owner.json["require_mfa"] is False
+
+
+def test_a_deleted_team_is_gone_for_everyone(api: Api, database: Database) -> None:
+    crew = make_crew(database)
+    assert api("DELETE", f"/api/teams/{crew.team_id}", crew.owner).status == 204
+    assert api("GET", f"/api/teams/{crew.team_id}", crew.member).status == 404
+    assert api("DELETE", f"/api/teams/{crew.team_id}", crew.owner).status == 404
+
+
+# --- invitations ----------------------------------------------------------------------------
+
+
+def supabase_user(email: str) -> dict[str, Any]:
+    """Supabase Auth's answer to POST /auth/v1/invite: the invited user."""
+    now = datetime.now(UTC).isoformat()
+    return {
+        "id": str(uuid.uuid4()), "aud": "authenticated", "role": "authenticated",
+        "email": email, "invited_at": now, "confirmation_sent_at": now,
+        "app_metadata": {"provider": "email", "providers": ["email"]},
+        "user_metadata": {}, "identities": [], "created_at": now, "updated_at": now,
+        "is_anonymous": False,
+    }  # fmt: skip
+
+
+def test_inviting_a_new_address_goes_through_supabase_admin_invite(
+    api: Api, database: Database
+) -> None:
+    crew = make_crew(database)
+    email = f"new-{uuid.uuid4().hex[:8]}@example.com"
+    with respx.mock(assert_all_called=True) as mock:
+        route = mock.post(INVITE_URL).mock(
+            return_value=httpx.Response(200, json=supabase_user(email))
+        )
+        response = api(
+            "POST", f"/api/teams/{crew.team_id}/invitations", crew.admin,
+            body={"email": email, "role": "viewer"},
+        )  # fmt: skip
+    assert response.status == 201, response.body
+    created = response.json
+    assert created["delivery"] == "email"
+    assert created["status"] == "pending"
+    token = parse_qs(urlsplit(created["accept_url"]).query)["token"][0]
+    assert len(token) >= 40
+
+    sent = route.calls.last.request
+    assert sent.headers["apikey"] == "test-service-role-key"
+    assert sent.headers["authorization"] == "Bearer test-service-role-key"
+    assert parse_qs(sent.url.query.decode())["redirect_to"] == [created["accept_url"]]
+    payload = json.loads(sent.content)
+    assert payload["email"] == email
+    assert payload["data"]["team_id"] == str(crew.team_id)
+    assert payload["data"]["role"] == "viewer"
+
+    with database.service() as conn:
+        row = conn.execute(
+            "select token_hash, role from public.team_invitations where id = %s", (created["id"],)
+        ).fetchone()
+    assert row is not None
+    assert bytes(row[0]) != token.encode()
+    assert token not in json.dumps(
+        api("GET", f"/api/teams/{crew.team_id}/invitations", crew.admin).json
+    )
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [httpx.Response(503, json={"code": 503, "msg": "unavailable"}),
+     httpx.Response(422, json={"code": 422, "error_code": "email_address_invalid", "msg": "bad"}),
+     httpx.ConnectError("refused")],
+)  # fmt: skip
+def test_a_failed_supabase_invite_writes_nothing(
+    api: Api, database: Database, failure: Any
+) -> None:
+    crew = make_crew(database)
+    before = snapshot(database, crew.team_id)
+    with respx.mock() as mock:
+        route = mock.post(INVITE_URL)
+        if isinstance(failure, Exception):
+            route.mock(side_effect=failure)
+        else:
+            route.mock(return_value=failure)
+        response = api(
+            "POST", f"/api/teams/{crew.team_id}/invitations", crew.owner,
+            body={"email": f"x-{uuid.uuid4().hex[:8]}@example.com"},
+        )  # fmt: skip
+    assert response.status == 503, response.body
+    assert response.is_problem
+    assert snapshot(database, crew.team_id) == before
+
+
+def test_without_a_service_key_a_new_address_is_refused_clearly(
+    api: Api, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shared.config import get_settings
+
+    monkeypatch.delenv("SUPABASE_SERVICE_ROLE_KEY")
+    get_settings.cache_clear()
+    crew = make_crew(database)
+    before = snapshot(database, crew.team_id)
+    response = api(
+        "POST", f"/api/teams/{crew.team_id}/invitations", crew.owner,
+        body={"email": f"y-{uuid.uuid4().hex[:8]}@example.com"},
+    )  # fmt: skip
+    assert response.status == 503
+    assert "SUPABASE_SERVICE_ROLE_KEY" in response.json["detail"]
+    assert snapshot(database, crew.team_id) == before
+
+
+def invite_existing(
+    api: Api, database: Database, crew: Any, role: str = "member"
+) -> tuple[uuid.UUID, str]:
+    """Invite a fresh account (no Supabase call); the invitee and the token."""
+    invitee = create_user(database, f"{uuid.uuid4().hex[:10]}@example.com")
+    with respx.mock(assert_all_mocked=True):  # any outbound call would fail the test
+        response = api(
+            "POST", f"/api/teams/{crew.team_id}/invitations", crew.owner,
+            body={"email": email_of(database, invitee).upper(), "role": role},
+        )  # fmt: skip
+    assert response.status == 201, response.body
+    assert response.json["delivery"] == "link"
+    return invitee, parse_qs(urlsplit(response.json["accept_url"]).query)["token"][0]
+
+
+def test_accepting_joins_once_with_the_invited_role(api: Api, database: Database) -> None:
+    crew = make_crew(database)
+    invitee, token = invite_existing(api, database, crew, role="admin")
+    accepted = api("POST", "/api/invitations/accept", invitee, body={"token": token})
+    assert accepted.status == 200, accepted.body
+    assert accepted.json["team"]["id"] == str(crew.team_id)
+    assert accepted.json["team"]["role"] == "admin"
+
+    again = api("POST", "/api/invitations/accept", invitee, body={"token": token})
+    assert again.status == 409
+    assert "used already" in again.json["detail"]
+    invitations = api("GET", f"/api/teams/{crew.team_id}/invitations", crew.owner).json["data"]
+    assert [i["status"] for i in invitations] == ["accepted"]
+
+
+def test_an_invitation_is_for_its_address_only(api: Api, database: Database) -> None:
+    crew = make_crew(database)
+    _, token = invite_existing(api, database, crew)
+    before = snapshot(database, crew.team_id)
+    stranger = create_user(database)
+    response = api("POST", "/api/invitations/accept", stranger, body={"token": token})
+    assert response.status == 403
+    assert "another email address" in response.json["detail"]
+    assert snapshot(database, crew.team_id) == before
+
+
+def test_an_expired_invitation_is_refused_and_can_be_sent_again(
+    api: Api, database: Database
+) -> None:
+    crew = make_crew(database)
+    invitee, token = invite_existing(api, database, crew)
+    with database.service() as conn:
+        conn.execute(
+            "update public.team_invitations set created_at = now() - interval '9 days', "
+            "expires_at = now() - interval '1 day' where team_id = %s",
+            (crew.team_id,),
+        )
+    expired = api("POST", "/api/invitations/accept", invitee, body={"token": token})
+    assert expired.status == 409
+    assert "expired" in expired.json["detail"]
+    listed = api("GET", f"/api/teams/{crew.team_id}/invitations", crew.owner).json["data"]
+    assert [i["status"] for i in listed] == ["expired"]
+
+    again = api(
+        "POST", f"/api/teams/{crew.team_id}/invitations", crew.owner,
+        body={"email": email_of(database, invitee)},
+    )  # fmt: skip
+    assert again.status == 201
+    fresh = parse_qs(urlsplit(again.json["accept_url"]).query)["token"][0]
+    assert api("POST", "/api/invitations/accept", invitee, body={"token": fresh}).status == 200
+
+
+def test_unknown_revoked_and_duplicate_invitations(api: Api, database: Database) -> None:
+    crew = make_crew(database)
+    invitee, token = invite_existing(api, database, crew)
+    email = email_of(database, invitee)
+    team = f"/api/teams/{crew.team_id}"
+
+    unknown = api("POST", "/api/invitations/accept", invitee, body={"token": "z" * 43})
+    assert unknown.status == 404
+    duplicate = api("POST", f"{team}/invitations", crew.owner, body={"email": email})
+    assert duplicate.status == 409
+    assert "pending invitation" in duplicate.json["detail"]
+    member = api(
+        "POST", f"{team}/invitations", crew.owner, body={"email": email_of(database, crew.viewer)}
+    )
+    assert member.status == 409
+    assert "member of the team already" in member.json["detail"]
+
+    invitation_id = api("GET", f"{team}/invitations", crew.owner).json["data"][0]["id"]
+    assert api("DELETE", f"{team}/invitations/{invitation_id}", crew.admin).status == 204
+    assert api("DELETE", f"{team}/invitations/{invitation_id}", crew.admin).status == 404
+    revoked = api("POST", "/api/invitations/accept", invitee, body={"token": token})
+    assert revoked.status == 404
+
+
+def test_an_admin_invites_members_but_not_admins(api: Api, database: Database) -> None:
+    crew = make_crew(database)
+    before = snapshot(database, crew.team_id)
+    email = email_of(database, create_user(database, f"{uuid.uuid4().hex[:8]}@example.com"))
+    response = api(
+        "POST", f"/api/teams/{crew.team_id}/invitations", crew.admin,
+        body={"email": email, "role": "admin"},
+    )  # fmt: skip
+    assert response.status == 403
+    assert snapshot(database, crew.team_id) == before
+
+
+# --- channels -------------------------------------------------------------------------------
+
+
+def test_tracking_a_twitch_channel_by_url(
+    api: Api, database: Database, teams_sandbox: Sandbox
+) -> None:
+    crew = make_crew(database)
+    twitch = teams_sandbox.channels("twitch")[3]
+    team = f"/api/teams/{crew.team_id}"
+    response = api(
+        "POST", f"{team}/channels", crew.member,
+        body={"platform": "twitch", "channel": f"https://www.twitch.tv/{twitch['login']}"},
+    )  # fmt: skip
+    assert response.status == 201, response.body
+    tracked = response.json
+    assert tracked["platform_channel_id"] == twitch["id"]
+    assert tracked["handle"] == twitch["login"]
+    assert tracked["added_by"] == str(crew.member)
+
+    again = api(
+        "POST",
+        f"{team}/channels",
+        crew.owner,
+        body={"platform": "twitch", "channel": twitch["login"]},
+    )
+    assert again.status == 409
+    listed = api("GET", f"{team}/channels", crew.viewer).json
+    assert listed["count"] == 1
+    assert listed["max_channels"] == 25
+
+
+def test_a_rumble_key_is_sealed_and_never_returned(
+    api: Api, database: Database, teams_sandbox: Sandbox
+) -> None:
+    crew = make_crew(database)
+    rumble = teams_sandbox.channels("rumble")[0]
+    key = rumble["rumble_key"]
+    team = f"/api/teams/{crew.team_id}"
+    response = api(
+        "POST", f"{team}/channels", crew.owner, body={"platform": "rumble", "api_key": key}
+    )
+    assert response.status == 201, response.body
+    channel_id = uuid.UUID(response.json["channel_id"])
+    listed = api("GET", f"{team}/channels", crew.owner)
+    for body in (response.body, listed.body):
+        assert key.encode() not in body
+
+    with database.service() as conn:
+        row = conn.execute(
+            "select ciphertext, nonce, key_version from public.channel_credentials "
+            "where channel_id = %s",
+            (channel_id,),
+        ).fetchone()
+    assert row is not None
+    sealed = Sealed(bytes(row[0]), bytes(row[1]), row[2])
+    assert key.encode() not in sealed.ciphertext
+    from shared.config import Settings
+
+    box = SecretBox.from_settings(Settings(credentials_encryption_key=ENCRYPTION_KEY))
+    assert box.open(sealed, channel_id) == key
+
+    # Stop tracking: the key goes with the last team tracking the channel.
+    assert api("DELETE", f"{team}/channels/{channel_id}", crew.member).status == 204
+    with database.service() as conn:
+        left = conn.execute(
+            "select count(*) from public.channel_credentials where channel_id = %s", (channel_id,)
+        ).fetchone()
+    assert left == (0,)
+
+
+def test_a_wrong_rumble_key_or_unknown_channel_is_a_422(
+    api: Api, database: Database, teams_sandbox: Sandbox
+) -> None:
+    crew = make_crew(database)
+    before = snapshot(database, crew.team_id)
+    team = f"/api/teams/{crew.team_id}"
+    wrong = api(
+        "POST", f"{team}/channels", crew.owner, body={"platform": "rumble", "api_key": "nope" * 8}
+    )
+    unknown = api(
+        "POST", f"{team}/channels", crew.owner,
+        body={"platform": "twitch", "channel": f"nobody{uuid.uuid4().hex[:10]}"},
+    )  # fmt: skip
+    assert wrong.status == 422, wrong.body
+    assert "Rumble" in wrong.json["detail"]
+    assert unknown.status == 422, unknown.body
+    assert "no channel" in unknown.json["detail"]
+    assert snapshot(database, crew.team_id) == before
+
+
+def test_the_plan_limit_is_enforced(api: Api, database: Database, teams_sandbox: Sandbox) -> None:
+    crew = make_crew(database, plan="free")
+    team = f"/api/teams/{crew.team_id}"
+    logins = [c["login"] for c in teams_sandbox.channels("twitch")[10:14]]
+    for login in logins[:3]:
+        added = api(
+            "POST", f"{team}/channels", crew.owner, body={"platform": "twitch", "channel": login}
+        )
+        assert added.status == 201, added.body
+    before = snapshot(database, crew.team_id)
+    full = api(
+        "POST", f"{team}/channels", crew.owner, body={"platform": "twitch", "channel": logins[3]}
+    )
+    assert full.status == 409
+    assert "at most 3 channels" in full.json["detail"]
+    assert snapshot(database, crew.team_id) == before
+
+
+def test_a_platform_outage_is_a_503_and_writes_nothing(
+    api: Api, database: Database, teams_sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shared.config import get_settings
+    from shared.monitor.service import default_fetchers
+    from shared.teams.channels import default_resolvers
+
+    monkeypatch.setenv("PLATFORM_MAX_ATTEMPTS", "1")
+    for cache in (get_settings, default_fetchers, default_resolvers):
+        cache.cache_clear()
+    teams_sandbox.set_faults(twitch={"error_rate": 1.0})
+    crew = make_crew(database)
+    before = snapshot(database, crew.team_id)
+    login = teams_sandbox.channels("twitch")[20]["login"]
+    response = api("POST", f"/api/teams/{crew.team_id}/channels", crew.owner,
+                   body={"platform": "twitch", "channel": login})  # fmt: skip
+    assert response.status == 503, response.body
+    assert "Twitch" in response.json["detail"]
+    assert snapshot(database, crew.team_id) == before
+
+
+# --- audit log ------------------------------------------------------------------------------
+
+
+def test_changes_are_audited_and_readable_by_owners_and_admins_only(
+    api: Api, database: Database, teams_sandbox: Sandbox
+) -> None:
+    crew = make_crew(database)
+    team = f"/api/teams/{crew.team_id}"
+    invitee, token = invite_existing(api, database, crew)
+    api("POST", "/api/invitations/accept", invitee, body={"token": token})
+    api("PATCH", f"{team}/members/{crew.extra}", crew.admin, body={"role": "viewer"})
+    api("DELETE", f"{team}/members/{crew.extra}", crew.admin)
+    login = teams_sandbox.channels("twitch")[30]["login"]
+    channel = api(
+        "POST", f"{team}/channels", crew.member, body={"platform": "twitch", "channel": login}
+    )
+    api("DELETE", f"{team}/channels/{channel.json['channel_id']}", crew.member)
+    api("POST", f"{team}/leave", crew.viewer)
+
+    def visible_to(user: uuid.UUID) -> list[tuple[str, str | None]]:
+        with database.user(claims_for(user)) as conn:
+            return [
+                (r[0], str(r[1]) if r[1] else None)
+                for r in conn.execute(
+                    "select action, actor_id from public.audit_log where team_id = %s order by id",
+                    (crew.team_id,),
+                ).fetchall()
+            ]
+
+    trail = visible_to(crew.owner)
+    assert ("team_invitations.insert", str(crew.owner)) in trail
+    assert ("team_members.insert", str(invitee)) in trail
+    assert ("team_invitations.update", str(invitee)) in trail
+    assert ("team_members.update", str(crew.admin)) in trail
+    assert ("team_members.delete", str(crew.admin)) in trail
+    assert ("team_channels.insert", str(crew.member)) in trail
+    assert ("team_channels.delete", str(crew.member)) in trail
+    assert ("team_members.delete", str(crew.viewer)) in trail
+    assert visible_to(crew.admin) == trail
+    assert visible_to(crew.member) == []
+    assert visible_to(crew.outsider) == []
+    with database.service() as conn:
+        details = conn.execute(
+            "select details::text from public.audit_log where team_id = %s", (crew.team_id,)
+        ).fetchall()
+    assert all(token not in d[0] for d in details)
+
+
+def test_expiry_is_from_settings(api: Api, database: Database) -> None:
+    crew = make_crew(database)
+    _, _token = invite_existing(api, database, crew)
+    listed = api("GET", f"/api/teams/{crew.team_id}/invitations", crew.owner).json["data"][0]
+    expires = datetime.fromisoformat(listed["expires_at"])
+    assert timedelta(hours=167) < expires - datetime.now(UTC) <= timedelta(hours=168)
