@@ -15,9 +15,7 @@ from shared.auth import get_token_verifier
 from shared.config import get_settings
 from shared.db import Database, reset_database
 from tests.conftest import create_user
-
-SUPABASE_URL = "http://127.0.0.1:54321"
-SECRET = "test-only-legacy-hs256-secret-0123456789abcdef"
+from tests.integration.teams_support import SECRET, SUPABASE_URL, mint
 
 
 @pytest.fixture
@@ -36,22 +34,7 @@ def api(
     get_settings.cache_clear()
 
 
-def token(user: uuid.UUID, **overrides: Any) -> str:
-    now = int(time.time())
-    claims = {
-        "sub": str(user),
-        "role": "authenticated",
-        "aud": "authenticated",
-        "iss": f"{SUPABASE_URL}/auth/v1",
-        "exp": now + 3600,
-        "iat": now,
-        "aal": "aal1",
-        "session_id": str(uuid.uuid4()),
-        "email": f"{user.hex[:8]}@example.test",
-        "is_anonymous": False,
-        **overrides,
-    }
-    return jwt.encode(claims, SECRET, algorithm="HS256")
+token = mint
 
 
 def call(fn: Any, method: str, bearer: str | None = None, body: bytes = b"") -> func.HttpResponse:
