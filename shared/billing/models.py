@@ -53,6 +53,13 @@ class Price(StripeModel):
     id: str
 
 
+class ObjectRef(StripeModel):
+    """Any Stripe object, by id: all an event payload is trusted for."""
+
+    object: str
+    id: str
+
+
 class SubscriptionItem(StripeModel):
     """One item of a subscription; carries the current period since API 2025-03-31."""
 

@@ -44,8 +44,9 @@ class StripeUnavailable(Unavailable):
     """Stripe did not answer, or answered with an error."""
 
 
-class StripeNotFound(Exception):
-    """Stripe says the object does not exist (`resource_missing`)."""
+class StripeNotFound(StripeUnavailable):
+    """Stripe says the object does not exist (`resource_missing`): for a create, a
+    misconfigured id (a price, say), so it is still a 503 to the client."""
 
 
 class StripeGateway:

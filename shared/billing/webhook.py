@@ -22,7 +22,7 @@ import stripe
 from pydantic import ValidationError
 
 from shared.billing import store
-from shared.billing.models import CheckoutSession, Event, Invoice, Subscription
+from shared.billing.models import CheckoutSession, Event, Invoice, ObjectRef, Subscription
 from shared.billing.stripe_client import (
     BillingNotConfigured,
     StripeGateway,
@@ -142,9 +142,10 @@ def _process(
         team_hint = session.metadata.get("team_id") or session.client_reference_id
         customer_hint = session.customer
     elif event.type in INVOICE_EVENTS:
-        subscription_id = Invoice.model_validate(obj).subscription_id
+        bill = Invoice.model_validate(obj)
+        subscription_id, customer_hint = bill.subscription_id, bill.customer
     else:
-        subscription_id = Subscription.model_validate(obj).id
+        subscription_id = ObjectRef.model_validate(obj).id
 
     sub: Subscription | None = None
     read_at = now()
@@ -152,9 +153,13 @@ def _process(
         try:
             sub = gateway.retrieve_subscription(subscription_id)
         except StripeNotFound:
-            # Gone from Stripe: only a deletion's own payload is still the truth.
+            # Gone from Stripe: only a deletion's own payload is still the truth;
+            # otherwise there is nothing to follow (retrying would not change that).
             if event.type != "customer.subscription.deleted":
-                raise StripeUnavailable(f"subscription {subscription_id} not found") from None
+                logger.warning("billing: event %s: no subscription %s", event.id, subscription_id)
+                with db.service() as conn:
+                    store.finish_event(conn, event.id)
+                return "ignored"
             sub = Subscription.model_validate(obj)
 
     with db.service() as conn:
@@ -171,6 +176,8 @@ def _process(
             return "ignored"
         if customer_hint and event.type == "checkout.session.completed":
             store.save_customer(conn, team_id, customer_hint)
+        # Entitlements follow subscriptions only: an invoice or a payment-mode
+        # checkout without one leaves the plan as it is.
         if sub is not None:
             store.store_subscription(
                 conn,
@@ -180,7 +187,7 @@ def _process(
                 plan_for_price=price_plans(settings),
                 grace_days=settings.billing_grace_period_days,
             )
-        store.apply_entitlements(conn, team_id, now(), f"{event.type} {event.id}")
+            store.apply_entitlements(conn, team_id, now(), f"{event.type} {event.id}")
         store.finish_event(conn, event.id)
     return "processed"
 
@@ -197,7 +204,13 @@ def reconcile(
     starting_after: str | None = None
     since = now() - RECONCILE_WINDOW
     while True:
-        page = gateway.list_failed_events(since, starting_after)
+        try:
+            page = gateway.list_failed_events(since, starting_after)
+        except StripeUnavailable as exc:
+            # Time-based downgrades below need no Stripe call: do them anyway.
+            logger.warning("billing: listing failed events stopped: %s", exc)
+            failed += 1
+            break
         listed += len(page.data)
         with db.service() as conn:
             pending = store.unprocessed_ids(conn, [e.id for e in page.data])

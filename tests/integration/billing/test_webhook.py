@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import azure.functions as func
+import httpx
 import pytest
 from azure.functions.decorators.function_app import Function
 
@@ -496,3 +497,48 @@ def _waiting_on_lock(database: Database) -> bool:
             ("%for no key update%",),
         ).fetchone()
     return bool(row and row[0])
+
+
+def test_an_invoice_without_subscription_leaves_the_plan_alone(
+    app_functions: dict[str, Function], database: Database, stripe_fake: FakeStripe
+) -> None:
+    team = make_team(database, plan="business")  # e.g. a plan set by hand, no subscription
+    one_off = invoice(team.customer, "sub_unused")
+    one_off["parent"] = None
+    assert send(app_functions, event("invoice.paid", one_off))["outcome"] == "processed"
+    assert team_plan(database, team.id) == "business"
+    assert not stripe_fake.sub_reads.called
+
+
+def test_reconcile_downgrades_on_time_even_when_stripe_is_down(
+    app_functions: dict[str, Function], database: Database, stripe_fake: FakeStripe
+) -> None:
+    team = make_team(database)
+    end = int(time.time()) + 86_400
+    sub = stripe_fake.put(subscription(team.customer, cancel_at_period_end=True, period_end=end))
+    send(app_functions, event("customer.subscription.updated", sub))
+    assert team_plan(database, team.id) == "pro"
+    stripe_fake.events.side_effect = None
+    stripe_fake.events.return_value = httpx.Response(
+        500,
+        json={"error": {"type": "api_error", "message": "An unknown error occurred"}},
+        headers={"Stripe-Should-Retry": "false"},
+    )
+    after_end = datetime.fromtimestamp(end + 1, UTC)
+    report = webhook.reconcile(database, get_gateway(), get_settings(), now=lambda: after_end)
+    assert report.events_failed == 1
+    assert team_plan(database, team.id) == "free"
+
+
+def test_an_event_for_a_subscription_stripe_does_not_know_is_ignored(
+    app_functions: dict[str, Function], database: Database, stripe_fake: FakeStripe
+) -> None:
+    team = make_team(database)
+    ghost = subscription(team.customer)  # never put into the fake
+    evt = event("customer.subscription.updated", ghost)
+    assert send(app_functions, evt)["outcome"] == "ignored"
+    assert sub_row(database, ghost["id"]) is None
+    row = event_row(database, evt["id"])
+    assert row is not None
+    assert row["processed_at"] is not None
+    assert team_plan(database, team.id) == "free"
