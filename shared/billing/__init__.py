@@ -8,10 +8,15 @@ daily reconciliation.
     service.py       checkout, portal and the billing summary (user-facing)
     webhook.py       webhook verification, event processing, reconciliation
 
-Errors raised to the blueprints are `shared.errors` kinds, plus:
+Errors raised to the blueprints are `shared.errors` kinds (one mapping to
+HTTP, in `functions/http.respond`):
 
     ServiceError
-     └── InvalidSignature   the webhook's signature is missing, bad or stale   400
-    Unavailable
-     └── BillingNotConfigured   a Stripe secret is not set                      503
+     ├── InvalidSignature          webhook: signature missing, bad or stale       400
+     ├── Forbidden / NotFound / Conflict   checkout and portal refusals           403/404/409
+     └── Unavailable                                                               503
+          ├── BillingNotConfigured  a Stripe setting is not set
+          ├── StripeUnavailable     Stripe unreachable or refusing
+          │    └── StripeNotFound   `resource_missing`
+          └── ProcessingFailed      webhook: recorded, Stripe delivers it again
 """

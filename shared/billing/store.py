@@ -145,8 +145,9 @@ def store_subscription(
     ).fetchone()
     if previous is not None and previous[2] is not None and previous[2] >= read_at:
         return False
-    plan_id = next((plan_for_price[p] for p in sub.price_ids() if p in plan_for_price), None)
-    price_id = next(iter(sub.price_ids()), None)
+    prices = sub.price_ids()
+    price_id = next((p for p in prices if p in plan_for_price), next(iter(prices), None))
+    plan_id = plan_for_price.get(price_id) if price_id else None
     start, end = sub.period
     grace = entitlements.grace_until(
         sub.status,
