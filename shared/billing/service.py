@@ -7,7 +7,7 @@ team exists); only then are Stripe and the service connection used.
 """
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 from uuid import UUID
 
 from psycopg.rows import dict_row
@@ -54,7 +54,7 @@ class PlanPublic(BaseModel):
     max_channels: int
     min_sample_interval_seconds: int
     retention_days: int
-    features: dict[str, bool]
+    features: dict[str, Any]
 
 
 class BillingPublic(BaseModel):
