@@ -136,13 +136,13 @@ def respond(handler: Callable[[], func.HttpResponse]) -> func.HttpResponse:
 
 
 def route_uuid(req: func.HttpRequest, name: str) -> UUID:
-    """A UUID path parameter; anything else is a 422 naming the parameter."""
+    """A UUID path parameter. Anything else names no resource: 404, saying why."""
     value = req.route_params.get(name, "")
     try:
         return UUID(value)
     except ValueError:
         raise ClientError(
-            HTTPStatus.UNPROCESSABLE_ENTITY, f"{name} must be a UUID, got {value[:60]!r}"
+            HTTPStatus.NOT_FOUND, f"{name} must be a UUID, got {value[:60]!r}"
         ) from None
 
 

@@ -17,8 +17,10 @@ import azure.functions as func
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
+from functions.billing import WebhookAck
 from functions.http import PROBLEM_JSON, Problem
 from shared import __version__
+from shared.billing.service import BillingPublic, CheckoutCreate, CheckoutPublic, PortalPublic
 from shared.health import HealthPublic
 from shared.teams.models import (
     ChannelCreate,
@@ -42,7 +44,7 @@ bp = func.Blueprint()  # type: ignore[no-untyped-call]  # azure-functions leaves
 
 # Statuses every authenticated operation can answer.
 AUTHENTICATED = (401, 503)
-ON_A_TEAM = (*AUTHENTICATED, 404, 422)  # 404: not a member; 422: a malformed id
+ON_A_TEAM = (*AUTHENTICATED, 404, 422)  # 404: not a member, or a malformed id
 
 
 @dataclass(frozen=True)
@@ -226,6 +228,45 @@ OPERATIONS: tuple[Operation, ...] = (
         "channels",
         ok=204,
         errors=(*ON_A_TEAM, 403),
+    ),
+    Operation(
+        "get",
+        f"{TEAM}/billing",
+        "getBilling",
+        "The team's plan, entitlements and subscription state (members)",
+        "billing",
+        response=BillingPublic,
+    ),
+    Operation(
+        "post",
+        f"{TEAM}/billing/checkout",
+        "createCheckout",
+        "A Stripe Checkout Session for a paid plan (owners)",
+        "billing",
+        ok=201,
+        body=CheckoutCreate,
+        response=CheckoutPublic,
+        errors=(*ON_A_TEAM, 400, 403, 409, 413),
+    ),
+    Operation(
+        "post",
+        f"{TEAM}/billing/portal",
+        "createPortal",
+        "A Stripe customer portal session (owners)",
+        "billing",
+        ok=201,
+        response=PortalPublic,
+        errors=(*ON_A_TEAM, 403, 409),
+    ),
+    Operation(
+        "post",
+        "/api/stripe/webhook",
+        "stripeWebhook",
+        "Stripe events, verified by the Stripe-Signature header over the raw body",
+        "billing",
+        response=WebhookAck,
+        errors=(400, 503),
+        authenticated=False,
     ),
 )
 

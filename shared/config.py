@@ -133,6 +133,38 @@ class Settings(BaseSettings):
     """The Functions host's storage account; also carries the monitor's shard queue.
     `UseDevelopmentStorage=true` means Azurite on 127.0.0.1."""
 
+    # --- billing (Stripe) -----------------------------------------------------
+
+    stripe_secret_key: SecretStr | None = None
+    """Stripe secret API key (`sk_test_...` in test mode). Unset: billing answers 503."""
+
+    stripe_webhook_secret: SecretStr | None = None
+    """Signing secret of the webhook endpoint (`whsec_...`). Unset: the webhook answers 503."""
+
+    stripe_api_url: str = "https://api.stripe.com"
+    """Stripe API base URL (tests and local development may point it elsewhere)."""
+
+    stripe_price_pro: str | None = None
+    """Stripe price id (`price_...`) that puts a team on the pro plan."""
+
+    stripe_price_business: str | None = None
+    """Stripe price id (`price_...`) that puts a team on the business plan."""
+
+    billing_success_url: str = "http://localhost:3000/billing/success"
+    """Where Checkout sends the customer after paying (`{CHECKOUT_SESSION_ID}` allowed)."""
+
+    billing_cancel_url: str = "http://localhost:3000/billing/cancel"
+    """Where Checkout sends the customer who backs out."""
+
+    billing_portal_return_url: str = "http://localhost:3000/billing"
+    """Where the customer portal's "return" link leads."""
+
+    billing_grace_period_days: int = Field(default=7, ge=0, le=60)
+    """Paid features stay on this many days after a failed payment, then the team is on free."""
+
+    stripe_reconcile_schedule: str = "0 30 3 * * *"
+    """NCRONTAB schedule of the billing reconciliation timer (%STRIPE_RECONCILE_SCHEDULE%)."""
+
     credentials_encryption_key: SecretStr | None = None
     """Base64 of 32 random bytes: AES-256-GCM key sealing channel credentials (Rumble keys)."""
 

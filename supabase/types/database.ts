@@ -289,14 +289,14 @@ isOneToOne: false
                   ]
                 },"team_channels": {
                   Row: {
-                    "added_at": string,"added_by": string | null,"channel_id": string,"paused_at": string | null,"team_id": string
+                    "added_at": string,"added_by": string | null,"channel_id": string,"paused_at": string | null,"paused_by_plan": boolean,"team_id": string
                   }
                   ComputedFields: never
                   Insert: {
-                    "added_at"?: string,"added_by"?: string | null,"channel_id": string,"paused_at"?: string | null,"team_id": string
+                    "added_at"?: string,"added_by"?: string | null,"channel_id": string,"paused_at"?: string | null,"paused_by_plan"?: boolean,"team_id": string
                   }
                   Update: {
-                    "added_at"?: string,"added_by"?: string | null,"channel_id"?: string,"paused_at"?: string | null,"team_id"?: string
+                    "added_at"?: string,"added_by"?: string | null,"channel_id"?: string,"paused_at"?: string | null,"paused_by_plan"?: boolean,"team_id"?: string
                   }
                   Relationships: [
                     {

@@ -60,6 +60,60 @@ EXPECTED: dict[str, list[dict[str, Any]]] = {
         },
         {"direction": "OUT", "type": "http", "name": "$return"},
     ],
+    "billing": [
+        {
+            "direction": "IN",
+            "type": "httpTrigger",
+            "name": "req",
+            "methods": ["GET"],
+            "authLevel": "ANONYMOUS",
+            "route": "teams/{team_id}/billing",
+        },
+        {"direction": "OUT", "type": "http", "name": "$return"},
+    ],
+    "billing_checkout": [
+        {
+            "direction": "IN",
+            "type": "httpTrigger",
+            "name": "req",
+            "methods": ["POST"],
+            "authLevel": "ANONYMOUS",
+            "route": "teams/{team_id}/billing/checkout",
+        },
+        {"direction": "OUT", "type": "http", "name": "$return"},
+    ],
+    "billing_portal": [
+        {
+            "direction": "IN",
+            "type": "httpTrigger",
+            "name": "req",
+            "methods": ["POST"],
+            "authLevel": "ANONYMOUS",
+            "route": "teams/{team_id}/billing/portal",
+        },
+        {"direction": "OUT", "type": "http", "name": "$return"},
+    ],
+    "stripe_webhook": [
+        {
+            "direction": "IN",
+            "type": "httpTrigger",
+            "name": "req",
+            "methods": ["POST"],
+            "authLevel": "ANONYMOUS",
+            "route": "stripe/webhook",
+        },
+        {"direction": "OUT", "type": "http", "name": "$return"},
+    ],
+    "billing_reconcile": [
+        {
+            "direction": "IN",
+            "type": "timerTrigger",
+            "name": "timer",
+            "schedule": "%STRIPE_RECONCILE_SCHEDULE%",
+            "runOnStartup": False,
+            "useMonitor": True,
+        }
+    ],
     "monitor": [
         {
             "direction": "IN",
