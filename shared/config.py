@@ -117,6 +117,12 @@ class Settings(BaseSettings):
     stats_interval_s: int = Field(default=3_600, ge=300, le=604_800)
     """How often followers/subscribers are sampled per channel."""
 
+    # --- retention ---------------------------------------------------------------
+
+    retention_schedule: str = "0 17 3 * * *"
+    """NCRONTAB schedule of the retention timer (the function reads %RETENTION_SCHEDULE%):
+    creates the coming days' sample partitions, drops the raw samples no team's plan keeps."""
+
     azure_storage_connection: str | None = Field(default=None, alias="AzureWebJobsStorage")
     """The Functions host's storage account; also carries the monitor's shard queue.
     `UseDevelopmentStorage=true` means Azurite on 127.0.0.1."""

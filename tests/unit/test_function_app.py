@@ -43,6 +43,16 @@ EXPECTED: dict[str, list[dict[str, Any]]] = {
             "useMonitor": True,
         }
     ],
+    "retention": [
+        {
+            "direction": "IN",
+            "type": "timerTrigger",
+            "name": "timer",
+            "schedule": "%RETENTION_SCHEDULE%",
+            "runOnStartup": False,
+            "useMonitor": True,
+        }
+    ],
     "monitor_shard": [
         {
             "direction": "IN",
