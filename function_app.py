@@ -2,10 +2,11 @@
 
 import azure.functions as func
 
-from functions import health, monitor, retention, teams
+from functions import exports, health, monitor, retention, teams
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 app.register_functions(health.bp)
+app.register_functions(exports.bp)
 app.register_functions(monitor.bp)
 app.register_functions(retention.bp)
 app.register_functions(teams.bp)

@@ -44,6 +44,17 @@ class Settings(BaseSettings):
     supabase_jwks_cache_s: int = Field(default=600, ge=0, le=86_400)
     """How long the project's JWKS is cached (an unknown key id refetches it once)."""
 
+    supabase_service_role_key: SecretStr | None = None
+    """The project's service role key (secret): the backend's access to Supabase Storage
+    (CSV exports). Never sent to clients; unset, exports answer 503."""
+
+    exports_bucket: str = Field(default="exports", pattern="^[a-z0-9][a-z0-9._-]{1,62}$")
+    """Private Storage bucket the CSV exports go to, one folder per team; migration
+    20261124160300_export_storage.sql creates `exports` and its policies."""
+
+    export_url_ttl_s: int = Field(default=3_600, ge=60, le=7 * 86_400)
+    """Lifetime of the signed download URL an export returns."""
+
     # --- platform APIs -------------------------------------------------------
     # Base URLs default to the real APIs; `python -m localdev sandbox` prints the
     # values that point the same clients at the local platform sandbox.

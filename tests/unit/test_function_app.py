@@ -33,6 +33,17 @@ EXPECTED: dict[str, list[dict[str, Any]]] = {
         },
         {"direction": "OUT", "type": "http", "name": "$return"},
     ],
+    "team_exports": [
+        {
+            "direction": "IN",
+            "type": "httpTrigger",
+            "name": "req",
+            "methods": ["GET"],
+            "authLevel": "ANONYMOUS",
+            "route": "teams/{team_id}/exports",
+        },
+        {"direction": "OUT", "type": "http", "name": "$return"},
+    ],
     "monitor": [
         {
             "direction": "IN",
