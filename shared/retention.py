@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 DAYS_AHEAD = 7
 """Partitions are created this many UTC days ahead (the monitor keeps 2)."""
 
-LOCK_TIMEOUT = "10s"
+LOCK_TIMEOUT_S = 10.0
 
 
 @dataclass(slots=True)
@@ -40,19 +40,30 @@ class RetentionReport:
 
 
 def run_retention(
-    db: Database | None = None, *, as_of: datetime | None = None, days_ahead: int = DAYS_AHEAD
+    db: Database | None = None,
+    *,
+    as_of: datetime | None = None,
+    days_ahead: int = DAYS_AHEAD,
+    lock_timeout_s: float = LOCK_TIMEOUT_S,
 ) -> RetentionReport:
-    """Create the coming partitions, then drop the raw samples no team keeps."""
+    """Create the coming partitions, then drop the raw samples no team keeps.
+
+    Raises DatabaseError when viewer_samples stays locked longer than
+    `lock_timeout_s` (nothing is changed then; the next run retries).
+    """
     db = db or get_database()
     report = RetentionReport()
     try:
         with db.service() as conn:
-            conn.execute(f"set local lock_timeout = '{LOCK_TIMEOUT}'")
+            conn.execute(
+                "select set_config('lock_timeout', %s, true)",
+                (f"{round(lock_timeout_s * 1000)}ms",),
+            )
             managed = conn.execute(
                 "select action, partition_name from public.manage_viewer_sample_partitions(%s)",
                 (days_ahead,),
             ).fetchall()
-            kept = conn.execute(
+            removed = conn.execute(
                 "select action, partition_name, row_count"
                 " from public.apply_viewer_sample_retention(coalesce(%s, now()))",
                 (as_of,),
@@ -63,7 +74,7 @@ def run_retention(
     # (rows past every plan's retention) reports no count; it is left out.
     report.created = [name for action, name in managed if action == "created"]
     report.dropped = [name for action, name in managed if action == "dropped"]
-    for action, name, count in kept:
+    for action, name, count in removed:
         if action == "dropped":
             report.dropped.append(name)
         elif action == "purged_default":

@@ -9,11 +9,12 @@ function runs it for real against the shared test database.
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
 
+import psycopg
 import pytest
 from azure.functions.decorators.function_app import Function
 from azure.functions.timer import TimerRequest
 
-from shared.db import Database
+from shared.db import Database, DatabaseError
 from shared.retention import run_retention
 from tests.integration.test_monitor_store import make_team
 
@@ -126,3 +127,17 @@ def test_the_report_names_what_was_dropped_and_created(database: Database) -> No
     assert (partition_name(ahead) in report.created) is not existed
     assert partition_exists(database, ahead)
     assert run_retention(database, days_ahead=12).dropped == [], "nothing left to drop"
+
+
+def test_a_busy_viewer_samples_table_changes_nothing(database: Database, database_url: str) -> None:
+    free_day = today() - timedelta(days=141)
+    make_past_partition(database, free_day)
+    track_with_sample(database, "free", free_day)
+    with psycopg.connect(database_url) as reader:
+        # A long reader (a monitor cycle, a dashboard query) holds viewer_samples.
+        reader.execute("lock table public.viewer_samples in access share mode")
+        with pytest.raises(DatabaseError, match="busy"):
+            run_retention(database, lock_timeout_s=0.2)
+        reader.rollback()
+    assert partition_exists(database, free_day)
+    assert partition_name(free_day) in run_retention(database).dropped
