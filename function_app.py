@@ -2,11 +2,13 @@
 
 import azure.functions as func
 
-from functions import billing, health, monitor, openapi, teams
+from functions import billing, exports, health, monitor, openapi, retention, teams
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 app.register_functions(billing.bp)
 app.register_functions(health.bp)
+app.register_functions(exports.bp)
 app.register_functions(monitor.bp)
+app.register_functions(retention.bp)
 app.register_functions(teams.bp)
 app.register_functions(openapi.bp)

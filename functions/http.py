@@ -90,11 +90,23 @@ def parse_body(req: func.HttpRequest, model: type[M]) -> M:
         # from their JSON strings.
         return model.model_validate_json(raw)
     except ValidationError as exc:
-        detail = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or 'body'}: {err['msg']}"
-            for err in exc.errors(include_url=False, include_input=False)
-        )
-        raise ClientError(HTTPStatus.UNPROCESSABLE_ENTITY, detail) from None
+        raise _unprocessable(exc, "body") from None
+
+
+def parse_query(req: func.HttpRequest, model: type[M]) -> M:
+    """The query string as `model`; a ClientError (422) naming what to fix."""
+    try:
+        return model.model_validate(dict(req.params))
+    except ValidationError as exc:
+        raise _unprocessable(exc, "query") from None
+
+
+def _unprocessable(exc: ValidationError, where: str) -> ClientError:
+    detail = "; ".join(
+        f"{'.'.join(str(p) for p in err['loc']) or where}: {err['msg']}"
+        for err in exc.errors(include_url=False, include_input=False)
+    )
+    return ClientError(HTTPStatus.UNPROCESSABLE_ENTITY, detail)
 
 
 _SERVICE_STATUS: dict[type[ServiceError], HTTPStatus] = {

@@ -8,7 +8,7 @@ functions.
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from http import HTTPStatus
 from typing import Any
@@ -21,6 +21,7 @@ from functions.billing import WebhookAck
 from functions.http import PROBLEM_JSON, Problem
 from shared import __version__
 from shared.billing.service import BillingPublic, CheckoutCreate, CheckoutPublic, PortalPublic
+from shared.exports import ExportPublic, ExportQuery
 from shared.health import HealthPublic
 from shared.teams.models import (
     ChannelCreate,
@@ -62,7 +63,8 @@ class Operation:
     errors: tuple[int, ...] = ON_A_TEAM
     authenticated: bool = True
     description: str = ""
-    params: tuple[str, ...] = field(default=())
+    query: type[BaseModel] | None = None
+    """A model of the query string; each field becomes a query parameter."""
 
 
 TEAM = "/api/teams/{team_id}"
@@ -268,6 +270,16 @@ OPERATIONS: tuple[Operation, ...] = (
         errors=(400, 503),
         authenticated=False,
     ),
+    Operation(
+        "get",
+        f"{TEAM}/exports",
+        "createExport",
+        "A CSV of the team's sessions and daily rollups, as a signed download URL (members)",
+        "exports",
+        response=ExportPublic,
+        query=ExportQuery,
+        errors=(*ON_A_TEAM, 403),
+    ),
 )
 
 
@@ -326,6 +338,13 @@ def _operation(op: Operation, refs: Mapping[tuple[Any, Any], Any]) -> dict[str, 
             }
             for p in params
         ]
+    if op.query:
+        schema = op.query.model_json_schema(by_alias=True)
+        required = set(schema.get("required", []))
+        spec.setdefault("parameters", []).extend(
+            {"name": name, "in": "query", "required": name in required, "schema": prop}
+            for name, prop in schema["properties"].items()
+        )
     if op.body:
         spec["requestBody"] = {
             "required": True,

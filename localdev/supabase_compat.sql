@@ -3,8 +3,9 @@
 -- Recreates, on a plain PostgreSQL 15 cluster, the parts of the Supabase
 -- platform that StreamTrack's migrations and tests rely on: the API roles,
 -- the `extensions` schema, a minimal `auth` schema with Supabase's
--- `auth.uid()/role()/email()/jwt()`, the `supabase_realtime` publication and
--- Supabase's default privileges on schema `public`.
+-- `auth.uid()/role()/email()/jwt()`, the `supabase_realtime` publication,
+-- Supabase's default privileges on schema `public`, and the pieces of the
+-- `realtime` and `storage` schemas the migrations use (sources at each).
 --
 -- Run it once as superuser `postgres` on a fresh cluster, BEFORE the
 -- migrations. It is NOT a migration: on Supabase (hosted or `supabase start`)
@@ -230,3 +231,180 @@ alter default privileges for role postgres in schema public
   grant all on sequences to postgres, anon, authenticated, service_role;
 alter default privileges for role postgres in schema public
   grant all on functions to postgres, anon, authenticated, service_role;
+
+-- ---------------------------------------------------------------------------
+-- Realtime: the pieces of the `realtime` schema StreamTrack's migrations use
+-- (Broadcast from the database with private topics). Mirrors supabase/realtime
+-- lib/realtime/tenants/repo/migrations/20260420000000_squash_migrations.ex
+-- (realtime.messages, realtime.topic(), realtime.send(), their owner and
+-- grants) and 20260604120000_add_messages_default_partition.ex. On Supabase
+-- the Realtime server creates the schema itself and adds daily partitions
+-- (messages_YYYY_MM_DD) it drops after a few days; here one default
+-- partition takes every row.
+-- ---------------------------------------------------------------------------
+do $$
+begin
+  if not exists (select 1 from pg_roles where rolname = 'supabase_realtime_admin') then
+    create role supabase_realtime_admin noinherit nologin noreplication;
+  end if;
+end
+$$;
+grant supabase_realtime_admin to postgres;
+
+create schema if not exists realtime;
+
+create table if not exists realtime.messages (
+  topic text not null,
+  extension text not null,
+  payload jsonb,
+  event text,
+  private boolean default false,
+  updated_at timestamp without time zone default now() not null,
+  inserted_at timestamp without time zone default now() not null,
+  id uuid default gen_random_uuid() not null,
+  constraint messages_pkey primary key (id, inserted_at)
+) partition by range (inserted_at);
+create table if not exists realtime.messages_default
+  partition of realtime.messages default;
+create index if not exists messages_inserted_at_topic_index
+  on realtime.messages (inserted_at desc, topic)
+  where extension = 'broadcast' and private is true;
+
+-- The topic of the channel being authorized: Realtime sets `realtime.topic`
+-- before it checks a client's join against the policies on realtime.messages.
+create or replace function realtime.topic()
+  returns text
+  language sql stable
+as $$
+  select nullif(current_setting('realtime.topic', true), '')::text;
+$$;
+
+-- Broadcast one message from the database. Like Supabase's, it never raises:
+-- a failure becomes a WARNING, so a trigger or job calling it cannot fail
+-- because of Realtime.
+create or replace function realtime.send(
+  payload jsonb, event text, topic text, private boolean default true
+)
+  returns void
+  language plpgsql
+as $$
+declare
+  generated_id uuid;
+  final_payload jsonb;
+begin
+  begin
+    generated_id := gen_random_uuid();
+    if payload ? 'id' then
+      final_payload := payload;
+    else
+      final_payload := jsonb_set(payload, '{id}', to_jsonb(generated_id));
+    end if;
+    execute format('set local realtime.topic to %L', topic);
+    insert into realtime.messages (id, payload, event, topic, private, extension)
+    values (generated_id, final_payload, event, topic, private, 'broadcast');
+  exception
+    when others then
+      raise warning 'ErrorSendingBroadcastMessage: %', sqlerrm;
+  end;
+end;
+$$;
+
+alter table realtime.messages owner to supabase_realtime_admin;
+alter table realtime.messages_default owner to supabase_realtime_admin;
+alter function realtime.topic() owner to supabase_realtime_admin;
+grant usage on schema realtime to postgres, anon, authenticated, service_role, supabase_realtime_admin;
+grant create on schema realtime to supabase_realtime_admin;
+grant select, insert, update on realtime.messages to postgres, anon, authenticated, service_role;
+grant delete, truncate, references, trigger on realtime.messages to postgres;
+alter table realtime.messages enable row level security;
+
+-- ---------------------------------------------------------------------------
+-- Storage: the parts of the `storage` schema StreamTrack's migrations use
+-- (a private bucket and policies on its objects). Mirrors supabase/storage
+-- migrations/tenant/0002-storage-schema.sql (schema, buckets, objects,
+-- foldername, owner supabase_storage_admin, RLS on objects),
+-- 0007-add-public-to-buckets.sql, 0012-add-bucket-custom-limits.sql,
+-- 0017-alter-owner-data-type.sql (owner_id), 0002-pathtoken-column.sql and
+-- 0036-optimise-existing-functions.sql (foldername immutable). The Storage
+-- API itself is not emulated: tests fake it at the HTTP boundary.
+-- ---------------------------------------------------------------------------
+do $$
+begin
+  if not exists (select 1 from pg_roles where rolname = 'supabase_storage_admin') then
+    create role supabase_storage_admin noinherit createrole login noreplication;
+  end if;
+end
+$$;
+grant supabase_storage_admin to postgres;
+
+create schema if not exists storage;
+grant usage on schema storage to postgres, anon, authenticated, service_role;
+grant all on schema storage to supabase_storage_admin;
+alter default privileges in schema storage grant all on tables to postgres, anon, authenticated, service_role;
+alter default privileges in schema storage grant all on functions to postgres, anon, authenticated, service_role;
+alter default privileges in schema storage grant all on sequences to postgres, anon, authenticated, service_role;
+
+create table if not exists storage.buckets (
+  id text not null primary key,
+  name text not null,
+  owner uuid,
+  owner_id text,
+  created_at timestamptz default now(),
+  updated_at timestamptz default now(),
+  public boolean default false,
+  file_size_limit bigint,
+  allowed_mime_types text[]
+);
+create unique index if not exists bname on storage.buckets using btree (name);
+
+create table if not exists storage.objects (
+  id uuid not null default gen_random_uuid() primary key,
+  bucket_id text references storage.buckets (id),
+  name text,
+  owner uuid,
+  owner_id text,
+  created_at timestamptz default now(),
+  updated_at timestamptz default now(),
+  last_accessed_at timestamptz default now(),
+  metadata jsonb,
+  path_tokens text[] generated always as (string_to_array(name, '/')) stored,
+  version text,
+  user_metadata jsonb
+);
+create unique index if not exists bucketid_objname on storage.objects using btree (bucket_id, name);
+create index if not exists name_prefix_search on storage.objects (name text_pattern_ops);
+alter table storage.objects enable row level security;
+
+-- 'a/b/c.csv' -> {a,b}: the folders of an object name, as policies use it.
+create or replace function storage.foldername(name text)
+  returns text[]
+  language plpgsql
+  immutable
+as $function$
+declare
+  _parts text[];
+begin
+  select string_to_array(name, '/') into _parts;
+  return _parts[1 : array_length(_parts, 1) - 1];
+end
+$function$;
+
+create or replace function storage.filename(name text)
+  returns text
+  language plpgsql
+  immutable
+as $function$
+declare
+  _parts text[];
+begin
+  select string_to_array(name, '/') into _parts;
+  return _parts[array_length(_parts, 1)];
+end
+$function$;
+
+alter table storage.buckets owner to supabase_storage_admin;
+alter table storage.objects owner to supabase_storage_admin;
+alter function storage.foldername(text) owner to supabase_storage_admin;
+alter function storage.filename(text) owner to supabase_storage_admin;
+grant all on storage.buckets, storage.objects to supabase_storage_admin;
+grant all on storage.buckets, storage.objects to postgres, anon, authenticated, service_role;

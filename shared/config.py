@@ -45,8 +45,16 @@ class Settings(BaseSettings):
     """How long the project's JWKS is cached (an unknown key id refetches it once)."""
 
     supabase_service_role_key: SecretStr | None = None
-    """The project's service-role (secret) API key, for Supabase Auth's admin API (inviting
-    an address with no account) and Storage. Never sent to clients."""
+    """The project's service-role (secret) API key: the backend's access to Supabase Auth's
+    admin API (inviting an address with no account) and to Storage (CSV exports). Never
+    sent to clients; unset, those answer 503."""
+
+    exports_bucket: str = Field(default="exports", pattern="^[a-z0-9][a-z0-9._-]{1,62}$")
+    """Private Storage bucket the CSV exports go to, one folder per team; migration
+    20261124160300_export_storage.sql creates `exports` and its policies."""
+
+    export_url_ttl_s: int = Field(default=3_600, ge=60, le=7 * 86_400)
+    """Lifetime of the signed download URL an export returns."""
 
     # --- teams -----------------------------------------------------------------
 
@@ -128,6 +136,12 @@ class Settings(BaseSettings):
 
     stats_interval_s: int = Field(default=3_600, ge=300, le=604_800)
     """How often followers/subscribers are sampled per channel."""
+
+    # --- retention ---------------------------------------------------------------
+
+    retention_schedule: str = "0 17 3 * * *"
+    """NCRONTAB schedule of the retention timer (the function reads %RETENTION_SCHEDULE%):
+    creates the coming days' sample partitions, drops the raw samples no team's plan keeps."""
 
     azure_storage_connection: str | None = Field(default=None, alias="AzureWebJobsStorage")
     """The Functions host's storage account; also carries the monitor's shard queue.

@@ -28,6 +28,7 @@ from shared.monitor.state import (
     StatusSnapshot,
 )
 from shared.monitor.stitching import LastSample, Memory, Rules, Session, SessionChange, advance
+from shared.realtime import broadcast_status_changes
 
 # YouTube's quota day starts at midnight Pacific time; the others count in UTC.
 PACIFIC = ZoneInfo("America/Los_Angeles")
@@ -309,9 +310,12 @@ def write_samples(
         return cur.rowcount
 
 
-def _write_statuses(conn: psycopg.Connection[Any], plan: _Plan, ids: Mapping[UUID, int]) -> int:
+def _write_statuses(
+    conn: psycopg.Connection[Any], plan: _Plan, ids: Mapping[UUID, int]
+) -> list[UUID]:
+    """Write the statuses that really changed; return those channels' ids."""
     if not plan.statuses:
-        return 0
+        return []
     channels = list(plan.statuses)
     snaps = [plan.statuses[c][0] for c in channels]
     snaps = [
@@ -342,6 +346,7 @@ def _write_statuses(conn: psycopg.Connection[Any], plan: _Plan, ids: Mapping[UUI
               is distinct from
               (excluded.is_live, excluded.platform_stream_id, excluded.title, excluded.category,
                excluded.viewer_count, excluded.started_at, excluded.session_id)
+        returning st.channel_id
         """,
         (
             channels,
@@ -355,7 +360,7 @@ def _write_statuses(conn: psycopg.Connection[Any], plan: _Plan, ids: Mapping[UUI
             [plan.statuses[c][1] for c in channels],
         ),
     )
-    return cur.rowcount
+    return [row[0] for row in cur.fetchall()]
 
 
 def _write_poll_state(
@@ -527,7 +532,9 @@ def write_cycle(
     began = time.perf_counter()
     report.samples_written = write_samples(conn, samples)
     report.samples_s = time.perf_counter() - began
-    report.status_changes = _write_statuses(conn, plan, new_ids)
+    changed = _write_statuses(conn, plan, new_ids)
+    report.status_changes = len(changed)
+    broadcast_status_changes(conn, changed)
     _write_poll_state(conn, due, outcomes, plan, new_ids, run)
     report.stats_written = _write_stats(conn, outcomes)
     _write_usage(conn, usage, run.started_at)

@@ -408,6 +408,14 @@ isOneToOne: false
             "accept_team_invitation":
 { Args: { "token": string }; Returns: string
                            },
+"apply_viewer_sample_retention":
+{ Args: { "as_of"?: string }; Returns: {
+              "action": string,"partition_name": string,"range_end": string,"range_start": string,"row_count": number
+            }[]
+                           },
+"broadcast_channel_status_changes":
+{ Args: { "channel_ids": (string)[] }; Returns: number
+                           },
 "can_read_channel":
 { Args: { "channel_id": string }; Returns: boolean
                            },
@@ -433,6 +441,12 @@ isOneToOne: false
                            },
 "team_has_members":
 { Args: { "team_id": string }; Returns: boolean
+                           },
+"team_id_from_export_path":
+{ Args: { "name": string }; Returns: string
+                           },
+"team_id_from_status_topic":
+{ Args: { "topic": string }; Returns: string
                            },
 "team_member_list":
 { Args: { "team_id": string }; Returns: {

@@ -38,6 +38,17 @@ EXPECTED: dict[str, list[dict[str, Any]]] = {
     "team_channels": _http("teams/{team_id}/channels", "GET", "POST"),
     "team_channel": _http("teams/{team_id}/channels/{channel_id}", "DELETE"),
     "openapi": _http("openapi.json", "GET"),
+    "team_exports": _http("teams/{team_id}/exports", "GET"),
+    "retention": [
+        {
+            "direction": "IN",
+            "type": "timerTrigger",
+            "name": "timer",
+            "schedule": "%RETENTION_SCHEDULE%",
+            "runOnStartup": False,
+            "useMonitor": True,
+        }
+    ],
     "health": [
         {
             "direction": "IN",

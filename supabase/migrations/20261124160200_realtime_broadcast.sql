@@ -1,0 +1,103 @@
+-- Realtime: live channel status broadcast from the database to one private
+-- topic per team, `team:<team_id>:status` (team id in lowercase, as
+-- uuid::text prints it).
+--
+-- The monitor calls broadcast_channel_status_changes() once per cycle, in
+-- its write transaction, with the channels whose status row changed. Every
+-- team tracking one of them (paused or not: a paused team still reads the
+-- channel's status) on a plan whose features include "realtime" gets ONE
+-- message carrying all of its changed channels, through realtime.send(),
+-- Supabase's Broadcast from the database. Realtime delivers a message only
+-- after it commits, so a cycle rolled back broadcasts nothing.
+--
+-- Who may join: Realtime checks a client's join to a private channel against
+-- the SELECT policies on realtime.messages, with realtime.topic() set to the
+-- channel's topic. Members of the team may receive; nobody may send (no
+-- insert policy: clients cannot broadcast into a team's topic).
+--
+-- channel_status stays in the supabase_realtime publication (Postgres
+-- Changes, filtered by its own RLS) as the fallback for older clients.
+-- See docs/realtime.md for the supabase-js subscription and the payload.
+
+-- The team of a status topic; null for anything else (never raises, so a
+-- malformed topic in a policy just matches nothing).
+create function public.team_id_from_status_topic(topic text)
+  returns uuid
+  language sql
+  immutable
+  set search_path = ''
+as $$
+  select case
+    when team_id_from_status_topic.topic
+         ~ '^team:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}:status$'
+    then substr(team_id_from_status_topic.topic, 6, 36)::uuid
+  end
+$$;
+comment on function public.team_id_from_status_topic(text) is
+  'The team id of a topic ''team:<uuid>:status'' (lowercase uuid), else null.';
+
+-- Members of the team receive broadcasts on its status topic, and only on
+-- it: the row's topic must be the topic being joined.
+create policy team_status_topic_select_member on realtime.messages
+  for select to authenticated
+  using (
+    realtime.messages.extension = 'broadcast'
+    and realtime.messages.topic = (select realtime.topic())
+    and public.is_team_member(public.team_id_from_status_topic((select realtime.topic())))
+  );
+
+-- One message per team per call, carrying every changed channel of that
+-- team. Returns how many messages were sent. Backend only.
+create function public.broadcast_channel_status_changes(channel_ids uuid[])
+  returns integer
+  language plpgsql
+  volatile
+  security definer
+  set search_path = ''
+as $$
+declare
+  v_team record;
+  v_sent integer := 0;
+begin
+  if broadcast_channel_status_changes.channel_ids is null
+     or cardinality(broadcast_channel_status_changes.channel_ids) = 0 then
+    return 0;
+  end if;
+  for v_team in
+    select tc.team_id,
+           jsonb_agg(
+             jsonb_build_object(
+               'channel_id', s.channel_id,
+               'is_live', s.is_live,
+               'platform_stream_id', s.platform_stream_id,
+               'title', s.title,
+               'category', s.category,
+               'viewer_count', s.viewer_count,
+               'started_at', s.started_at,
+               'session_id', s.session_id,
+               'last_checked_at', s.last_checked_at,
+               'changed_at', s.changed_at)
+             order by s.channel_id) as channels
+    from public.channel_status s
+    join public.team_channels tc on tc.channel_id = s.channel_id
+    join public.teams t on t.id = tc.team_id
+    join public.plans p on p.id = t.plan_id
+    where s.channel_id = any (broadcast_channel_status_changes.channel_ids)
+      and coalesce((p.features ->> 'realtime')::boolean, false)
+    group by tc.team_id
+    order by tc.team_id
+  loop
+    perform realtime.send(
+      jsonb_build_object('team_id', v_team.team_id, 'channels', v_team.channels),
+      'channel_status',
+      'team:' || v_team.team_id::text || ':status',
+      true);
+    v_sent := v_sent + 1;
+  end loop;
+  return v_sent;
+end;
+$$;
+comment on function public.broadcast_channel_status_changes(uuid[]) is
+  'Broadcasts the current status of the given channels: one private message per team tracking any of them (plans with the realtime feature). Backend only.';
+revoke all on function public.broadcast_channel_status_changes(uuid[]) from public, anon, authenticated;
+grant execute on function public.broadcast_channel_status_changes(uuid[]) to service_role;

@@ -1,0 +1,202 @@
+-- Realtime broadcast: public.broadcast_channel_status_changes() sends one
+-- private message per team (plans with the realtime feature) carrying its
+-- changed channels; the policies on realtime.messages let only the team's
+-- members receive on `team:<team_id>:status`, and nobody send.
+begin;
+create extension if not exists pgtap with schema extensions;
+select plan(22);
+
+create function pg_temp.as_user(user_id uuid, topic text)
+  returns void language plpgsql as $$
+begin
+  perform set_config('realtime.topic', coalesce(topic, ''), true);
+  set local role authenticated;
+  perform set_config('request.jwt.claims',
+    json_build_object('sub', user_id, 'role', 'authenticated')::text, true);
+end $$;
+
+create function pg_temp.as_anon(topic text)
+  returns void language plpgsql as $$
+begin
+  perform set_config('realtime.topic', coalesce(topic, ''), true);
+  set local role anon;
+  perform set_config('request.jwt.claims', json_build_object('role', 'anon')::text, true);
+end $$;
+
+create function pg_temp.as_backend()
+  returns void language plpgsql as $$
+begin
+  perform set_config('request.jwt.claims', '', true);
+  perform set_config('realtime.topic', '', true);
+  reset role;
+end $$;
+
+-- Messages the current role can see (what Realtime's join check sees).
+create function pg_temp.visible_messages()
+  returns bigint language plpgsql as $$
+declare
+  n bigint;
+begin
+  select count(*) into n from realtime.messages;
+  return n;
+exception when insufficient_privilege then
+  return null;
+end $$;
+
+-- ---------------------------------------------------------------------------
+-- Data: teams A and B (pro), F (free, no realtime feature); alice in A,
+-- bob in B, carol in none. c1: A; c2: B; c3: A (paused) and B; c4: F; c5: nobody.
+-- ---------------------------------------------------------------------------
+insert into auth.users (id, aud, role, email) values
+  ('a1000000-0000-4000-8000-000000000001', 'authenticated', 'authenticated', 'alice@rt.test'),
+  ('b1000000-0000-4000-8000-000000000001', 'authenticated', 'authenticated', 'bob@rt.test'),
+  ('c1000000-0000-4000-8000-000000000001', 'authenticated', 'authenticated', 'carol@rt.test');
+insert into public.teams (id, name, plan_id, created_by) values
+  ('aaaa0000-0000-4000-8000-00000000000a', 'RT A', 'pro', 'a1000000-0000-4000-8000-000000000001'),
+  ('bbbb0000-0000-4000-8000-00000000000b', 'RT B', 'pro', 'b1000000-0000-4000-8000-000000000001'),
+  ('ffff0000-0000-4000-8000-00000000000f', 'RT F', 'free', 'a1000000-0000-4000-8000-000000000001');
+insert into public.channels (id, platform, platform_channel_id) values
+  ('0c000000-0000-4000-8000-000000000001', 'twitch', 'rt-c1'),
+  ('0c000000-0000-4000-8000-000000000002', 'twitch', 'rt-c2'),
+  ('0c000000-0000-4000-8000-000000000003', 'twitch', 'rt-c3'),
+  ('0c000000-0000-4000-8000-000000000004', 'twitch', 'rt-c4'),
+  ('0c000000-0000-4000-8000-000000000005', 'twitch', 'rt-c5');
+insert into public.team_channels (team_id, channel_id, paused_at) values
+  ('aaaa0000-0000-4000-8000-00000000000a', '0c000000-0000-4000-8000-000000000001', null),
+  ('aaaa0000-0000-4000-8000-00000000000a', '0c000000-0000-4000-8000-000000000003', now()),
+  ('bbbb0000-0000-4000-8000-00000000000b', '0c000000-0000-4000-8000-000000000002', null),
+  ('bbbb0000-0000-4000-8000-00000000000b', '0c000000-0000-4000-8000-000000000003', null),
+  ('ffff0000-0000-4000-8000-00000000000f', '0c000000-0000-4000-8000-000000000004', null);
+insert into public.channel_status (channel_id, is_live, viewer_count, title, last_checked_at)
+select id, true, 42, 'title ' || platform_channel_id, now()
+from public.channels where platform_channel_id like 'rt-c%';
+
+create temporary table topics (team text primary key, topic text not null);
+insert into topics values
+  ('A', 'team:aaaa0000-0000-4000-8000-00000000000a:status'),
+  ('B', 'team:bbbb0000-0000-4000-8000-00000000000b:status'),
+  ('F', 'team:ffff0000-0000-4000-8000-00000000000f:status');
+grant select on topics to authenticated, anon;
+
+-- ---------------------------------------------------------------------------
+-- Batching
+-- ---------------------------------------------------------------------------
+select is(
+  public.broadcast_channel_status_changes(array[
+    '0c000000-0000-4000-8000-000000000001', '0c000000-0000-4000-8000-000000000002',
+    '0c000000-0000-4000-8000-000000000003', '0c000000-0000-4000-8000-000000000004',
+    '0c000000-0000-4000-8000-000000000005']::uuid[]),
+  2,
+  'one message per team with the realtime feature (A and B), none for the free team or nobody'
+);
+select is(
+  (select count(*)::int from realtime.messages m join topics t on t.topic = m.topic where t.team = 'A'),
+  1, 'team A got exactly one message'
+);
+select is(
+  (select array_agg(c ->> 'channel_id' order by c ->> 'channel_id')
+   from realtime.messages m join topics t on t.topic = m.topic,
+        jsonb_array_elements(m.payload -> 'channels') c
+   where t.team = 'A'),
+  array['0c000000-0000-4000-8000-000000000001', '0c000000-0000-4000-8000-000000000003'],
+  'team A''s message carries its changed channels, the paused one included'
+);
+select is(
+  (select array_agg(c ->> 'channel_id' order by c ->> 'channel_id')
+   from realtime.messages m join topics t on t.topic = m.topic,
+        jsonb_array_elements(m.payload -> 'channels') c
+   where t.team = 'B'),
+  array['0c000000-0000-4000-8000-000000000002', '0c000000-0000-4000-8000-000000000003'],
+  'team B''s message carries exactly its changed channels'
+);
+select is(
+  (select count(*)::int from realtime.messages m join topics t on t.topic = m.topic where t.team = 'F'),
+  0, 'no message for a team whose plan has no realtime feature'
+);
+select ok(
+  (select bool_and(m.private and m.extension = 'broadcast' and m.event = 'channel_status'
+                   and m.payload ->> 'team_id' = substr(m.topic, 6, 36)
+                   and m.payload ? 'id')
+   from realtime.messages m join topics t on t.topic = m.topic),
+  'messages are private broadcasts of event channel_status naming their team, with an id'
+);
+select is(
+  (select c -> 'viewer_count' from realtime.messages m join topics t on t.topic = m.topic,
+          jsonb_array_elements(m.payload -> 'channels') c
+   where t.team = 'A' and c ->> 'channel_id' = '0c000000-0000-4000-8000-000000000001'),
+  '42'::jsonb,
+  'each channel entry carries the channel_status row'
+);
+select is(
+  public.broadcast_channel_status_changes('{}'::uuid[]), 0, 'no changed channel: no message'
+);
+select is(
+  public.broadcast_channel_status_changes(array['0c000000-0000-4000-8000-000000000005']::uuid[]),
+  0, 'an untracked channel: no message'
+);
+
+-- ---------------------------------------------------------------------------
+-- Who may receive
+-- ---------------------------------------------------------------------------
+select pg_temp.as_user('a1000000-0000-4000-8000-000000000001', (select topic from topics where team = 'A'));
+select is(pg_temp.visible_messages(), 1::bigint, 'a member of A joining A''s topic sees A''s message');
+select pg_temp.as_backend();
+
+select pg_temp.as_user('a1000000-0000-4000-8000-000000000001', (select topic from topics where team = 'B'));
+select is(pg_temp.visible_messages(), 0::bigint, 'a member of A cannot join B''s topic');
+select pg_temp.as_backend();
+
+select pg_temp.as_user('b1000000-0000-4000-8000-000000000001', (select topic from topics where team = 'A'));
+select is(pg_temp.visible_messages(), 0::bigint, 'a member of B cannot join A''s topic');
+select pg_temp.as_backend();
+
+select pg_temp.as_user('c1000000-0000-4000-8000-000000000001', (select topic from topics where team = 'A'));
+select is(pg_temp.visible_messages(), 0::bigint, 'a user in no team cannot join A''s topic');
+select pg_temp.as_backend();
+
+select pg_temp.as_anon((select topic from topics where team = 'A'));
+select is(pg_temp.visible_messages(), 0::bigint, 'anon cannot join A''s topic');
+select pg_temp.as_backend();
+
+select pg_temp.as_user('a1000000-0000-4000-8000-000000000001', null);
+select is(pg_temp.visible_messages(), 0::bigint, 'without a topic a member sees nothing');
+select pg_temp.as_backend();
+
+select pg_temp.as_user('a1000000-0000-4000-8000-000000000001', 'team:not-a-uuid:status');
+select lives_ok($$select count(*) from realtime.messages$$, 'a malformed topic does not raise');
+select is(pg_temp.visible_messages(), 0::bigint, '...and shows nothing');
+select pg_temp.as_backend();
+
+select pg_temp.as_user('a1000000-0000-4000-8000-000000000001', 'team:AAAA0000-0000-4000-8000-00000000000A:status');
+select is(pg_temp.visible_messages(), 0::bigint, 'only the canonical (lowercase) topic matches');
+select pg_temp.as_backend();
+
+-- ---------------------------------------------------------------------------
+-- Nobody sends
+-- ---------------------------------------------------------------------------
+select pg_temp.as_user('a1000000-0000-4000-8000-000000000001', (select topic from topics where team = 'A'));
+select throws_ok(
+  $$insert into realtime.messages (topic, extension, event, payload, private)
+    values ('team:aaaa0000-0000-4000-8000-00000000000a:status', 'broadcast', 'x', '{}', true)$$,
+  '42501', null, 'a member cannot broadcast into the team''s topic'
+);
+set local client_min_messages = error;  -- the WARNING realtime.send raises instead
+select lives_ok(
+  $$select realtime.send('{"x": 1}', 'x', 'team:aaaa0000-0000-4000-8000-00000000000a:status', true)$$,
+  'realtime.send swallows its own errors, as on Supabase'
+);
+select pg_temp.as_backend();
+reset client_min_messages;
+select is(
+  (select count(*)::int from realtime.messages where topic = (select topic from topics where team = 'A')),
+  1, '...and the refused send left no message'
+);
+
+select ok(
+  not has_function_privilege('authenticated', 'public.broadcast_channel_status_changes(uuid[])', 'execute')
+  and not has_function_privilege('anon', 'public.broadcast_channel_status_changes(uuid[])', 'execute'),
+  'clients cannot call the broadcast function'
+);
+
+select * from finish();
+rollback;

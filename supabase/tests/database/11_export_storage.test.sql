@@ -1,0 +1,124 @@
+-- Export storage: the private `exports` bucket; a team's members (any role)
+-- read their team's folder, nobody else reads it, no client writes it.
+begin;
+create extension if not exists pgtap with schema extensions;
+select plan(16);
+
+create function pg_temp.as_user(user_id uuid)
+  returns void language plpgsql as $$
+begin
+  set local role authenticated;
+  perform set_config('request.jwt.claims',
+    json_build_object('sub', user_id, 'role', 'authenticated')::text, true);
+end $$;
+
+create function pg_temp.as_anon()
+  returns void language plpgsql as $$
+begin
+  set local role anon;
+  perform set_config('request.jwt.claims', json_build_object('role', 'anon')::text, true);
+end $$;
+
+create function pg_temp.as_backend()
+  returns void language plpgsql as $$
+begin
+  perform set_config('request.jwt.claims', '', true);
+  reset role;
+end $$;
+
+create function pg_temp.visible(object_name text)
+  returns boolean language plpgsql as $$
+declare
+  n bigint;
+begin
+  select count(*) into n from storage.objects where bucket_id = 'exports' and name = object_name;
+  return n > 0;
+exception when insufficient_privilege then
+  return false;
+end $$;
+
+-- Team A: alice (owner), vera (viewer). Team B: bob. carol: no team.
+insert into auth.users (id, aud, role, email) values
+  ('a2000000-0000-4000-8000-000000000001', 'authenticated', 'authenticated', 'alice@st.test'),
+  ('a2000000-0000-4000-8000-000000000002', 'authenticated', 'authenticated', 'vera@st.test'),
+  ('b2000000-0000-4000-8000-000000000001', 'authenticated', 'authenticated', 'bob@st.test'),
+  ('c2000000-0000-4000-8000-000000000001', 'authenticated', 'authenticated', 'carol@st.test');
+insert into public.teams (id, name, plan_id, created_by) values
+  ('a2a20000-0000-4000-8000-00000000000a', 'ST A', 'pro', 'a2000000-0000-4000-8000-000000000001'),
+  ('b2b20000-0000-4000-8000-00000000000b', 'ST B', 'pro', 'b2000000-0000-4000-8000-000000000001');
+insert into public.team_members (team_id, user_id, role) values
+  ('a2a20000-0000-4000-8000-00000000000a', 'a2000000-0000-4000-8000-000000000002', 'viewer');
+
+insert into storage.objects (bucket_id, name) values
+  ('exports', 'a2a20000-0000-4000-8000-00000000000a/a.csv'),
+  ('exports', 'b2b20000-0000-4000-8000-00000000000b/b.csv'),
+  ('exports', 'not-a-team/x.csv'),
+  ('exports', 'loose.csv');
+
+select ok(
+  (select not public from storage.buckets where id = 'exports'),
+  'the exports bucket exists and is private'
+);
+
+select pg_temp.as_user('a2000000-0000-4000-8000-000000000001');
+select ok(pg_temp.visible('a2a20000-0000-4000-8000-00000000000a/a.csv'), 'an owner of A reads A''s export');
+select ok(not pg_temp.visible('b2b20000-0000-4000-8000-00000000000b/b.csv'), '...not B''s');
+select lives_ok($$select count(*) from storage.objects where bucket_id = 'exports'$$,
+                'malformed folder names do not raise');
+select is((select count(*)::int from storage.objects where bucket_id = 'exports'), 1,
+          '...and an owner of A sees exactly A''s object');
+select throws_ok(
+  $$insert into storage.objects (bucket_id, name)
+    values ('exports', 'a2a20000-0000-4000-8000-00000000000a/mine.csv')$$,
+  '42501', null, 'a member cannot upload into the team''s folder'
+);
+update storage.objects set name = name || '.x' where bucket_id = 'exports';
+delete from storage.objects where bucket_id = 'exports';
+select pg_temp.as_backend();
+select is(
+  (select count(*)::int from storage.objects where bucket_id = 'exports' and name like '%.csv'), 4,
+  'a member can neither rename nor delete exports'
+);
+
+select pg_temp.as_user('a2000000-0000-4000-8000-000000000002');
+select ok(pg_temp.visible('a2a20000-0000-4000-8000-00000000000a/a.csv'), 'a viewer of A reads A''s export');
+select pg_temp.as_backend();
+
+select pg_temp.as_user('b2000000-0000-4000-8000-000000000001');
+select ok(pg_temp.visible('b2b20000-0000-4000-8000-00000000000b/b.csv'), 'bob reads B''s export');
+select ok(not pg_temp.visible('a2a20000-0000-4000-8000-00000000000a/a.csv'), 'bob cannot read A''s');
+select pg_temp.as_backend();
+
+select pg_temp.as_user('c2000000-0000-4000-8000-000000000001');
+select is((select count(*)::int from storage.objects where bucket_id = 'exports'), 0,
+          'a user in no team reads nothing in the bucket');
+select pg_temp.as_backend();
+
+select pg_temp.as_anon();
+select is((select count(*)::int from storage.objects where bucket_id = 'exports'), 0,
+          'anon reads nothing in the bucket');
+select throws_ok(
+  $$insert into storage.objects (bucket_id, name)
+    values ('exports', 'a2a20000-0000-4000-8000-00000000000a/anon.csv')$$,
+  '42501', null, 'anon cannot upload'
+);
+select pg_temp.as_backend();
+
+-- Even a wide-open permissive policy elsewhere cannot open the bucket.
+create policy test_anyone_anything on storage.objects for all to authenticated
+  using (true) with check (true);
+select pg_temp.as_user('c2000000-0000-4000-8000-000000000001');
+select is((select count(*)::int from storage.objects where bucket_id = 'exports'), 0,
+          'with a permissive catch-all policy, a non-member still reads nothing');
+select throws_ok(
+  $$insert into storage.objects (bucket_id, name)
+    values ('exports', 'a2a20000-0000-4000-8000-00000000000a/evil.csv')$$,
+  '42501', null, '...and still cannot upload'
+);
+select pg_temp.as_backend();
+
+select is(public.team_id_from_export_path('A2A20000-0000-4000-8000-00000000000A/x.csv'), null,
+          'only canonical team ids name a team folder');
+
+select * from finish();
+rollback;
