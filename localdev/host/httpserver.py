@@ -197,3 +197,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _dispatch
     do_TRACE = _dispatch
+
+    def __getattr__(self, name: str) -> Any:
+        # Kestrel accepts any method token (QUERY, PROPFIND...), so the router sees it
+        # and a route answers 405 with Allow, as for PUT; http.server alone answers 501.
+        if name.startswith("do_"):
+            return self._dispatch
+        raise AttributeError(name)

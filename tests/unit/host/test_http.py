@@ -138,6 +138,14 @@ def test_wrong_method_is_405_problem_with_allow(client: httpx.Client) -> None:
     assert response.json()["status"] == 405
 
 
+@pytest.mark.parametrize("method", ["QUERY", "PROPFIND"])
+def test_methods_unknown_to_http_server_are_routed_too(client: httpx.Client, method: str) -> None:
+    response = client.request(method, f"/api/echo/{GUID}")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST, PUT"
+    assert client.request(method, "/api/nowhere").status_code == 404
+
+
 def test_exception_is_500_problem_without_traceback(
     client: httpx.Client, caplog: pytest.LogCaptureFixture
 ) -> None:
