@@ -11,7 +11,12 @@ from shared.platforms.base import Platform
 
 TeamRole = Literal["owner", "admin", "member", "viewer"]
 InvitableRole = Literal["admin", "member", "viewer"]
-TeamName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+# PostgreSQL text cannot hold NUL, so a string bound for the database refuses it here
+# (a 422 naming the field) instead of failing in the database (a 500).
+NO_NUL = r"^[^\x00]*$"
+TeamName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=NO_NUL)
+]
 
 ROLE_RANK: dict[str, int] = {"viewer": 1, "member": 2, "admin": 3, "owner": 4}
 
@@ -121,7 +126,7 @@ class InvitationsPublic(BaseModel):
 class InvitationAccept(_Body):
     """Body of `POST /api/invitations/accept`."""
 
-    token: Annotated[str, StringConstraints(min_length=16, max_length=256)]
+    token: Annotated[str, StringConstraints(min_length=16, max_length=256, pattern=NO_NUL)]
 
 
 class InvitationAccepted(BaseModel):
