@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import psycopg
 from psycopg.types.json import Jsonb
 
+from shared.analytics.rollups import write_rollups
 from shared.crypto import Sealed
 from shared.monitor.state import (
     ChannelOutcome,
@@ -526,6 +527,8 @@ def write_cycle(
     ]
     began = time.perf_counter()
     report.samples_written = write_samples(conn, samples)
+    # Part of the samples' write (and of its measured time): their rollups.
+    write_rollups(conn, outcomes, rules.max_gap, samples=bool(samples))
     report.samples_s = time.perf_counter() - began
     report.status_changes = _write_statuses(conn, plan, new_ids)
     _write_poll_state(conn, due, outcomes, plan, new_ids, run)
