@@ -2,9 +2,10 @@
 
 import azure.functions as func
 
-from functions import health, monitor, teams
+from functions import analytics, health, monitor, teams
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
+app.register_functions(analytics.bp)
 app.register_functions(health.bp)
 app.register_functions(monitor.bp)
 app.register_functions(teams.bp)

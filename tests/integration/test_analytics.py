@@ -7,6 +7,7 @@ Every dashboard figure is then compared, exactly, with `oracle()` below, a
 plain Python reading of the definitions in the analytics migration.
 """
 
+import itertools
 import random
 import uuid
 from collections.abc import Iterator, Sequence
@@ -16,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from azure.functions.timer import TimerRequest
 
 from shared.analytics.service import refresh_leaderboard
 from shared.db import Database
@@ -246,7 +248,7 @@ def test_data_covers_the_cases(data: Dataset) -> None:
     all_samples = [s for ss in data.samples.values() for s in ss]
     assert any(live and viewers is None for _, viewers, live in all_samples)
     assert any(not live for _, _, live in all_samples)
-    gaps = [b[0] - a[0] for ss in data.samples.values() for a, b in zip(ss, ss[1:], strict=False)]
+    gaps = [b[0] - a[0] for ss in data.samples.values() for a, b in itertools.pairwise(ss)]
     assert max(gaps) > MAX_GAP
     assert min(s[0] for s in all_samples) < TODAY < max(s[0] for s in all_samples)
     assert all(len(st) >= 2 for st in data.stats.values())
@@ -391,7 +393,7 @@ def test_channel_timeline_equals_raw(data: Dataset, database: Database,
         assert 1 <= len(rows) <= 301
         assert rows[0][0] == lo
         assert rows[-1][1] == hi
-        assert all(a[1] == b[0] for a, b in zip(rows, rows[1:], strict=False))
+        assert all(a[1] == b[0] for a, b in itertools.pairwise(rows))
         for row in rows:
             expected = data.oracle(cid, row[0], row[1])
             assert figures(row[2:9]) == expected, row[0]
@@ -405,8 +407,12 @@ def test_timeline_bucket_ladder(database: Database) -> None:
                 "select extract(epoch from public.analytics_timeline_bucket(%s, %s))::int",
                 (T0, T0 + span),
             ).fetchone()
-            for span in (timedelta(hours=1), timedelta(days=1), timedelta(days=30),
-                         timedelta(days=365))  # fmt: skip
+            for span in (
+                timedelta(hours=1),
+                timedelta(days=1),
+                timedelta(days=30),
+                timedelta(days=365),
+            )
         ]
     assert got == [(60,), (300,), (3 * 3600,), (7 * 86400,)]
 
@@ -475,3 +481,40 @@ def test_non_members_get_nothing(data: Dataset, database: Database) -> None:
         assert conn.execute(
             "select count(*) from public.analytics_channel_sessions(%s, %s, %s)", (cid, lo, hi)
         ).fetchone() != (0,)
+
+
+@pytest.mark.usefixtures("app_env")
+def test_the_timer_refreshes_the_leaderboard(
+    data: Dataset, database: Database, app_functions: dict[str, Any]
+) -> None:
+    cid = uuid.uuid4()
+    with database.service() as conn:
+        conn.execute(
+            "insert into public.channels (id, platform, platform_channel_id)"
+            " values (%s, 'twitch', %s)",
+            (cid, cid.hex),
+        )
+        conn.execute(
+            "insert into public.team_channels (team_id, channel_id) values (%s, %s)",
+            (data.team, cid),
+        )
+
+    def watched() -> Decimal:
+        with database.user(claims_for(data.member)) as conn:
+            rows = conn.execute(
+                "select channel_id, viewer_seconds"
+                " from public.analytics_leaderboard(%s, '30d', 'hours_watched', 50)",
+                (data.team,),
+            ).fetchall()
+        return dict(rows)[cid]
+
+    refresh_leaderboard(database)
+    assert watched() == 0
+    at = TODAY + timedelta(hours=5, seconds=7)
+    for minute in range(3):
+        when = at + timedelta(minutes=minute)
+        obs = Observation(when, True, "late", None, None, 1_000, None)
+        write_cycle(database, {cid: ChannelOutcome(observation=obs)}, when)
+    assert watched() == 0, "the view only changes when refreshed"
+    app_functions["analytics_refresh"].get_user_function()(TimerRequest(past_due=False))
+    assert watched() == 1_000 * 120

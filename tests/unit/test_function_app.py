@@ -33,6 +33,16 @@ EXPECTED: dict[str, list[dict[str, Any]]] = {
         },
         {"direction": "OUT", "type": "http", "name": "$return"},
     ],
+    "analytics_refresh": [
+        {
+            "direction": "IN",
+            "type": "timerTrigger",
+            "name": "timer",
+            "schedule": "%ANALYTICS_REFRESH_SCHEDULE%",
+            "runOnStartup": False,
+            "useMonitor": True,
+        }
+    ],
     "monitor": [
         {
             "direction": "IN",
