@@ -155,6 +155,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--raw-runs", type=int, default=50)
     parser.add_argument("--cluster", default="bench-analytics")
+    parser.add_argument(
+        "--keep", action="store_true", help="leave the cluster running (to investigate)"
+    )
     args = parser.parse_args(argv)
     if args.team_channels > min(args.channels, 200):
         parser.error("--team-channels must be at most --channels and 200 (business plan)")
@@ -249,7 +252,8 @@ def main(argv: list[str] | None = None) -> int:
         leaderboard_t, leaderboard_rows = timed(args.runs, leaderboard)
     finally:
         db.close()
-        cluster.destroy()
+        if not args.keep:
+            cluster.destroy()
 
     # The same answers: per channel figures (and the totals row, summed here
     # from the raw per-channel figures), per bucket figures.
