@@ -3,41 +3,36 @@
 The figures are defined in `supabase/migrations/20261124160100_analytics.sql`
 (sample-and-hold with the monitor's max gap). One cycle adds, per channel:
 
-- the held interval of the channel's previous sample (from
-  `channel_poll_state`, read before this cycle updates it) up to this cycle's
-  sample, when the previous one was live and the gap is within `max_gap`,
-  split at hour boundaries;
+- the held interval of the channel's previous sample (the `last_sample` the
+  cycle read from `channel_poll_state`) up to this cycle's sample, when the
+  previous one was live and the gap is within `max_gap`, split at hour
+  boundaries;
 - this cycle's sample itself (live count, known count, sum, peak);
 - this cycle's followers minus the channel's previous followers.
 
-One set-based statement from the samples' temporary table upserts both
-tables. `analytics.rebuild_rollups` computes the same rows from raw samples.
+Only channels with something to add travel to the database (this or the
+previous sample live, or followers sampled): most channels are offline most
+of the time, and joining every sample of a cycle to its poll state cost more
+than the samples' own insert. One set-based statement upserts both tables.
+`analytics.rebuild_rollups` computes the same rows from raw samples.
 """
 
-from collections.abc import Mapping
-from datetime import timedelta
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 import psycopg
 
-from shared.monitor.state import ChannelOutcome
-
-# As in shared/monitor/store.write_samples, which fills it.
-SAMPLES_TABLE_DDL = (
-    "create temporary table if not exists monitor_samples_in"
-    " (like public.viewer_samples) on commit delete rows"
-)
+from shared.monitor.state import ChannelOutcome, DueChannel
 
 ROLLUPS_SQL = """
 with new as (
-  -- This cycle's samples that are newer than the channel's previous one
-  -- (a repeated cycle adds nothing twice).
-  select t.channel_id, t.observed_at, t.viewer_count, t.is_live,
-         ps.last_sample_at, ps.last_sample_live, ps.last_sample_viewers
-  from monitor_samples_in t
-  left join public.channel_poll_state ps on ps.channel_id = t.channel_id
-  where ps.last_sample_at is null or t.observed_at > ps.last_sample_at
+  select *
+  from unnest(%(channel)s::uuid[], %(at)s::timestamptz[], %(viewers)s::int[], %(live)s::bool[],
+              %(prev_at)s::timestamptz[], %(prev_live)s::bool[], %(prev_viewers)s::int[])
+    as u(channel_id, observed_at, viewer_count, is_live, last_sample_at, last_sample_live,
+         last_sample_viewers)
 ),
 held as (
   select n.channel_id, n.last_sample_at as lo, n.observed_at as hi,
@@ -124,30 +119,38 @@ on conflict (channel_id, day) do update set
 
 def write_rollups(
     conn: psycopg.Connection[Any],
+    due: Sequence[DueChannel],
+    samples: Sequence[tuple[UUID, datetime, int | None, int | None, bool]],
     outcomes: Mapping[UUID, ChannelOutcome],
     max_gap: timedelta,
-    *,
-    samples: bool,
 ) -> None:
-    """Add this cycle's samples and followers to the rollups.
-
-    Call after the samples reached `monitor_samples_in` (`samples`: there were
-    any) and before `channel_poll_state` and `channel_stats` are updated: both
-    still describe the channel's previous sample.
-    """
+    """Add this cycle's new samples (channel, observed_at, viewers, session, is_live) and
+    followers to the rollups; call before `channel_stats` gets this cycle's rows."""
+    previous = {d.id: d.memory.last_sample for d in due}
+    rows = []
+    for cid, at, viewers, _, live in samples:
+        prev = previous.get(cid)
+        if prev is not None and at <= prev.observed_at:
+            continue  # not newer: already counted (the monitor does not write it either)
+        if live or (prev is not None and prev.is_live):
+            rows.append((cid, at, viewers, live, prev))
     stats = [
         (cid, o.stats_at, o.followers)
         for cid, o in outcomes.items()
         if o.stats_at is not None and o.followers is not None
     ]
-    if not samples and not stats:
+    if not rows and not stats:
         return
-    if not samples:
-        # Followers alone: the samples' temporary table may not exist yet.
-        conn.execute(SAMPLES_TABLE_DDL)
     conn.execute(
         ROLLUPS_SQL,
         {
+            "channel": [r[0] for r in rows],
+            "at": [r[1] for r in rows],
+            "viewers": [r[2] for r in rows],
+            "live": [r[3] for r in rows],
+            "prev_at": [r[4].observed_at if r[4] else None for r in rows],
+            "prev_live": [r[4].is_live if r[4] else None for r in rows],
+            "prev_viewers": [r[4].viewer_count if r[4] else None for r in rows],
             "max_gap": max_gap,
             "s_channel": [s[0] for s in stats],
             "s_at": [s[1] for s in stats],

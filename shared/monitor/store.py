@@ -528,7 +528,7 @@ def write_cycle(
     began = time.perf_counter()
     report.samples_written = write_samples(conn, samples)
     # Part of the samples' write (and of its measured time): their rollups.
-    write_rollups(conn, outcomes, rules.max_gap, samples=bool(samples))
+    write_rollups(conn, due, samples, outcomes, rules.max_gap)
     report.samples_s = time.perf_counter() - began
     report.status_changes = _write_statuses(conn, plan, new_ids)
     _write_poll_state(conn, due, outcomes, plan, new_ids, run)
