@@ -111,16 +111,16 @@ class Settings(BaseSettings):
     monitor_concurrency_rumble: int = Field(default=16, ge=1, le=128)
     """Concurrent Rumble requests per cycle (one per owner key)."""
 
-    # --- analytics -------------------------------------------------------------
-
-    analytics_refresh_schedule: str = "0 */5 * * * *"
-    """NCRONTAB schedule of the leaderboard refresh timer (%ANALYTICS_REFRESH_SCHEDULE%)."""
-
     youtube_feed_interval_s: int = Field(default=300, ge=60, le=86_400)
     """How often each YouTube channel feed is read (staggered across cycles)."""
 
     stats_interval_s: int = Field(default=3_600, ge=300, le=604_800)
     """How often followers/subscribers are sampled per channel."""
+
+    # --- analytics -------------------------------------------------------------
+
+    analytics_refresh_schedule: str = "0 */5 * * * *"
+    """NCRONTAB schedule of the leaderboard refresh timer (%ANALYTICS_REFRESH_SCHEDULE%)."""
 
     azure_storage_connection: str | None = Field(default=None, alias="AzureWebJobsStorage")
     """The Functions host's storage account; also carries the monitor's shard queue.
