@@ -13,13 +13,14 @@ SYSDEPS_STAMP := .localdev/.sysdeps
 # The cluster that `make test` builds from scratch and removes afterwards.
 TEST_DB := test
 
-.PHONY: help setup sysdeps lint fmt test pgtap pytest types types-check demo dev bench-monitor db-up db-down clean
+.PHONY: help setup sysdeps lint fmt test pgtap pytest types types-check demo dev bench-monitor bench-analytics db-up db-down clean
 
 help:
 	@echo "make test    install everything, lint, run pgTAP and pytest on a fresh local database"
 	@echo "make demo    install everything and run the monitor on the local sandbox (report in .localdev/report)"
 	@echo "make dev     run the local Functions host against the development database"
 	@echo "make bench-monitor   one cycle over 10,000 channels, figures as JSON"
+	@echo "make bench-analytics dashboard functions over 500 channels x 30 days of samples, JSON"
 	@echo "make lint    ruff and mypy strict"
 	@echo "make types   regenerate supabase/types/database.ts from the migrated local database"
 	@echo "make db-up   start the local development database (python -m localdev db up)"
@@ -97,6 +98,12 @@ dev: setup
 # latency; the last line is JSON with the figures next to their baselines.
 bench-monitor: setup
 	$(PY) -m bench.monitor $(BENCH_ARGS)
+
+# 500 channels x 30 days of 1-minute samples (~21.5 M rows, a few GB) on a
+# throwaway cluster, then p50/p95 of the dashboard functions next to the same
+# answers from raw samples; the last line is JSON. The cluster is removed.
+bench-analytics: setup
+	$(PY) -m bench.analytics $(BENCH_ARGS)
 
 clean:
 	-$(PY) -m localdev db destroy --name dev

@@ -2,9 +2,10 @@
 
 import azure.functions as func
 
-from functions import billing, exports, health, monitor, openapi, retention, teams
+from functions import analytics, billing, exports, health, monitor, openapi, retention, teams
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
+app.register_functions(analytics.bp)
 app.register_functions(billing.bp)
 app.register_functions(health.bp)
 app.register_functions(exports.bp)

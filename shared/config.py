@@ -143,6 +143,11 @@ class Settings(BaseSettings):
     """NCRONTAB schedule of the retention timer (the function reads %RETENTION_SCHEDULE%):
     creates the coming days' sample partitions, drops the raw samples no team's plan keeps."""
 
+    # --- analytics -------------------------------------------------------------
+
+    analytics_refresh_schedule: str = "0 */5 * * * *"
+    """NCRONTAB schedule of the leaderboard refresh timer (%ANALYTICS_REFRESH_SCHEDULE%)."""
+
     azure_storage_connection: str | None = Field(default=None, alias="AzureWebJobsStorage")
     """The Functions host's storage account; also carries the monitor's shard queue.
     `UseDevelopmentStorage=true` means Azurite on 127.0.0.1."""

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import psycopg
 from psycopg.types.json import Jsonb
 
+from shared.analytics.rollups import write_rollups
 from shared.crypto import Sealed
 from shared.monitor.state import (
     ChannelOutcome,
@@ -531,6 +532,8 @@ def write_cycle(
     ]
     began = time.perf_counter()
     report.samples_written = write_samples(conn, samples)
+    # Part of the samples' write (and of its measured time): their rollups.
+    write_rollups(conn, due, samples, outcomes, rules.max_gap)
     report.samples_s = time.perf_counter() - began
     changed = _write_statuses(conn, plan, new_ids)
     report.status_changes = len(changed)

@@ -408,6 +408,29 @@ isOneToOne: false
             "accept_team_invitation":
 { Args: { "token": string }; Returns: string
                            },
+"analytics_channel_sessions":
+{ Args: { "channel_id": string,"range_from": string,"range_to": string }; Returns: {
+              "avg_viewers": number,"category": string,"duration_seconds": number,"ended_at": string,"hours_watched": number,"known_viewer_sample_count": number,"last_seen_at": string,"peak_viewers": number,"platform_stream_id": string,"sample_count": number,"session_id": number,"started_at": string,"title": string,"viewer_count_sum": number,"viewer_seconds": number
+            }[]
+                           },
+"analytics_channel_timeline":
+{ Args: { "channel_id": string,"range_from": string,"range_to": string }; Returns: {
+              "avg_viewers": number,"bucket_end": string,"bucket_start": string,"followers_gained": number,"known_viewer_sample_count": number,"live_sample_count": number,"live_seconds": number,"peak_viewers": number,"viewer_count_sum": number,"viewer_seconds": number
+            }[]
+                           },
+"analytics_leaderboard":
+{ Args: { "max_rows"?: number,"metric"?: string,"period"?: string,"team_id": string }; Returns: {
+              "avg_viewers": number,"channel_id": string,"followers_gained": number,"known_viewer_sample_count": number,"live_sample_count": number,"live_seconds": number,"peak_viewers": number,"rank": number,"viewer_count_sum": number,"viewer_seconds": number,"window_end": string,"window_start": string
+            }[]
+                           },
+"analytics_team_overview":
+{ Args: { "range_from": string,"range_to": string,"team_id": string }; Returns: {
+              "avg_viewers": number,"channel_id": string,"followers_gained": number,"hours_streamed": number,"hours_watched": number,"known_viewer_sample_count": number,"live_sample_count": number,"live_seconds": number,"peak_viewers": number,"viewer_count_sum": number,"viewer_seconds": number
+            }[]
+                           },
+"analytics_timeline_bucket":
+{ Args: { "range_from": string,"range_to": string }; Returns: string
+                           },
 "apply_viewer_sample_retention":
 { Args: { "as_of"?: string }; Returns: {
               "action": string,"partition_name": string,"range_end": string,"range_start": string,"row_count": number

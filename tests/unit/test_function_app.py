@@ -39,6 +39,16 @@ EXPECTED: dict[str, list[dict[str, Any]]] = {
     "team_channel": _http("teams/{team_id}/channels/{channel_id}", "DELETE"),
     "openapi": _http("openapi.json", "GET"),
     "team_exports": _http("teams/{team_id}/exports", "GET"),
+    "analytics_refresh": [
+        {
+            "direction": "IN",
+            "type": "timerTrigger",
+            "name": "timer",
+            "schedule": "%ANALYTICS_REFRESH_SCHEDULE%",
+            "runOnStartup": False,
+            "useMonitor": True,
+        }
+    ],
     "retention": [
         {
             "direction": "IN",

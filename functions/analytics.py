@@ -1,0 +1,18 @@
+"""Analytics timers: the leaderboard materialized view's refresh."""
+
+import azure.functions as func
+
+from shared.analytics import service
+
+bp = func.Blueprint()  # type: ignore[no-untyped-call]  # azure-functions leaves __init__ unannotated
+
+
+@bp.function_name("analytics_refresh")
+@bp.timer_trigger(
+    schedule="%ANALYTICS_REFRESH_SCHEDULE%",
+    arg_name="timer",
+    run_on_startup=False,
+    use_monitor=True,
+)
+def analytics_refresh(timer: func.TimerRequest) -> None:
+    service.refresh_leaderboard()
