@@ -24,7 +24,8 @@ class TwitchToken(BaseModel):
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    access_token: str = Field(min_length=1)
+    access_token: str = Field(min_length=1, pattern=r"^[\x21-\x7e]+$")
+    """Visible ASCII only: it goes into an HTTP header, and RFC 6750's token charset is ASCII."""
     expires_in: int = Field(gt=0)
     """Lifetime in seconds (weeks, for an app token)."""
 

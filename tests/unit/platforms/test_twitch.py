@@ -289,6 +289,19 @@ def test_token_endpoint_rejections_are_auth_errors(name: str) -> None:
     assert len(rec.requests) == 1
 
 
+def test_a_token_that_cannot_go_into_a_header_is_an_invalid_response() -> None:
+    # Found by hypothesis: a non-ASCII access token made httpx raise
+    # UnicodeEncodeError while building the Helix request.
+    time = FakeTime()
+    fake = FakeTwitch(time)
+    body = b'{"access_token": "abc\\u0080", "expires_in": 5000, "token_type": "bearer"}'
+    fake.override["token"] = [httpx.Response(200, content=body)]
+    client, rec = make(time, fake)
+    batch = client.fetch_live(targets("1"))
+    assert isinstance(batch.failures["1"], InvalidResponse)
+    assert [r.url.path for r in rec.requests] == ["/oauth2/token"]
+
+
 def test_429_waits_until_ratelimit_reset() -> None:
     time = FakeTime()
     fake = FakeTwitch(time, live={"1"})
