@@ -85,7 +85,7 @@ def run(argv: list[str] | None = None) -> int:
                 settings,
                 clock=sandbox.clock.now,
                 # Rumble's 5-second rule is about real seconds; here a minute lasts less.
-                rumble_key_interval_s=0,
+                key_interval_s=0,
                 policy=RetryPolicy.from_settings(settings, sleep=lambda _s: None),
             )
             start = sandbox.clock.now()

@@ -10,12 +10,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from shared.platforms.base import LiveObservation, Platform, UtcDatetime
+from shared.platforms.base import LiveObservation, UtcDatetime
 from shared.platforms.errors import PlatformError
+from shared.platforms.registry import Platform
 
 
 class GoogleModel(BaseModel):
@@ -54,9 +56,10 @@ class Video(GoogleModel):
 
 
 class VideoList(GoogleModel):
-    """A videos.list answer; `items` is left out when nothing matched."""
+    """A videos.list answer; `items` is left out when nothing matched. The items
+    are read one by one (`Video`), so one malformed video fails only itself."""
 
-    items: list[Video] = []
+    items: list[Any] = []
 
 
 class VideoState(StrEnum):

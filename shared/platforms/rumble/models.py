@@ -2,11 +2,20 @@
 
 Rumble's PHP back end writes an empty object as `[]` and some ids as numbers;
 both are read leniently. Times carry the account's UTC offset and become UTC.
+Livestreams are read one by one: a malformed entry is counted, not fatal.
 """
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, JsonValue
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    JsonValue,
+    ValidationError,
+    model_validator,
+)
 
 from shared.platforms.base import UtcDatetime
 
@@ -137,8 +146,35 @@ class RumbleData(_Model):
     followers: Followers
     subscribers: Annotated[Subscribers | None, BeforeValidator(_empty_as_none)] = None
     livestreams: list[Livestream] = []
+    unreadable_livestreams: int = 0
+    """Entries of `livestreams` that were malformed (set by this model, never read
+    from the answer): while there are any, no live stream does not mean offline."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _livestreams_one_by_one(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        data = {**data, "unreadable_livestreams": 0}
+        if isinstance(streams := data.get("livestreams"), list):
+            readable = []
+            for item in streams:
+                try:
+                    readable.append(Livestream.model_validate(item))
+                except ValidationError:
+                    data["unreadable_livestreams"] += 1
+            data["livestreams"] = readable
+        return data
 
     @property
     def account_id(self) -> str:
         """The id StreamTrack tracks the account by: the channel's, else the user's."""
         return self.channel_id if self.type == "channel" and self.channel_id else self.user_id
+
+    @property
+    def account_name(self) -> str | None:
+        """The name the account is known and linked by: a channel key's channel name,
+        a user key's username; None when the answer carries neither (Rumble's own
+        documented example has no `username`)."""
+        name = self.channel_name if self.type == "channel" else self.username
+        return (name.strip() or None) if name else None
