@@ -3,6 +3,7 @@ The blueprints map each kind to one HTTP status (`functions/http.respond`), so
 every service speaks the same language and no blueprint grows its own mapping.
 
     ServiceError
+     ├── Unauthenticated the token is sound but its account is gone            401
      ├── Forbidden       the caller may not do this (role, MFA rule, ownership)   403
      ├── NotFound        no such resource, or not one the caller can see         404
      ├── Conflict        the resource's state forbids it (last owner, duplicate) 409
@@ -13,6 +14,10 @@ every service speaks the same language and no blueprint grows its own mapping.
 
 class ServiceError(Exception):
     """A request a service refuses; the message is shown to the client."""
+
+
+class Unauthenticated(ServiceError):
+    """The token verified, but the account it names no longer exists (deleted)."""
 
 
 class Forbidden(ServiceError):

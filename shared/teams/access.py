@@ -16,7 +16,7 @@ import psycopg
 from psycopg import errors as pg
 
 from shared.auth import AccessClaims
-from shared.errors import Conflict, Forbidden, NotFound, ServiceError
+from shared.errors import Conflict, Forbidden, NotFound, ServiceError, Unauthenticated
 from shared.teams.models import ROLE_RANK, TeamRole
 
 NOT_A_MEMBER = "no such team, or you are not a member of it"
@@ -85,6 +85,19 @@ def database_rules() -> Iterator[None]:
         raise Conflict(_message(exc)) from exc
     except pg.NoDataFound as exc:
         raise NotFound(_message(exc)) from exc
+    except pg.ForeignKeyViolation as exc:
+        if _references_users(exc):
+            # A valid token whose user was deleted since: the session is over.
+            raise Unauthenticated(ACCOUNT_GONE) from exc
+        raise Conflict(_message(exc)) from exc
+
+
+ACCOUNT_GONE = "the account this access token was issued for no longer exists; sign in again"
+
+
+def _references_users(exc: psycopg.Error) -> bool:
+    """Whether a foreign-key refusal is about a row of `auth.users` that is not there."""
+    return 'in table "users"' in (exc.diag.message_detail or "")
 
 
 def _message(exc: psycopg.Error) -> str:

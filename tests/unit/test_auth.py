@@ -692,3 +692,40 @@ def test_bearer_token(header: str | None, expected: str | type[AuthError]) -> No
         assert type(caught.value) is expected
         assert "def" not in str(caught.value)
         assert "dXNlcjpwYXNz" not in str(caught.value)
+
+
+# --- issue 11 item 11: refusing needs no keys ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    "make_token",
+    [
+        pytest.param(lambda: "garbage", id="garbage"),
+        pytest.param(lambda: "a.b.c", id="three-garbage-parts"),
+        pytest.param(
+            lambda: f"{segment({'alg': 'ES256', 'kid': EC_KID})}.bm90IGpzb24.c2ln",
+            id="payload-not-json",
+        ),
+        pytest.param(
+            lambda: f"{segment({'alg': 'ES256', 'kid': EC_KID})}.{segment([1, 2])}.c2ln",
+            id="payload-a-list",
+        ),
+        pytest.param(lambda: es256(claims(iss="https://other.example/auth/v1")), id="wrong-iss"),
+        pytest.param(lambda: es256(claims(exp=NOW - 3600)), id="expired"),
+        pytest.param(lambda: es256(claims(role="anon")), id="anon-role"),
+    ],
+)
+def test_a_token_refused_on_sight_needs_no_jwks(env: Env, make_token: Case) -> None:
+    env.jwks.error = httpx.ConnectError("refused")  # the keys cannot be had
+    with pytest.raises(AuthError) as caught:
+        env.verifier.verify(make_token())
+    assert caught.value.status == 401
+    assert env.jwks.fetches == 0
+
+
+def test_only_a_well_formed_token_waits_for_the_jwks(env: Env) -> None:
+    env.jwks.error = httpx.ConnectError("refused")
+    with pytest.raises(AuthUnavailable) as caught:
+        env.verifier.verify(es256())
+    assert caught.value.status == 503
+    assert env.jwks.fetches == 1
