@@ -1,4 +1,4 @@
--- Rules added for the teams API (20261124170000_teams_api_rules.sql):
+-- Rules of the teams API (20261124120000_tenancy.sql):
 -- who may invite which role, one open invitation per address, the member
 -- list with emails for members only, and a channel's stored key going with
 -- the last team that tracks it.
