@@ -76,7 +76,13 @@ test: setup lint infra-scan
 infra-scan: $(INFRA_STAMP)
 	$(INFRA_VENV)/bin/python infra/scripts/scan.py
 
+# pg_prove runs each suite in its own session, so the helpers they share
+# (schema `tests`, supabase/tests/helpers.sql) are installed in the database
+# for the run and dropped afterwards, whatever happened. Never a migration.
+PGTAP_PSQL = PGOPTIONS=--client-min-messages=warning psql -X -q -v ON_ERROR_STOP=1 -d "$(DATABASE_URL)"
 pgtap:
+	$(PGTAP_PSQL) -f supabase/tests/helpers.sql
+	trap '$(PGTAP_PSQL) -c "drop schema if exists tests cascade"' EXIT; \
 	pg_prove --ext .sql --failures --dbname "$(DATABASE_URL)" supabase/tests/database/*.test.sql
 
 # pytest exits 5 when it collected nothing: that is a failure here, not a pass.
