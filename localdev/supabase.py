@@ -84,9 +84,20 @@ def supabase_cli(*args: str) -> str:
     return result.stdout
 
 
-def push_migrations(url: str) -> None:
+def push_migrations(url: str, *, cluster_name: str) -> None:
     """Apply `supabase/migrations` the way a deploy does: `supabase db push --db-url`."""
-    supabase_cli("db", "push", "--db-url", url, "--yes")
+    try:
+        supabase_cli("db", "push", "--db-url", url, "--yes")
+    except LocaldevError as exc:
+        # The CLI's own advice (`migration repair`) would leave the schema
+        # out of step with the files; a local database is rebuilt instead.
+        if "Remote migration versions not found" not in str(exc):
+            raise
+        raise LocaldevError(
+            f"{exc}\n\nlocaldev: this database was migrated with migration files that no "
+            "longer exist (nothing is deployed yet, so migrations may be squashed); "
+            f"`python -m localdev db reset --name {cluster_name}` rebuilds it"
+        ) from exc
 
 
 def generate_types(url: str) -> str:
@@ -112,7 +123,7 @@ def up(cluster: Cluster, *, seed: bool = True) -> str:
                 f"`python -m localdev db reset --name {cluster.name}` rebuilds it",
                 file=sys.stderr,
             )
-    push_migrations(cluster.url)
+    push_migrations(cluster.url, cluster_name=cluster.name)
     if created and seed and SEED_SQL.is_file():
         psql_file(cluster, SEED_SQL)
     return cluster.url

@@ -51,7 +51,7 @@ class Settings(BaseSettings):
 
     exports_bucket: str = Field(default="exports", pattern="^[a-z0-9][a-z0-9._-]{1,62}$")
     """Private Storage bucket the CSV exports go to, one folder per team; migration
-    20261124160300_export_storage.sql creates `exports` and its policies."""
+    20261124120400_realtime_storage.sql creates `exports` and its policies."""
 
     export_url_ttl_s: int = Field(default=3_600, ge=60, le=7 * 86_400)
     """Lifetime of the signed download URL an export returns."""

@@ -39,3 +39,31 @@ def test_cli_rejects_unknown_options() -> None:
     with pytest.raises(SystemExit) as exc:
         main(["db", "up", "--no-such-option"])
     assert exc.value.code == 2
+
+
+def test_a_database_migrated_with_vanished_migrations_is_told_to_reset(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from localdev import supabase
+
+    def cli(*args: str) -> str:
+        raise LocaldevError(
+            "supabase db push failed:\nRemote migration versions not found in local migrations"
+            " directory.\nsupabase migration repair --status reverted 20261124130000"
+        )
+
+    monkeypatch.setattr(supabase, "supabase_cli", cli)
+    with pytest.raises(LocaldevError, match=r"localdev db reset --name dev"):
+        supabase.push_migrations("postgresql://x", cluster_name="dev")
+
+
+def test_other_push_failures_pass_through(monkeypatch: pytest.MonkeyPatch) -> None:
+    from localdev import supabase
+
+    def cli(*args: str) -> str:
+        raise LocaldevError("supabase db push failed:\nERROR: syntax error")
+
+    monkeypatch.setattr(supabase, "supabase_cli", cli)
+    with pytest.raises(LocaldevError, match=r"syntax error") as exc:
+        supabase.push_migrations("postgresql://x", cluster_name="dev")
+    assert "db reset" not in str(exc.value)

@@ -4,38 +4,10 @@ begin;
 create extension if not exists pgtap with schema extensions;
 select plan(31);
 
--- ---------------------------------------------------------------------------
--- Helpers (rolled back with the test)
--- ---------------------------------------------------------------------------
-create schema test_support;
-grant usage on schema test_support to anon, authenticated, service_role;
-
-create function test_support.authenticate_as(user_id uuid, aal text default 'aal1')
-  returns void language plpgsql as $$
-begin
-  set local role authenticated;
-  perform set_config('request.jwt.claims',
-    json_build_object('sub', user_id, 'role', 'authenticated', 'aal', aal)::text, true);
-end $$;
-
-create function test_support.clear_authentication()
-  returns void language plpgsql as $$
-begin
-  perform set_config('request.jwt.claims', '', true);
-  reset role;
-end $$;
-
-create function test_support.create_user(id uuid, email text)
-  returns uuid language sql as $$
-  insert into auth.users (id, aud, role, email, created_at, updated_at)
-  values (id, 'authenticated', 'authenticated', email, now(), now())
-  returning id
-$$;
-
-select test_support.create_user('0000000d-0000-4000-8000-000000000001', 'owner@invite.test');
-select test_support.create_user('0000000d-0000-4000-8000-000000000002', 'member@invite.test');
-select test_support.create_user('0000000d-0000-4000-8000-000000000003', 'Invitee@Invite.test');
-select test_support.create_user('0000000d-0000-4000-8000-000000000004', 'someone-else@invite.test');
+select tests.create_user('0000000d-0000-4000-8000-000000000001', 'owner@invite.test');
+select tests.create_user('0000000d-0000-4000-8000-000000000002', 'member@invite.test');
+select tests.create_user('0000000d-0000-4000-8000-000000000003', 'Invitee@Invite.test');
+select tests.create_user('0000000d-0000-4000-8000-000000000004', 'someone-else@invite.test');
 
 insert into public.teams (id, name, created_by)
 values ('0000000d-0000-4000-8000-0000000000aa', 'Invite team', '0000000d-0000-4000-8000-000000000001');
@@ -45,7 +17,7 @@ values ('0000000d-0000-4000-8000-0000000000aa', '0000000d-0000-4000-8000-0000000
 -- ---------------------------------------------------------------------------
 -- Invitations
 -- ---------------------------------------------------------------------------
-select test_support.authenticate_as('0000000d-0000-4000-8000-000000000001');  -- owner
+select tests.authenticate_as('0000000d-0000-4000-8000-000000000001');  -- owner
 
 select lives_ok(
   $$insert into public.team_invitations (team_id, email, role, token_hash)
@@ -77,7 +49,7 @@ select throws_ok(
   'clients cannot update invitations'
 );
 
-select test_support.authenticate_as('0000000d-0000-4000-8000-000000000002');  -- member
+select tests.authenticate_as('0000000d-0000-4000-8000-000000000002');  -- member
 
 select is_empty($$select token_hash from public.team_invitations$$,
   'a member cannot read invitations (nor their token hashes)');
@@ -88,7 +60,7 @@ select throws_ok(
   'a member cannot invite'
 );
 
-select test_support.authenticate_as('0000000d-0000-4000-8000-000000000004');  -- wrong email
+select tests.authenticate_as('0000000d-0000-4000-8000-000000000004');  -- wrong email
 
 select throws_ok($$select public.accept_team_invitation('secret-token-1')$$,
   '42501', 'this invitation was sent to another email address',
@@ -97,7 +69,7 @@ select throws_ok($$select public.accept_team_invitation('wrong-token')$$,
   'P0002', null,
   'an unknown token is refused');
 
-select test_support.authenticate_as('0000000d-0000-4000-8000-000000000003');  -- the invitee
+select tests.authenticate_as('0000000d-0000-4000-8000-000000000003');  -- the invitee
 
 select is(
   public.accept_team_invitation('secret-token-1'),
@@ -114,16 +86,16 @@ select throws_ok($$select public.accept_team_invitation('secret-token-1')$$,
   '55000', 'this invitation has been used already',
   'an invitation is used once');
 
-select test_support.clear_authentication();
+select tests.clear_authentication();
 insert into public.team_invitations (team_id, email, token_hash, created_at, expires_at)
 values ('0000000d-0000-4000-8000-0000000000aa', 'someone-else@invite.test',
         sha256(convert_to('expired-token', 'UTF8')), now() - interval '8 days', now() - interval '1 day');
-select test_support.authenticate_as('0000000d-0000-4000-8000-000000000004');
+select tests.authenticate_as('0000000d-0000-4000-8000-000000000004');
 select throws_ok($$select public.accept_team_invitation('expired-token')$$,
   '55000', 'this invitation has expired; ask the team for a new one',
   'an expired invitation is refused');
 
-select test_support.clear_authentication();
+select tests.clear_authentication();
 set local role anon;
 select throws_ok($$select public.accept_team_invitation('secret-token-1')$$,
   '42501', null,
@@ -140,7 +112,7 @@ values ('0000000d-0000-4000-8000-0000000000c1', 'twitch', 'mfa-test-1'),
        ('0000000d-0000-4000-8000-0000000000c3', 'twitch', 'mfa-test-3'),
        ('0000000d-0000-4000-8000-0000000000c4', 'twitch', 'mfa-test-4');
 
-select test_support.authenticate_as('0000000d-0000-4000-8000-000000000001', 'aal1');
+select tests.authenticate_as('0000000d-0000-4000-8000-000000000001', 'aal1');
 
 select is(public.mfa_satisfied('0000000d-0000-4000-8000-0000000000aa'), false,
   'mfa_satisfied is false at aal1 when the team requires MFA');
@@ -163,7 +135,7 @@ select throws_ok(
   '42501', null,
   'at aal1 an owner cannot invite');
 
-select test_support.authenticate_as('0000000d-0000-4000-8000-000000000001', 'aal2');
+select tests.authenticate_as('0000000d-0000-4000-8000-000000000001', 'aal2');
 
 select is(public.mfa_satisfied('0000000d-0000-4000-8000-0000000000aa'), true,
   'mfa_satisfied is true at aal2');
@@ -194,7 +166,7 @@ select results_eq(
   $$values ('0000000d-0000-4000-8000-000000000001'::uuid)$$,
   'added_by is the caller');
 
-select test_support.clear_authentication();
+select tests.clear_authentication();
 update public.teams set plan_id = 'pro' where id = '0000000d-0000-4000-8000-0000000000aa';
 select lives_ok(
   $$insert into public.team_channels (team_id, channel_id)
@@ -215,16 +187,16 @@ select is_empty($$select id from public.plans where id = 'custom_test'$$,
   'anon does not see unlisted plans');
 reset role;
 
-select test_support.authenticate_as('0000000d-0000-4000-8000-000000000004');  -- not a member
+select tests.authenticate_as('0000000d-0000-4000-8000-000000000004');  -- not a member
 select is_empty($$select id from public.plans where id = 'custom_test'$$,
   'a non-member does not see an unlisted plan');
 
-select test_support.authenticate_as('0000000d-0000-4000-8000-000000000003');  -- member (admin)
+select tests.authenticate_as('0000000d-0000-4000-8000-000000000003');  -- member (admin)
 select results_eq($$select max_channels from public.plans where id = 'custom_test'$$,
   $$values (1000)$$,
   'members see the unlisted plan their team is on');
 
-select test_support.clear_authentication();
+select tests.clear_authentication();
 
 select * from finish();
 rollback;

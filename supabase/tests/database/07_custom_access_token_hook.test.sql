@@ -3,9 +3,8 @@ begin;
 create extension if not exists pgtap with schema extensions;
 select plan(7);
 
-insert into auth.users (id, email) values
-  ('11111111-1111-4111-8111-000000000001', 'hook-a@example.test'),
-  ('11111111-1111-4111-8111-000000000002', 'hook-b@example.test');
+select tests.create_user('11111111-1111-4111-8111-000000000001', 'hook-a@example.test');
+select tests.create_user('11111111-1111-4111-8111-000000000002', 'hook-b@example.test');
 insert into public.teams (id, name, created_by) values
   ('22222222-2222-4222-8222-000000000001', 'Hook A', '11111111-1111-4111-8111-000000000001'),
   ('22222222-2222-4222-8222-000000000002', 'Hook B', '11111111-1111-4111-8111-000000000002');

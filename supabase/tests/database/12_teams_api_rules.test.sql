@@ -1,4 +1,4 @@
--- Rules added for the teams API (20261124170000_teams_api_rules.sql):
+-- Rules of the teams API (20261124120000_tenancy.sql):
 -- who may invite which role, one open invitation per address, the member
 -- list with emails for members only, and a channel's stored key going with
 -- the last team that tracks it.
@@ -6,35 +6,16 @@ begin;
 create extension if not exists pgtap with schema extensions;
 select plan(11);
 
-create schema test_support;
-grant usage on schema test_support to anon, authenticated, service_role;
-
-create function test_support.authenticate_as(user_id uuid, aal text default 'aal1')
-  returns void language plpgsql as $$
-begin
-  set local role authenticated;
-  perform set_config('request.jwt.claims',
-    json_build_object('sub', user_id, 'role', 'authenticated', 'aal', aal)::text, true);
-end $$;
-
-create function test_support.clear_authentication()
-  returns void language plpgsql as $$
-begin
-  perform set_config('request.jwt.claims', '', true);
-  reset role;
-end $$;
-
-insert into auth.users (id, aud, role, email) values
-  ('0000000e-0000-4000-8000-000000000001', 'authenticated', 'authenticated', 'owner@rules.test'),
-  ('0000000e-0000-4000-8000-000000000002', 'authenticated', 'authenticated', 'admin@rules.test'),
-  ('0000000e-0000-4000-8000-000000000003', 'authenticated', 'authenticated', 'outsider@rules.test');
+select tests.create_user('0000000e-0000-4000-8000-000000000001', 'owner@rules.test');
+select tests.create_user('0000000e-0000-4000-8000-000000000002', 'admin@rules.test');
+select tests.create_user('0000000e-0000-4000-8000-000000000003', 'outsider@rules.test');
 insert into public.teams (id, name, plan_id, created_by)
 values ('0000000e-0000-4000-8000-0000000000aa', 'Rules team', 'pro', '0000000e-0000-4000-8000-000000000001');
 insert into public.team_members (team_id, user_id, role)
 values ('0000000e-0000-4000-8000-0000000000aa', '0000000e-0000-4000-8000-000000000002', 'admin');
 
 -- Invitations: admins invite members and viewers, owners also admins.
-select test_support.authenticate_as('0000000e-0000-4000-8000-000000000002');
+select tests.authenticate_as('0000000e-0000-4000-8000-000000000002');
 select lives_ok(
   $$insert into public.team_invitations (team_id, email, role, token_hash)
     values ('0000000e-0000-4000-8000-0000000000aa', 'viewer@rules.test', 'viewer', sha256('t1'::bytea))$$,
@@ -50,7 +31,7 @@ select throws_ok(
   '23505', null,
   'one open invitation per team and address (case-insensitive)');
 
-select test_support.authenticate_as('0000000e-0000-4000-8000-000000000001');
+select tests.authenticate_as('0000000e-0000-4000-8000-000000000001');
 select lives_ok(
   $$insert into public.team_invitations (team_id, email, role, token_hash)
     values ('0000000e-0000-4000-8000-0000000000aa', 'admin2@rules.test', 'admin', sha256('t2'::bytea))$$,
@@ -61,7 +42,7 @@ select results_eq(
   $$select email, role::text from public.team_member_list('0000000e-0000-4000-8000-0000000000aa')$$,
   $$values ('owner@rules.test', 'owner'), ('admin@rules.test', 'admin')$$,
   'members read the member list with emails, highest role first');
-select test_support.authenticate_as('0000000e-0000-4000-8000-000000000003');
+select tests.authenticate_as('0000000e-0000-4000-8000-000000000003');
 select is_empty(
   $$select * from public.team_member_list('0000000e-0000-4000-8000-0000000000aa')$$,
   'a non-member reads no member of the team');
@@ -70,13 +51,13 @@ select throws_ok(
     values ('0000000e-0000-4000-8000-0000000000aa', '0000000e-0000-4000-8000-000000000003', 'viewer')$$,
   '42501', null,
   'nobody joins a team by inserting a membership');
-select test_support.clear_authentication();
+select tests.clear_authentication();
 set local role anon;
 select throws_ok(
   $$select * from public.team_member_list('0000000e-0000-4000-8000-0000000000aa')$$,
   '42501', null,
   'anon cannot call team_member_list');
-select test_support.clear_authentication();
+select tests.clear_authentication();
 
 -- A stored key is dropped with the last team tracking its channel.
 insert into public.teams (id, name, plan_id, created_by)
@@ -89,9 +70,9 @@ insert into public.team_channels (team_id, channel_id) values
 insert into public.channel_credentials (channel_id, kind, ciphertext, nonce, key_version)
 values ('0000000e-0000-4000-8000-0000000000cc', 'rumble_api_key', '\x00', '\x01', 1);
 
-select test_support.authenticate_as('0000000e-0000-4000-8000-000000000002');
+select tests.authenticate_as('0000000e-0000-4000-8000-000000000002');
 delete from public.team_channels where team_id = '0000000e-0000-4000-8000-0000000000aa';
-select test_support.clear_authentication();
+select tests.clear_authentication();
 select is((select count(*) from public.channel_credentials
            where channel_id = '0000000e-0000-4000-8000-0000000000cc'), 1::bigint,
   'the key stays while another team still tracks the channel');

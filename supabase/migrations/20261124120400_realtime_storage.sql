@@ -1,4 +1,14 @@
--- Realtime: live channel status broadcast from the database to one private
+-- Realtime and Storage: what the frontend reaches through Supabase's
+-- Realtime and Storage services rather than through PostgREST. Two parts:
+--   1. Realtime: the per-team Broadcast of live channel status, and who may
+--      join its topics (policies on realtime.messages).
+--   2. Storage: the private `exports` bucket of CSV exports and its policies
+--      (on storage.objects).
+
+-- ===========================================================================
+-- 1. Realtime
+-- ===========================================================================
+-- Live channel status is broadcast from the database to one private
 -- topic per team, `team:<team_id>:status` (team id in lowercase, as
 -- uuid::text prints it).
 --
@@ -16,7 +26,8 @@
 -- insert policy: clients cannot broadcast into a team's topic).
 --
 -- channel_status stays in the supabase_realtime publication (Postgres
--- Changes, filtered by its own RLS) as the fallback for older clients.
+-- Changes, filtered by its own RLS; see the channels migration) as the
+-- fallback for older clients.
 -- See docs/realtime.md for the supabase-js subscription and the payload.
 
 -- The team of a status topic; null for anything else (never raises, so a
@@ -101,3 +112,64 @@ comment on function public.broadcast_channel_status_changes(uuid[]) is
   'Broadcasts the current status of the given channels: one private message per team tracking any of them (plans with the realtime feature). Backend only.';
 revoke all on function public.broadcast_channel_status_changes(uuid[]) from public, anon, authenticated;
 grant execute on function public.broadcast_channel_status_changes(uuid[]) to service_role;
+
+-- ===========================================================================
+-- 2. Storage
+-- ===========================================================================
+-- CSV exports go to a private bucket `exports`, one folder per team
+-- (`<team_id>/<file>.csv`).
+--
+-- The backend writes with the service role key (the Storage API then runs
+-- as service_role, which bypasses RLS) and hands out signed URLs. With their
+-- own session, members of a team may list and download their team's
+-- folder; nobody else may read it, and no client may write, change or
+-- delete anything in the bucket. The write rules are RESTRICTIVE policies,
+-- so a permissive policy a later migration adds on storage.objects (for
+-- another bucket, say) can never open this one.
+
+insert into storage.buckets (id, name, public)
+values ('exports', 'exports', false)
+on conflict (id) do update set public = false;
+
+-- The team of an export object's path; null when the first folder is not a
+-- team id (never raises, so a malformed name just matches nothing).
+create function public.team_id_from_export_path(name text)
+  returns uuid
+  language sql
+  immutable
+  set search_path = ''
+as $$
+  select case
+    when (storage.foldername(team_id_from_export_path.name))[1]
+         ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+    then ((storage.foldername(team_id_from_export_path.name))[1])::uuid
+  end
+$$;
+comment on function public.team_id_from_export_path(text) is
+  'The team id of an exports object name ''<team_id>/...'', else null.';
+
+create policy exports_select_team_member on storage.objects
+  for select to authenticated
+  using (
+    bucket_id = 'exports'
+    and public.is_team_member(public.team_id_from_export_path(name))
+  );
+
+-- Restrictive: whatever else is allowed on storage.objects, in this bucket
+-- clients read only their teams' folders and write nothing.
+create policy exports_restrict_select on storage.objects
+  as restrictive for select to anon, authenticated
+  using (
+    bucket_id is distinct from 'exports'
+    or public.is_team_member(public.team_id_from_export_path(name))
+  );
+create policy exports_no_client_insert on storage.objects
+  as restrictive for insert to anon, authenticated
+  with check (bucket_id is distinct from 'exports');
+create policy exports_no_client_update on storage.objects
+  as restrictive for update to anon, authenticated
+  using (bucket_id is distinct from 'exports')
+  with check (bucket_id is distinct from 'exports');
+create policy exports_no_client_delete on storage.objects
+  as restrictive for delete to anon, authenticated
+  using (bucket_id is distinct from 'exports');
