@@ -10,7 +10,9 @@ create temporary table service_only_tables (tbl regclass) on commit drop;
 insert into service_only_tables values
   ('public.channel_credentials'), ('public.monitor_runs'),
   ('public.platform_quota_usage'), ('public.stripe_events'),
-  ('public.channel_poll_state');
+  ('public.channel_poll_state'), ('public.directory_groups'),
+  ('public.directory_group_members'), ('public.directory_delta_links'),
+  ('public.directory_claim_attributes');
 
 -- Tables written by the backend only (clients may read some of them).
 create temporary table backend_written_tables (tbl regclass) on commit drop;
@@ -20,7 +22,8 @@ union all
 select t::regclass from unnest(array[
   'public.channels', 'public.channel_status', 'public.stream_sessions',
   'public.viewer_samples', 'public.channel_stats', 'public.billing_customers',
-  'public.billing_subscriptions', 'public.audit_log', 'public.plans']) as t;
+  'public.billing_subscriptions', 'public.audit_log', 'public.plans',
+  'public.directory_members', 'public.directory_pending', 'public.directory_sync_runs']) as t;
 
 create temporary view public_tables as
   select c.oid::regclass as tbl, c.relname, c.relrowsecurity
