@@ -6,7 +6,6 @@ compatibility layer and migrations (via `localdev`) and removes it at the end.
 """
 
 import os
-import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -49,31 +48,6 @@ def app_env(monkeypatch: pytest.MonkeyPatch, database_url: str) -> Iterator[None
     yield
     reset_database()
     get_settings.cache_clear()
-
-
-def create_user(database: Database, email: str | None = None) -> uuid.UUID:
-    """A row in `auth.users`, as Supabase Auth would create on sign-up."""
-    user_id = uuid.uuid4()
-    with database.service() as conn:
-        conn.execute(
-            "insert into auth.users (id, email, aud, role) values (%s, %s, 'authenticated', "
-            "'authenticated')",
-            (user_id, email or f"{user_id.hex[:12]}@example.test"),
-        )
-    return user_id
-
-
-def claims_for(user_id: uuid.UUID, *, aal: str = "aal1") -> dict[str, object]:
-    """Verified access-token claims as Supabase Auth issues them."""
-    return {
-        "sub": str(user_id),
-        "role": "authenticated",
-        "aud": "authenticated",
-        "aal": aal,
-        "email": f"{user_id.hex[:12]}@example.test",
-        "is_anonymous": False,
-        "session_id": str(uuid.uuid4()),
-    }
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ import psycopg
 import pytest
 
 from shared.db import Database
-from tests.conftest import claims_for, create_user
+from tests.factories.users import claims_for, create_user
 
 
 def test_user_transaction_runs_as_authenticated_with_claims(database: Database) -> None:

@@ -51,8 +51,9 @@ from shared.config import get_settings
 from shared.db import Database, reset_database
 from shared.monitor.service import default_fetchers
 from shared.teams.channels import default_resolvers
-from tests.conftest import create_user
-from tests.integration.teams_support import SUPABASE_URL, api_env, mint
+from tests.factories.tokens import SUPABASE_URL, mint
+from tests.factories.users import create_user
+from tests.integration.teams_support import api_env
 from tests.stripe_fake import PRICE_BUSINESS, PRICE_PRO, WEBHOOK_SECRET, FakeStripe
 
 STORAGE = re.escape(f"{SUPABASE_URL}/storage/v1")
