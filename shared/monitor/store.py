@@ -500,10 +500,10 @@ def _write_poll_state(
         return
     # One array per column (psycopg sends lists as arrays). Variable-length text
     # arrays cannot be unnested as a 2-D array: each channel's list goes as JSON.
-    columns: dict[str, list[Any]] = {name: [] for name in PollStateRow._fields}
-    for row in rows:
-        for name, value in zip(PollStateRow._fields, row, strict=True):
-            columns[name].append(value)
+    transposed = zip(*rows, strict=True)
+    columns = {
+        name: list(values) for name, values in zip(PollStateRow._fields, transposed, strict=True)
+    }
     for name in ("candidate_video_ids", "settled_video_ids"):
         columns[name] = [Jsonb(list(ids_)) for ids_ in columns[name]]
     conn.execute(
