@@ -71,7 +71,12 @@ def psql_file(cluster: Cluster, path: Path, *, url: str | None = None) -> None:
         check=False,
     )
     if result.returncode != 0:
-        raise LocaldevError(f"{path.relative_to(REPO_ROOT)} failed:\n{result.stderr.strip()}")
+        hint = (
+            "\n(pgTAP is missing: `python -m localdev sysdeps` installs it)"
+            if "pgtap.control" in result.stderr
+            else ""
+        )
+        raise LocaldevError(f"{path.relative_to(REPO_ROOT)} failed:\n{result.stderr.strip()}{hint}")
 
 
 def supabase_cli(*args: str) -> str:

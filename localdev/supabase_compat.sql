@@ -664,6 +664,9 @@ begin
 end
 $$;
 
+-- Event triggers call these whatever the caller's privileges; nobody else may.
+revoke all on all functions in schema supautils_compat from public;
+
 create event trigger supautils_compat_elevate on ddl_command_start
   when tag in ('CREATE POLICY', 'ALTER POLICY', 'DROP POLICY', 'DROP TRIGGER')
   execute function supautils_compat.elevate();
