@@ -210,6 +210,32 @@ $$;
 revoke all on function public.team_has_members(uuid) from public, anon;
 grant execute on function public.team_has_members(uuid) to authenticated, service_role;
 
+-- A plan feature of one of the caller's teams (plans.features ->> feature
+-- is true). False for a team the caller is not in, as for no team. Plan
+-- features are enforced with it in the database: the realtime topic's join
+-- policy, the followers figures of the dashboard functions.
+create function public.team_has_feature(team_id uuid, feature text)
+  returns boolean
+  language sql
+  stable
+  security definer
+  set search_path = ''
+as $$
+  select exists (
+    select 1
+    from public.team_members m
+    join public.teams t on t.id = m.team_id
+    join public.plans p on p.id = t.plan_id
+    where m.team_id = team_has_feature.team_id
+      and m.user_id = (select auth.uid())
+      and p.features -> team_has_feature.feature = 'true'::jsonb
+  )
+$$;
+comment on function public.team_has_feature(uuid, text) is
+  'True when the caller belongs to the team and its plan has the feature; false otherwise.';
+revoke all on function public.team_has_feature(uuid, text) from public, anon;
+grant execute on function public.team_has_feature(uuid, text) to authenticated, service_role;
+
 reset check_function_bodies;
 
 -- ---------------------------------------------------------------------------
@@ -237,15 +263,22 @@ comment on table public.plans is 'Plan catalogue; readable by everyone, written 
 create trigger plans_set_updated_at before update on public.plans
   for each row execute function public.set_updated_at();
 
+-- Features, each enforced on the server whatever the client shows:
+--   realtime           the live-status Broadcast (sent only to such teams;
+--                      only their members may join the topic)
+--   csv_export         the export service refuses teams without it
+--   followers_history  channel_stats rows and followers_gained figures
+--                      (RLS and the dashboard functions)
+-- Requiring MFA is not a plan feature: every team's owner may switch it on.
 insert into public.plans
   (id, name, max_channels, min_sample_interval_seconds, retention_days, features, sort_order)
 values
   ('free', 'Free', 3, 300, 7,
-   '{"realtime": false, "csv_export": false, "followers_history": false, "require_mfa": false}', 10),
+   '{"realtime": false, "csv_export": false, "followers_history": false}', 10),
   ('pro', 'Pro', 25, 60, 90,
-   '{"realtime": true, "csv_export": true, "followers_history": true, "require_mfa": false}', 20),
+   '{"realtime": true, "csv_export": true, "followers_history": true}', 20),
   ('business', 'Business', 200, 30, 365,
-   '{"realtime": true, "csv_export": true, "followers_history": true, "require_mfa": true}', 30);
+   '{"realtime": true, "csv_export": true, "followers_history": true}', 30);
 
 alter table public.plans enable row level security;
 revoke all on public.plans from anon, authenticated;

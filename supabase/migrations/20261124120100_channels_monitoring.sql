@@ -6,7 +6,8 @@
 -- A channel is stored once per (platform, platform_channel_id) and shared by
 -- every team tracking it (team_channels), so the monitor polls it once. All
 -- monitoring data (status, sessions, samples, stats) hangs off the channel
--- and is readable by the members of any team tracking that channel.
+-- and is readable by the members of any team tracking that channel (stats:
+-- of a team whose plan has followers_history).
 -- Monitoring tables are written by the backend only: RLS is on with no write
 -- policy AND clients hold no write privilege (defence in depth). Operations
 -- tables (channel_credentials, channel_poll_state, monitor_runs,
@@ -67,6 +68,29 @@ comment on function public.can_read_channel(uuid) is
   'True when the channel is tracked by one of the calling user''s teams.';
 revoke all on function public.can_read_channel(uuid) from public, anon;
 grant execute on function public.can_read_channel(uuid) to authenticated, service_role;
+
+-- Channels tracked by one of the calling user's teams whose plan has the
+-- feature (public.team_has_feature). Used as readable_channel_ids() is, by
+-- the policies and functions that serve a plan feature.
+create function public.channel_ids_with_feature(feature text)
+  returns setof uuid
+  language sql
+  stable
+  security definer
+  set search_path = ''
+as $$
+  select distinct tc.channel_id
+  from public.team_members m
+  join public.teams t on t.id = m.team_id
+  join public.plans p on p.id = t.plan_id
+  join public.team_channels tc on tc.team_id = m.team_id
+  where m.user_id = (select auth.uid())
+    and p.features -> channel_ids_with_feature.feature = 'true'::jsonb
+$$;
+comment on function public.channel_ids_with_feature(text) is
+  'Ids of the channels tracked by the calling user''s teams whose plan has the feature.';
+revoke all on function public.channel_ids_with_feature(text) from public, anon;
+grant execute on function public.channel_ids_with_feature(text) to authenticated, service_role;
 
 reset check_function_bodies;
 
@@ -495,9 +519,15 @@ grant execute on function public.manage_viewer_sample_partitions(integer, intege
 select public.manage_viewer_sample_partitions();
 
 -- ---------------------------------------------------------------------------
--- channel_status: the latest known state of each channel (one row each);
--- published to Supabase Realtime (Postgres Changes honours the RLS below;
--- the per-team Broadcast is in the realtime and storage migration).
+-- channel_status: the latest known state of each channel (one row each),
+-- readable (polled) by the members of every team tracking the channel.
+-- Live pushes are the plan feature `realtime`, delivered only by the
+-- per-team Broadcast (realtime and storage migration), which the database
+-- sends to, and lets join, teams with that feature alone. The table is
+-- deliberately NOT in the supabase_realtime publication: Postgres Changes
+-- would push every change to any member of any team tracking the channel,
+-- whatever its plan (its RLS is this read policy), so the feature would
+-- hold only by the UI's omission.
 -- ---------------------------------------------------------------------------
 create table public.channel_status (
   channel_id uuid primary key references public.channels (id) on delete cascade,
@@ -514,8 +544,6 @@ create table public.channel_status (
   changed_at timestamptz not null default now()
 );
 create index channel_status_session_id_idx on public.channel_status (session_id);
-
-alter publication supabase_realtime add table public.channel_status;
 
 alter table public.channel_status enable row level security;
 revoke all on public.channel_status from anon, authenticated;
@@ -541,9 +569,11 @@ alter table public.channel_stats enable row level security;
 revoke all on public.channel_stats from anon, authenticated;
 grant select on public.channel_stats to authenticated;
 
-create policy channel_stats_select_tracked on public.channel_stats
+-- Follower history is the plan feature `followers_history`: readable only
+-- through a team (of the caller's) that tracks the channel and has it.
+create policy channel_stats_select_followers_history on public.channel_stats
   for select to authenticated
-  using (channel_id in (select public.readable_channel_ids()));
+  using (channel_id in (select public.channel_ids_with_feature('followers_history')));
 
 -- ---------------------------------------------------------------------------
 -- channel_poll_state: what the monitor remembers about each channel between

@@ -423,6 +423,11 @@ isOneToOne: false
               "avg_viewers": number,"channel_id": string,"followers_gained": number,"known_viewer_sample_count": number,"live_sample_count": number,"live_seconds": number,"peak_viewers": number,"rank": number,"viewer_count_sum": number,"viewer_seconds": number,"window_end": string,"window_start": string
             }[]
                            },
+"analytics_team_daily_followers":
+{ Args: { "first_day": string,"last_day": string,"team_id": string }; Returns: {
+              "channel_id": string,"day": string,"followers_gained": number
+            }[]
+                           },
 "analytics_team_overview":
 { Args: { "range_from": string,"range_to": string,"team_id": string }; Returns: {
               "avg_viewers": number,"channel_id": string,"followers_gained": number,"hours_streamed": number,"hours_watched": number,"known_viewer_sample_count": number,"live_sample_count": number,"live_seconds": number,"peak_viewers": number,"viewer_count_sum": number,"viewer_seconds": number
@@ -441,6 +446,9 @@ isOneToOne: false
                            },
 "can_read_channel":
 { Args: { "channel_id": string }; Returns: boolean
+                           },
+"channel_ids_with_feature":
+{ Args: { "feature": string }; Returns: string[]
                            },
 "custom_access_token_hook":
 { Args: { "event": Json }; Returns: Json
@@ -461,6 +469,9 @@ isOneToOne: false
                            },
 "readable_channel_ids":
 { Args: Record<PropertyKey, never>; Returns: string[]
+                           },
+"team_has_feature":
+{ Args: { "feature": string,"team_id": string }; Returns: boolean
                            },
 "team_has_members":
 { Args: { "team_id": string }; Returns: boolean

@@ -155,11 +155,15 @@ select ok(
   'anon and authenticated have no usage on schema partitions'
 );
 
--- 15: realtime publishes channel_status.
-select ok(
-  exists (select 1 from pg_catalog.pg_publication_tables
-          where pubname = 'supabase_realtime' and schemaname = 'public' and tablename = 'channel_status'),
-  'channel_status is in the supabase_realtime publication'
+-- 15: no public table is in the supabase_realtime publication: Postgres
+-- Changes would push a change to every member of every team its RLS lets
+-- read the row, whatever their plan. Live status is the per-team Broadcast
+-- (the `realtime` plan feature, enforced by the database).
+select is(
+  array(select tablename::text from pg_catalog.pg_publication_tables
+        where pubname = 'supabase_realtime' and schemaname = 'public' order by 1),
+  '{}'::text[],
+  'no public table is published to Postgres Changes (live status is Broadcast only)'
 );
 
 -- 16: every foreign key column set has an index starting with it (RLS and
