@@ -236,6 +236,48 @@ comment on function public.team_has_feature(uuid, text) is
 revoke all on function public.team_has_feature(uuid, text) from public, anon;
 grant execute on function public.team_has_feature(uuid, text) to authenticated, service_role;
 
+-- The checks a backend function or RPC makes before it writes for the caller,
+-- in this order, each with the message the teams API would give: a member of
+-- the team (else the same answer as for no such team), holding min_role or
+-- higher, with an aal2 session if the team requires MFA. Returns the
+-- caller's role. For the security definer functions below; not for clients.
+create function public.assert_team_role(team_id uuid, min_role public.team_role, action text)
+  returns public.team_role
+  language plpgsql
+  stable
+  security definer
+  set search_path = ''
+as $$
+declare
+  v_role public.team_role;
+begin
+  select m.role into v_role
+  from public.team_members m
+  where m.team_id = assert_team_role.team_id and m.user_id = (select auth.uid());
+  if not found then
+    raise exception using errcode = 'insufficient_privilege',
+      message = 'no such team, or you are not a member of it';
+  end if;
+  if public.team_role_rank(v_role) < public.team_role_rank(assert_team_role.min_role) then
+    raise exception using errcode = 'insufficient_privilege',
+      message = format('to %s you must be %s; you are %s', assert_team_role.action,
+                       case when assert_team_role.min_role = 'owner' then 'an owner'
+                            else assert_team_role.min_role || ' or higher' end,
+                       v_role);
+  end if;
+  if not public.mfa_satisfied(assert_team_role.team_id) then
+    raise exception using errcode = 'insufficient_privilege',
+      message = 'this team requires multi-factor authentication for changes',
+      hint = 'sign in again with your authenticator app (an aal2 session)';
+  end if;
+  return v_role;
+end;
+$$;
+comment on function public.assert_team_role(uuid, public.team_role, text) is
+  'Raises unless the caller is a member of the team with min_role or higher and MFA satisfied; returns the role.';
+revoke all on function public.assert_team_role(uuid, public.team_role, text) from public, anon, authenticated;
+grant execute on function public.assert_team_role(uuid, public.team_role, text) to service_role;
+
 reset check_function_bodies;
 
 -- ---------------------------------------------------------------------------

@@ -67,22 +67,22 @@ isOneToOne: false
                   ]
                 },"channel_credentials": {
                   Row: {
-                    "channel_id": string,"ciphertext": string,"created_at": string,"key_version": number,"kind": string,"nonce": string,"updated_at": string
+                    "channel_id": string,"ciphertext": string,"created_at": string,"key_version": number,"kind": string,"nonce": string,"team_id": string,"updated_at": string
                   }
                   ComputedFields: never
                   Insert: {
-                    "channel_id": string,"ciphertext": string,"created_at"?: string,"key_version": number,"kind": string,"nonce": string,"updated_at"?: string
+                    "channel_id": string,"ciphertext": string,"created_at"?: string,"key_version": number,"kind": string,"nonce": string,"team_id": string,"updated_at"?: string
                   }
                   Update: {
-                    "channel_id"?: string,"ciphertext"?: string,"created_at"?: string,"key_version"?: number,"kind"?: string,"nonce"?: string,"updated_at"?: string
+                    "channel_id"?: string,"ciphertext"?: string,"created_at"?: string,"key_version"?: number,"kind"?: string,"nonce"?: string,"team_id"?: string,"updated_at"?: string
                   }
                   Relationships: [
                     {
-      foreignKeyName: "channel_credentials_channel_id_fkey"
-      columns: ["channel_id"]
-isOneToOne: true
-      referencedRelation: "channels"
-      referencedColumns: ["id"]
+      foreignKeyName: "channel_credentials_tracking_fkey"
+      columns: ["team_id","channel_id"]
+isOneToOne: false
+      referencedRelation: "team_channels"
+      referencedColumns: ["team_id","channel_id"]
     }
                   ]
                 },"channel_poll_state": {
@@ -199,14 +199,14 @@ isOneToOne: false
                   ]
                 },"channels": {
                   Row: {
-                    "avatar_url": string | null,"created_at": string,"display_name": string | null,"handle": string | null,"id": string,"platform": Database["public"]['Enums']["platform"],"platform_channel_id": string,"updated_at": string,"url": string | null
+                    "avatar_url": string | null,"created_at": string,"display_name": string | null,"handle": string | null,"id": string,"platform": Database["public"]['Enums']["platform"],"platform_channel_id": string,"requires_credential": boolean,"updated_at": string,"url": string | null
                   }
                   ComputedFields: never
                   Insert: {
-                    "avatar_url"?: string | null,"created_at"?: string,"display_name"?: string | null,"handle"?: string | null,"id"?: string,"platform": Database["public"]['Enums']["platform"],"platform_channel_id": string,"updated_at"?: string,"url"?: string | null
+                    "avatar_url"?: string | null,"created_at"?: string,"display_name"?: string | null,"handle"?: string | null,"id"?: string,"platform": Database["public"]['Enums']["platform"],"platform_channel_id": string,"requires_credential"?: boolean,"updated_at"?: string,"url"?: string | null
                   }
                   Update: {
-                    "avatar_url"?: string | null,"created_at"?: string,"display_name"?: string | null,"handle"?: string | null,"id"?: string,"platform"?: Database["public"]['Enums']["platform"],"platform_channel_id"?: string,"updated_at"?: string,"url"?: string | null
+                    "avatar_url"?: string | null,"created_at"?: string,"display_name"?: string | null,"handle"?: string | null,"id"?: string,"platform"?: Database["public"]['Enums']["platform"],"platform_channel_id"?: string,"requires_credential"?: boolean,"updated_at"?: string,"url"?: string | null
                   }
                   Relationships: [
                     
@@ -441,6 +441,9 @@ isOneToOne: false
               "action": string,"partition_name": string,"range_end": string,"range_start": string,"row_count": number
             }[]
                            },
+"assert_team_role":
+{ Args: { "action": string,"min_role": Database["public"]['Enums']["team_role"],"team_id": string }; Returns: Database["public"]['Enums']["team_role"]
+                           },
 "broadcast_channel_status_changes":
 { Args: { "channel_ids": (string)[] }; Returns: number
                            },
@@ -489,6 +492,9 @@ isOneToOne: false
                            },
 "team_role_rank":
 { Args: { "role": Database["public"]['Enums']["team_role"] }; Returns: number
+                           },
+"track_team_channel":
+{ Args: { "channel_id": string,"team_id": string }; Returns: boolean
                            }
           }
           Enums: {

@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+import psycopg
 import pytest
 import respx
 
@@ -481,8 +482,8 @@ def test_a_rumble_key_is_sealed_and_never_returned(
     with database.service() as conn:
         row = conn.execute(
             "select ciphertext, nonce, key_version from public.channel_credentials "
-            "where channel_id = %s",
-            (channel_id,),
+            "where channel_id = %s and team_id = %s",
+            (channel_id, crew.team_id),
         ).fetchone()
     assert row is not None
     sealed = Sealed(bytes(row[0]), bytes(row[1]), row[2])
@@ -492,13 +493,137 @@ def test_a_rumble_key_is_sealed_and_never_returned(
     box = SecretBox.from_settings(Settings(credentials_encryption_key=ENCRYPTION_KEY))
     assert box.open(sealed, channel_id) == key
 
-    # Stop tracking: the key goes with the last team tracking the channel.
+    # Stop tracking: the team's key goes with it.
     assert api("DELETE", f"{team}/channels/{channel_id}", crew.member).status == 204
     with database.service() as conn:
         left = conn.execute(
-            "select count(*) from public.channel_credentials where channel_id = %s", (channel_id,)
+            "select count(*) from public.channel_credentials"
+            " where channel_id = %s and team_id = %s",
+            (channel_id, crew.team_id),
         ).fetchone()
     assert left == (0,)
+
+
+def _keys_of(database: Database, channel_id: uuid.UUID) -> set[uuid.UUID]:
+    with database.service() as conn:
+        rows = conn.execute(
+            "select team_id from public.channel_credentials where channel_id = %s", (channel_id,)
+        ).fetchall()
+    return {row[0] for row in rows}
+
+
+def _polled_with(database: Database, channel_id: uuid.UUID) -> str | None:
+    """The key the monitor's due-channels query hands the Rumble client, opened."""
+    from shared.config import Settings
+    from shared.monitor.store import due_channels
+
+    with database.service() as conn:
+        due = due_channels(conn, datetime.now(UTC), only=[channel_id])
+    if not due:
+        return None
+    box = SecretBox.from_settings(Settings(credentials_encryption_key=ENCRYPTION_KEY))
+    sealed = due[0].credential
+    return None if sealed is None else box.open(sealed, channel_id)
+
+
+def test_a_rumble_channel_is_tracked_only_with_a_key_of_the_teams_own(
+    api: Api, database: Database, teams_sandbox: Sandbox
+) -> None:
+    """Team B knows the channel id team A tracks with its owner's key: neither the
+    API nor a direct call lets B track it without a key; with one, B's own key is
+    stored; when A stops, A's key goes and the monitor polls with B's."""
+    a, b = make_crew(database), make_crew(database)
+    rumble = teams_sandbox.channels("rumble")[1]
+    key = rumble["rumble_key"]
+    added = api(
+        "POST", f"/api/teams/{a.team_id}/channels", a.member,
+        body={"platform": "rumble", "api_key": key},
+    )  # fmt: skip
+    assert added.status == 201, added.body
+    channel_id = uuid.UUID(added.json["channel_id"])
+
+    # The attack: B's member calls the database directly with the known id.
+    before = snapshot(database, b.team_id)
+    with (
+        database.user(claims_for(b.member)) as conn,
+        pytest.raises(psycopg.errors.InsufficientPrivilege, match="has not supplied one"),
+    ):
+        conn.execute("select public.track_team_channel(%s, %s)", (b.team_id, channel_id))
+    with (
+        database.user(claims_for(b.member)) as conn,
+        pytest.raises(
+            psycopg.errors.InsufficientPrivilege, match="permission denied for table team_channels"
+        ),
+    ):
+        conn.execute(
+            "insert into public.team_channels (team_id, channel_id) values (%s, %s)",
+            (b.team_id, channel_id),
+        )
+    assert snapshot(database, b.team_id) == before
+    assert _keys_of(database, channel_id) == {a.team_id}
+    assert _polled_with(database, channel_id) == key
+
+    # Through the API with the key, B tracks it with a key of its own.
+    own = api(
+        "POST", f"/api/teams/{b.team_id}/channels", b.owner,
+        body={"platform": "rumble", "api_key": key},
+    )  # fmt: skip
+    assert own.status == 201, own.body
+    assert uuid.UUID(own.json["channel_id"]) == channel_id
+    assert _keys_of(database, channel_id) == {a.team_id, b.team_id}
+
+    # A stops: A's key goes at once, B's stays and is the one polled with.
+    assert api("DELETE", f"/api/teams/{a.team_id}/channels/{channel_id}", a.member).status == 204
+    assert _keys_of(database, channel_id) == {b.team_id}
+    with database.service() as conn:
+        conn.execute(
+            "update public.channel_credentials set ciphertext = %s, nonce = %s"
+            " where channel_id = %s and team_id = %s",
+            (*_sealed_pair("b-only-key", channel_id), channel_id, b.team_id),
+        )
+    assert _polled_with(database, channel_id) == "b-only-key"
+
+    # B pauses: nobody polls the channel, so no key is used at all.
+    with database.service() as conn:
+        conn.execute(
+            "update public.team_channels set paused_at = now() where team_id = %s",
+            (b.team_id,),
+        )
+    assert _polled_with(database, channel_id) is None
+
+
+def _sealed_pair(secret: str, channel_id: uuid.UUID) -> tuple[bytes, bytes]:
+    from shared.config import Settings
+
+    sealed = SecretBox.from_settings(Settings(credentials_encryption_key=ENCRYPTION_KEY)).seal(
+        secret, channel_id
+    )
+    return sealed.ciphertext, sealed.nonce
+
+
+def test_the_monitor_fails_a_credential_channel_no_tracking_team_has_a_key_for(
+    database: Database,
+) -> None:
+    """Data the API never writes (a key removed by hand): the due query hands the
+    channel over without a key, and the Rumble client fails it with a credential
+    error rather than using another team's."""
+    from shared.monitor.store import due_channels
+
+    crew = make_crew(database)
+    channel_id = uuid.uuid4()
+    with database.service() as conn:
+        conn.execute(
+            "insert into public.channels (id, platform, platform_channel_id, requires_credential)"
+            " values (%s, 'rumble', %s, true)",
+            (channel_id, f"nokey-{channel_id.hex[:8]}"),
+        )
+        conn.execute(
+            "insert into public.team_channels (team_id, channel_id) values (%s, %s)",
+            (crew.team_id, channel_id),
+        )
+        due = due_channels(conn, datetime.now(UTC), only=[channel_id])
+    assert [d.id for d in due] == [channel_id]
+    assert due[0].credential is None
 
 
 def test_a_wrong_rumble_key_or_unknown_channel_is_a_422(

@@ -2,7 +2,7 @@
 -- (mfa_satisfied in write policies), the plan catalogue and plan limits.
 begin;
 create extension if not exists pgtap with schema extensions;
-select plan(31);
+select plan(32);
 
 select tests.create_user('0000000d-0000-4000-8000-000000000001', 'owner@invite.test');
 select tests.create_user('0000000d-0000-4000-8000-000000000002', 'member@invite.test');
@@ -122,9 +122,8 @@ select is_empty(
   $$update public.teams set name = 'Renamed at aal1' returning id$$,
   'at aal1 an owner cannot change the team');
 select throws_ok(
-  $$insert into public.team_channels (team_id, channel_id)
-    values ('0000000d-0000-4000-8000-0000000000aa', '0000000d-0000-4000-8000-0000000000c1')$$,
-  '42501', null,
+  $$select public.track_team_channel('0000000d-0000-4000-8000-0000000000aa', '0000000d-0000-4000-8000-0000000000c1')$$,
+  '42501', 'this team requires multi-factor authentication for changes',
   'at aal1 an owner cannot add a channel');
 select is_empty(
   $$delete from public.team_members where user_id = '0000000d-0000-4000-8000-000000000002' returning user_id$$,
@@ -139,9 +138,9 @@ select tests.authenticate_as('0000000d-0000-4000-8000-000000000001', 'aal2');
 
 select is(public.mfa_satisfied('0000000d-0000-4000-8000-0000000000aa'), true,
   'mfa_satisfied is true at aal2');
-select lives_ok(
-  $$insert into public.team_channels (team_id, channel_id)
-    values ('0000000d-0000-4000-8000-0000000000aa', '0000000d-0000-4000-8000-0000000000c1')$$,
+select is(
+  public.track_team_channel('0000000d-0000-4000-8000-0000000000aa', '0000000d-0000-4000-8000-0000000000c1'),
+  true,
   'at aal2 the owner adds a channel');
 select results_eq(
   $$delete from public.team_members where user_id = '0000000d-0000-4000-8000-000000000002' returning user_id$$,
@@ -152,15 +151,18 @@ select results_eq(
 -- Plan limit on tracked channels (free plan: 3)
 -- ---------------------------------------------------------------------------
 select lives_ok(
-  $$insert into public.team_channels (team_id, channel_id) values
-      ('0000000d-0000-4000-8000-0000000000aa', '0000000d-0000-4000-8000-0000000000c2'),
-      ('0000000d-0000-4000-8000-0000000000aa', '0000000d-0000-4000-8000-0000000000c3')$$,
+  $$select public.track_team_channel('0000000d-0000-4000-8000-0000000000aa', c)
+    from unnest(array['0000000d-0000-4000-8000-0000000000c2',
+                      '0000000d-0000-4000-8000-0000000000c3']::uuid[]) as c$$,
   'a free team tracks up to 3 channels');
 select throws_ok(
-  $$insert into public.team_channels (team_id, channel_id)
-    values ('0000000d-0000-4000-8000-0000000000aa', '0000000d-0000-4000-8000-0000000000c4')$$,
+  $$select public.track_team_channel('0000000d-0000-4000-8000-0000000000aa', '0000000d-0000-4000-8000-0000000000c4')$$,
   '23514', 'the team''s plan allows at most 3 channels',
   'the 4th channel is refused on the free plan');
+select is(
+  public.track_team_channel('0000000d-0000-4000-8000-0000000000aa', '0000000d-0000-4000-8000-0000000000c3'),
+  false,
+  'a full team adding a channel it tracks already is told so, not refused by the limit');
 select results_eq(
   $$select added_by from public.team_channels where channel_id = '0000000d-0000-4000-8000-0000000000c2'$$,
   $$values ('0000000d-0000-4000-8000-000000000001'::uuid)$$,

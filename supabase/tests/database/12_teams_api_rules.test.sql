@@ -1,7 +1,7 @@
 -- Rules of the teams API (20261124120000_tenancy.sql):
 -- who may invite which role, one open invitation per address, the member
--- list with emails for members only, and a channel's stored key going with
--- the last team that tracks it.
+-- list with emails for members only, and a team's stored key going with
+-- that team's tracking of its channel.
 begin;
 create extension if not exists pgtap with schema extensions;
 select plan(11);
@@ -59,27 +59,30 @@ select throws_ok(
   'anon cannot call team_member_list');
 select tests.clear_authentication();
 
--- A stored key is dropped with the last team tracking its channel.
+-- A stored key belongs to the team that supplied it and goes when that team
+-- stops tracking the channel; another team's key stays.
 insert into public.teams (id, name, plan_id, created_by)
 values ('0000000e-0000-4000-8000-0000000000bb', 'Second team', 'pro', '0000000e-0000-4000-8000-000000000003');
-insert into public.channels (id, platform, platform_channel_id)
-values ('0000000e-0000-4000-8000-0000000000cc', 'rumble', 'rules-test-rumble');
+insert into public.channels (id, platform, platform_channel_id, requires_credential)
+values ('0000000e-0000-4000-8000-0000000000cc', 'rumble', 'rules-test-rumble', true);
 insert into public.team_channels (team_id, channel_id) values
   ('0000000e-0000-4000-8000-0000000000aa', '0000000e-0000-4000-8000-0000000000cc'),
   ('0000000e-0000-4000-8000-0000000000bb', '0000000e-0000-4000-8000-0000000000cc');
-insert into public.channel_credentials (channel_id, kind, ciphertext, nonce, key_version)
-values ('0000000e-0000-4000-8000-0000000000cc', 'rumble_api_key', '\x00', '\x01', 1);
+insert into public.channel_credentials (channel_id, team_id, kind, ciphertext, nonce, key_version) values
+  ('0000000e-0000-4000-8000-0000000000cc', '0000000e-0000-4000-8000-0000000000aa', 'rumble_api_key', '\x00', '\x01', 1),
+  ('0000000e-0000-4000-8000-0000000000cc', '0000000e-0000-4000-8000-0000000000bb', 'rumble_api_key', '\x02', '\x03', 1);
 
 select tests.authenticate_as('0000000e-0000-4000-8000-000000000002');
 delete from public.team_channels where team_id = '0000000e-0000-4000-8000-0000000000aa';
 select tests.clear_authentication();
-select is((select count(*) from public.channel_credentials
-           where channel_id = '0000000e-0000-4000-8000-0000000000cc'), 1::bigint,
-  'the key stays while another team still tracks the channel');
+select is(array(select team_id from public.channel_credentials
+                where channel_id = '0000000e-0000-4000-8000-0000000000cc'),
+  array['0000000e-0000-4000-8000-0000000000bb'::uuid],
+  'a team''s key goes when it stops tracking; the other team''s stays');
 delete from public.team_channels where team_id = '0000000e-0000-4000-8000-0000000000bb';
 select is((select count(*) from public.channel_credentials
            where channel_id = '0000000e-0000-4000-8000-0000000000cc'), 0::bigint,
-  'the key goes with the last team tracking the channel');
+  'the last key goes with the last team tracking the channel');
 select ok(exists (select 1 from public.audit_log
                   where team_id = '0000000e-0000-4000-8000-0000000000aa'
                     and action = 'team_channels.delete'
