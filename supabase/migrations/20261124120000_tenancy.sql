@@ -13,6 +13,11 @@
 --   * memberships come from exactly two places: creating a team (the
 --     creator becomes owner) and accepting an invitation. Clients cannot
 --     insert arbitrary user ids into team_members.
+--   * only owners switch a team's MFA rule; plan_id is the billing
+--     backend's (no client column privilege).
+--   * the helpers granted to clients answer only about the caller's own
+--     teams: for another team's id they answer exactly as for an id that
+--     names no team, so team ids cannot be probed.
 -- Schema `public` carries Supabase's default privileges (everything granted
 -- to anon/authenticated), so every table below starts with an explicit
 -- `revoke all ... from anon, authenticated` and grants back only what it needs.
@@ -129,8 +134,9 @@ as $$
 $$;
 comment on function public.team_role_rank(public.team_role) is
   'Numeric rank of a team role: owner 4 > admin 3 > member 2 > viewer 1.';
-revoke all on function public.team_role_rank(public.team_role) from public, anon;
-grant execute on function public.team_role_rank(public.team_role) to authenticated, service_role;
+-- Only the helpers below (security definer) use it: clients need not call it.
+revoke all on function public.team_role_rank(public.team_role) from public, anon, authenticated;
+grant execute on function public.team_role_rank(public.team_role) to service_role;
 
 create function public.is_team_member(team_id uuid)
   returns boolean
@@ -171,9 +177,12 @@ comment on function public.has_team_role(uuid, public.team_role) is
 revoke all on function public.has_team_role(uuid, public.team_role) from public, anon;
 grant execute on function public.has_team_role(uuid, public.team_role) to authenticated, service_role;
 
--- True unless the team requires MFA and the session is not aal2. Used in
--- the write policies of team-scoped tables; reads stay allowed so a user
--- can still see the team and be told to step up.
+-- True unless the caller's team requires MFA and the session is not aal2.
+-- Used in the write policies of team-scoped tables; reads stay allowed so a
+-- user can still see the team and be told to step up. It looks only at the
+-- caller's own teams: for anyone else's team it answers true, as for an id
+-- that names no team (the write policies refuse non-members anyway), so the
+-- setting of another team cannot be read through it.
 create function public.mfa_satisfied(team_id uuid)
   returns boolean
   language sql
@@ -185,30 +194,16 @@ as $$
       or not exists (
         select 1
         from public.teams t
+        join public.team_members m on m.team_id = t.id and m.user_id = (select auth.uid())
         where t.id = mfa_satisfied.team_id
           and t.require_mfa
       )
 $$;
 comment on function public.mfa_satisfied(uuid) is
-  'False only when the team requires MFA and the caller''s JWT is not aal2.';
+  'False only when the caller''s team requires MFA and the caller''s JWT is not aal2; '
+  'true for a team the caller is not in, as for no team.';
 revoke all on function public.mfa_satisfied(uuid) from public, anon;
 grant execute on function public.mfa_satisfied(uuid) to authenticated, service_role;
-
--- Used by the teams select policy only: lets a creator see the team they
--- just inserted, before the after-insert trigger made them its owner.
-create function public.team_has_members(team_id uuid)
-  returns boolean
-  language sql
-  stable
-  security definer
-  set search_path = ''
-as $$
-  select exists (
-    select 1 from public.team_members m where m.team_id = team_has_members.team_id
-  )
-$$;
-revoke all on function public.team_has_members(uuid) from public, anon;
-grant execute on function public.team_has_members(uuid) to authenticated, service_role;
 
 -- A plan feature of one of the caller's teams (plans.features ->> feature
 -- is true). False for a team the caller is not in, as for no team. Plan
@@ -379,8 +374,34 @@ create trigger teams_make_creator_owner after insert on public.teams
 create trigger teams_audit after insert or update or delete on public.teams
   for each row execute function public.audit_team_change();
 
--- Clients write only name and require_mfa; plan_id and created_by are set
--- by defaults / the backend.
+-- Whether the team requires MFA decides how every member must sign in, so
+-- only an owner switches it, either way (admins still rename the team; the
+-- update policy lets them through). A creator sets it on insert, as the
+-- owner to be. The backend (no user: auth.uid() is null) is not bound.
+create function public.enforce_team_settings_rules()
+  returns trigger
+  language plpgsql
+  security definer
+  set search_path = ''
+as $$
+begin
+  if new.require_mfa is distinct from old.require_mfa
+     and (select auth.uid()) is not null
+     and not public.has_team_role(old.id, 'owner') then
+    raise exception using
+      errcode = 'insufficient_privilege',
+      message = 'only an owner can change whether the team requires multi-factor authentication';
+  end if;
+  return new;
+end;
+$$;
+revoke all on function public.enforce_team_settings_rules() from public, anon, authenticated;
+
+create trigger teams_enforce_settings_rules before update of require_mfa on public.teams
+  for each row execute function public.enforce_team_settings_rules();
+
+-- Clients write only name and require_mfa (owners only: the trigger above);
+-- plan_id (billing), created_by and id are set by defaults / the backend.
 alter table public.teams enable row level security;
 revoke all on public.teams from anon, authenticated;
 grant select, delete on public.teams to authenticated;
@@ -388,12 +409,15 @@ grant insert (name, require_mfa), update (name, require_mfa) on public.teams to 
 
 -- The second branch exists for `insert ... returning`: RETURNING is checked
 -- against this policy before the after-insert trigger adds the creator as
--- owner. It only matches a team that has no member at all yet.
+-- owner, and no helper could see the row yet (it is not in the statement's
+-- snapshot). It matches only a team the caller created in the current
+-- transaction (created_at defaults to now(), the transaction's start, and
+-- clients cannot set it), so it needs no lookup another team's id could probe.
 create policy teams_select_member on public.teams
   for select to authenticated
   using (
     public.is_team_member(id)
-    or (created_by = (select auth.uid()) and not public.team_has_members(id))
+    or (created_by = (select auth.uid()) and created_at = now())
   );
 
 create policy teams_insert_authenticated on public.teams
@@ -749,6 +773,9 @@ create index audit_log_team_id_created_at_idx on public.audit_log (team_id, crea
 
 alter table public.audit_log enable row level security;
 revoke all on public.audit_log from anon, authenticated;
+-- The identity's sequence carries Supabase's default grants too: with them a
+-- client could setval() it and make every audited write fail.
+revoke all on sequence public.audit_log_id_seq from anon, authenticated;
 grant select on public.audit_log to authenticated;
 
 create policy audit_log_select_admin on public.audit_log

@@ -47,6 +47,9 @@ as $$
 $$;
 comment on function public.team_id_from_status_topic(text) is
   'The team id of a topic ''team:<uuid>:status'' (lowercase uuid), else null.';
+-- For the join policy below (authenticated); nobody else needs it.
+revoke all on function public.team_id_from_status_topic(text) from public, anon;
+grant execute on function public.team_id_from_status_topic(text) to authenticated, service_role;
 
 -- Members of a team with the realtime feature receive broadcasts on its
 -- status topic, and only on it: the row's topic must be the topic being
@@ -149,6 +152,11 @@ as $$
 $$;
 comment on function public.team_id_from_export_path(text) is
   'The team id of an exports object name ''<team_id>/...'', else null.';
+-- For the policies below. anon never evaluates them: it has no permissive
+-- policy on storage.objects, so its rows are refused before these run (were
+-- one added, anon would need is_team_member() too).
+revoke all on function public.team_id_from_export_path(text) from public, anon;
+grant execute on function public.team_id_from_export_path(text) to authenticated, service_role;
 
 create policy exports_select_team_member on storage.objects
   for select to authenticated

@@ -476,9 +476,6 @@ isOneToOne: false
 "team_has_feature":
 { Args: { "feature": string,"team_id": string }; Returns: boolean
                            },
-"team_has_members":
-{ Args: { "team_id": string }; Returns: boolean
-                           },
 "team_id_from_export_path":
 { Args: { "name": string }; Returns: string
                            },

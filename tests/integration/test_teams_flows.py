@@ -214,13 +214,29 @@ def test_an_admin_cannot_remove_another_admin(api: Api, database: Database) -> N
     assert snapshot(database, crew.team_id) == before
 
 
-def test_switching_mfa_off_is_for_owners(api: Api, database: Database) -> None:
+def test_switching_mfa_is_for_owners(api: Api, database: Database) -> None:
     crew = make_crew(database, require_mfa=True)
     path = f"/api/teams/{crew.team_id}"
     assert api("PATCH", path, crew.admin, aal="aal2", body={"require_mfa": False}).status == 403
     owner = api("PATCH", path, crew.owner, aal="aal2", body={"require_mfa": False})
     assert owner.status == 200
     assert owner.json["require_mfa"] is False
+    switched_on = api("PATCH", path, crew.admin, body={"require_mfa": True})
+    assert switched_on.status == 403, "switching it on is the owners' too"
+    assert "owner" in switched_on.json["detail"]
+    same = api("PATCH", path, crew.admin, body={"name": "Renamed", "require_mfa": False})
+    assert same.status == 200, "restating the current rule is no change"
+
+
+def test_an_admin_cannot_switch_mfa_through_the_database_either(database: Database) -> None:
+    """The rule holds for a client writing the table directly (PostgREST)."""
+    crew = make_crew(database, require_mfa=True)
+    with (
+        pytest.raises(psycopg.errors.InsufficientPrivilege, match="only an owner"),
+        database.user(claims_for(crew.admin, aal="aal2")) as conn,
+    ):
+        conn.execute("update public.teams set require_mfa = false where id = %s", (crew.team_id,))
+    assert snapshot(database, crew.team_id)["team"][0][1] is True
 
 
 def test_a_deleted_team_is_gone_for_everyone(api: Api, database: Database) -> None:
