@@ -453,8 +453,30 @@ isOneToOne: false
 "channel_ids_with_feature":
 { Args: { "feature": string }; Returns: string[]
                            },
+"create_team_invitation":
+{ Args: { "email": string,"inviter_hourly_limit": number,"role": Database["public"]['Enums']["team_role"],"team_hourly_limit": number,"team_id": string,"token_hash": string,"valid_for": string }; Returns: {
+              "accepted_at": string | null,
+"accepted_by": string | null,
+"created_at": string,
+"email": string,
+"expires_at": string,
+"id": string,
+"invited_by": string | null,
+"role": Database["public"]['Enums']["team_role"],
+"team_id": string,
+"token_hash": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "team_invitations"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
 "custom_access_token_hook":
 { Args: { "event": Json }; Returns: Json
+                           },
+"email_address_key":
+{ Args: { "address": string }; Returns: string
                            },
 "has_team_role":
 { Args: { "min_role": Database["public"]['Enums']["team_role"],"team_id": string }; Returns: boolean

@@ -21,16 +21,17 @@ from shared.db import Database
 from tests.conftest import claims_for, create_user
 from tests.integration.teams_support import (
     ENCRYPTION_KEY,
-    SUPABASE_URL,
+    INVITE_URL,
+    OTP_URL,
     Api,
     email_of,
+    fake_auth_mail,
     make_crew,
     mint,
     snapshot,
+    supabase_user,
 )
 from tests.unit import test_auth
-
-INVITE_URL = f"{SUPABASE_URL}/auth/v1/invite"
 
 
 def teams_named(database: Database, name: str) -> int:
@@ -249,18 +250,6 @@ def test_a_deleted_team_is_gone_for_everyone(api: Api, database: Database) -> No
 # --- invitations ----------------------------------------------------------------------------
 
 
-def supabase_user(email: str) -> dict[str, Any]:
-    """Supabase Auth's answer to POST /auth/v1/invite: the invited user."""
-    now = datetime.now(UTC).isoformat()
-    return {
-        "id": str(uuid.uuid4()), "aud": "authenticated", "role": "authenticated",
-        "email": email, "invited_at": now, "confirmation_sent_at": now,
-        "app_metadata": {"provider": "email", "providers": ["email"]},
-        "user_metadata": {}, "identities": [], "created_at": now, "updated_at": now,
-        "is_anonymous": False,
-    }  # fmt: skip
-
-
 def test_inviting_a_new_address_goes_through_supabase_admin_invite(
     api: Api, database: Database
 ) -> None:
@@ -301,63 +290,113 @@ def test_inviting_a_new_address_goes_through_supabase_admin_invite(
     )
 
 
+@pytest.mark.parametrize("has_account", [False, True])
 @pytest.mark.parametrize(
     "failure",
     [httpx.Response(503, json={"code": 503, "msg": "unavailable"}),
      httpx.Response(422, json={"code": 422, "error_code": "email_address_invalid", "msg": "bad"}),
+     httpx.Response(429, json={"code": 429, "error_code": "over_email_send_rate_limit",
+                               "msg": "slow down"}),
      httpx.ConnectError("refused")],
 )  # fmt: skip
-def test_a_failed_supabase_invite_writes_nothing(
-    api: Api, database: Database, failure: Any
+def test_a_failed_supabase_mail_writes_nothing_and_says_the_same(
+    api: Api, database: Database, failure: Any, has_account: bool
 ) -> None:
     crew = make_crew(database)
+    email = f"x-{uuid.uuid4().hex[:8]}@example.com"
+    if has_account:
+        create_user(database, email)
     before = snapshot(database, crew.team_id)
-    with respx.mock() as mock:
-        route = mock.post(INVITE_URL)
-        if isinstance(failure, Exception):
-            route.mock(side_effect=failure)
-        else:
-            route.mock(return_value=failure)
+    with respx.mock(assert_all_called=False) as mock:
+        for route in (mock.post(INVITE_URL), mock.post(OTP_URL)):
+            if isinstance(failure, Exception):
+                route.mock(side_effect=failure)
+            else:
+                route.mock(return_value=failure)
         response = api(
-            "POST", f"/api/teams/{crew.team_id}/invitations", crew.owner,
-            body={"email": f"x-{uuid.uuid4().hex[:8]}@example.com"},
-        )  # fmt: skip
+            "POST", f"/api/teams/{crew.team_id}/invitations", crew.owner, body={"email": email}
+        )
     assert response.status == 503, response.body
     assert response.is_problem
+    # Whatever Supabase said, and whichever call it was: one answer.
+    assert response.json["detail"] == "Supabase Auth could not mail the invitation; try again later"
     assert snapshot(database, crew.team_id) == before
 
 
-def test_without_a_service_key_a_new_address_is_refused_clearly(
-    api: Api, database: Database, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("has_account", [False, True])
+def test_without_a_service_key_an_invitation_is_refused_clearly(
+    api: Api, database: Database, monkeypatch: pytest.MonkeyPatch, has_account: bool
 ) -> None:
     from shared.config import get_settings
 
     monkeypatch.delenv("SUPABASE_SERVICE_ROLE_KEY")
     get_settings.cache_clear()
     crew = make_crew(database)
+    email = f"y-{uuid.uuid4().hex[:8]}@example.com"
+    if has_account:
+        create_user(database, email)
     before = snapshot(database, crew.team_id)
     response = api(
-        "POST", f"/api/teams/{crew.team_id}/invitations", crew.owner,
-        body={"email": f"y-{uuid.uuid4().hex[:8]}@example.com"},
-    )  # fmt: skip
+        "POST", f"/api/teams/{crew.team_id}/invitations", crew.owner, body={"email": email}
+    )
     assert response.status == 503
     assert "SUPABASE_SERVICE_ROLE_KEY" in response.json["detail"]
     assert snapshot(database, crew.team_id) == before
 
 
 def invite_existing(
-    api: Api, database: Database, crew: Any, role: str = "member"
+    api: Api, database: Database, crew: Any, role: str = "member", *, inviter: str = "owner"
 ) -> tuple[uuid.UUID, str]:
-    """Invite a fresh account (no Supabase call); the invitee and the token."""
+    """Invite a fresh account (Supabase mails it a sign-in link); the invitee and the token."""
     invitee = create_user(database, f"{uuid.uuid4().hex[:10]}@example.com")
-    with respx.mock(assert_all_mocked=True):  # any outbound call would fail the test
+    # assert_all_mocked: any other outbound call fails the test
+    with respx.mock(assert_all_mocked=True, assert_all_called=False) as mock:
+        mail = fake_auth_mail(mock)
         response = api(
-            "POST", f"/api/teams/{crew.team_id}/invitations", crew.owner,
+            "POST", f"/api/teams/{crew.team_id}/invitations", crew.user(inviter),
             body={"email": email_of(database, invitee).upper(), "role": role},
         )  # fmt: skip
     assert response.status == 201, response.body
-    assert response.json["delivery"] == "link"
+    assert response.json["delivery"] == "email"
+    assert (mail.invite.call_count, mail.otp.call_count) == (0, 1)
+    sent = mail.otp.calls.last.request
+    assert parse_qs(sent.url.query.decode())["redirect_to"] == [response.json["accept_url"]]
+    payload = json.loads(sent.content)
+    assert payload["email"] == response.json["email"]
+    assert payload["create_user"] is False, "a sign-in link never signs anybody up"
     return invitee, parse_qs(urlsplit(response.json["accept_url"]).query)["token"][0]
+
+
+def test_an_address_with_an_account_gets_the_same_answer_as_one_without(
+    api: Api, database: Database
+) -> None:
+    """No account enumeration: same status, same fields, same delivery, one mail each."""
+    crew = make_crew(database)
+    known = email_of(database, create_user(database, f"k-{uuid.uuid4().hex[:8]}@example.com"))
+    unknown = f"u-{uuid.uuid4().hex[:8]}@example.com"
+    answers = {}
+    with respx.mock(assert_all_mocked=True, assert_all_called=False) as mock:
+        mail = fake_auth_mail(mock)
+        for email in (known, unknown):
+            answers[email] = api(
+                "POST", f"/api/teams/{crew.team_id}/invitations", crew.admin,
+                body={"email": email, "role": "viewer"},
+            )  # fmt: skip
+    assert mail.invite.call_count == 1
+    assert mail.otp.call_count == 1
+
+    def shape(response: Any) -> tuple[Any, ...]:
+        body = response.json
+        varying = {"id", "email", "accept_url", "created_at", "expires_at"}
+        return (
+            response.status,
+            sorted(response.headers.keys()),
+            sorted(body),
+            {k: v for k, v in body.items() if k not in varying},
+        )
+
+    assert shape(answers[known]) == shape(answers[unknown])
+    assert answers[known].json["delivery"] == "email"
 
 
 def test_accepting_joins_once_with_the_invited_role(api: Api, database: Database) -> None:
@@ -403,10 +442,12 @@ def test_an_expired_invitation_is_refused_and_can_be_sent_again(
     listed = api("GET", f"/api/teams/{crew.team_id}/invitations", crew.owner).json["data"]
     assert [i["status"] for i in listed] == ["expired"]
 
-    again = api(
-        "POST", f"/api/teams/{crew.team_id}/invitations", crew.owner,
-        body={"email": email_of(database, invitee)},
-    )  # fmt: skip
+    with respx.mock(assert_all_called=False) as mock:
+        fake_auth_mail(mock)
+        again = api(
+            "POST", f"/api/teams/{crew.team_id}/invitations", crew.owner,
+            body={"email": email_of(database, invitee)},
+        )  # fmt: skip
     assert again.status == 201
     fresh = parse_qs(urlsplit(again.json["accept_url"]).query)["token"][0]
     assert api("POST", "/api/invitations/accept", invitee, body={"token": fresh}).status == 200
@@ -446,6 +487,136 @@ def test_an_admin_invites_members_but_not_admins(api: Api, database: Database) -
     )  # fmt: skip
     assert response.status == 403
     assert snapshot(database, crew.team_id) == before
+
+
+def test_an_invitation_dies_with_its_inviters_role(api: Api, database: Database) -> None:
+    """The admin who invited is demoted before the invitee accepts: the invitation
+    is dead (409), and accepting it writes nothing."""
+    crew = make_crew(database)
+    invitee, token = invite_existing(api, database, crew, inviter="admin")
+    demoted = api(
+        "PATCH", f"/api/teams/{crew.team_id}/members/{crew.admin}", crew.owner,
+        body={"role": "member"},
+    )  # fmt: skip
+    assert demoted.status == 200, demoted.body
+    before = snapshot(database, crew.team_id)
+    response = api("POST", "/api/invitations/accept", invitee, body={"token": token})
+    assert response.status == 409, response.body
+    assert "no longer valid" in response.json["detail"]
+    assert "new invitation" in response.json["detail"]
+    assert snapshot(database, crew.team_id) == before
+
+
+def test_accepting_needs_a_confirmed_address(api: Api, database: Database) -> None:
+    crew = make_crew(database)
+    email = f"unconfirmed-{uuid.uuid4().hex[:8]}@example.com"
+    invitee = create_user(database, email, confirmed=False)
+    with respx.mock(assert_all_called=False) as mock:
+        fake_auth_mail(mock)
+        created = api(
+            "POST", f"/api/teams/{crew.team_id}/invitations", crew.owner, body={"email": email}
+        )
+    token = parse_qs(urlsplit(created.json["accept_url"]).query)["token"][0]
+    before = snapshot(database, crew.team_id)
+    response = api("POST", "/api/invitations/accept", invitee, body={"token": token})
+    assert response.status == 403, response.body
+    assert "not confirmed" in response.json["detail"]
+    assert snapshot(database, crew.team_id) == before
+
+
+@pytest.mark.parametrize(
+    ("invited", "account", "joins"),
+    [("Kate@Example.com", "\u212aate@example.com", True),  # KELVIN SIGN: the letter K
+     ("jos\u00e9@example.com", "JOSE\u0301@example.com", True),  # NFD, upper case
+     ("strasse@example.com", "stra\u00dfe@example.com", False),  # sharp s is not ss
+     ("ilke@example.com", "\u0131lke@example.com", False),  # dotless i is not i
+     ("anna@example.com", "\u0430nna@example.com", False)],  # Cyrillic a
+)  # fmt: skip
+def test_the_invited_address_in_another_form_joins_a_look_alike_does_not(
+    api: Api, database: Database, invited: str, account: str, joins: bool
+) -> None:
+    crew = make_crew(database)
+    local, domain = invited.split("@")
+    tag = uuid.uuid4().hex[:6]
+    invited = f"{local}@{tag}.{domain}"
+    account = account.replace("@", f"@{tag}.")
+    invitee = create_user(database, account)
+    with respx.mock(assert_all_called=False) as mock:
+        fake_auth_mail(mock)
+        created = api(
+            "POST", f"/api/teams/{crew.team_id}/invitations", crew.owner, body={"email": invited}
+        )
+    assert created.status == 201, created.body
+    token = parse_qs(urlsplit(created.json["accept_url"]).query)["token"][0]
+    response = api("POST", "/api/invitations/accept", invitee, body={"token": token})
+    if joins:
+        assert response.status == 200, response.body
+    else:
+        assert response.status == 403, response.body
+        assert "another email address" in response.json["detail"]
+
+
+def test_invitations_are_limited_per_team_per_hour(
+    api: Api, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shared.config import get_settings
+
+    monkeypatch.setenv("INVITATIONS_PER_TEAM_PER_HOUR", "2")
+    get_settings.cache_clear()
+    crew = make_crew(database)
+    team = f"/api/teams/{crew.team_id}/invitations"
+    with respx.mock(assert_all_called=False) as mock:
+        mail = fake_auth_mail(mock)
+        sent = [
+            api("POST", team, crew.user(who), body={"email": f"{who}@{crew.team_id.hex}.com"})
+            for who in ("owner", "admin")
+        ]
+        assert [r.status for r in sent] == [201, 201]
+        # Revoking one gives nothing back: the limit counts what was sent.
+        assert api("DELETE", f"{team}/{sent[0].json['id']}", crew.owner).status == 204
+        before = snapshot(database, crew.team_id)
+        refused = api("POST", team, crew.admin, body={"email": "third@example.com"})
+    assert refused.status == 429, refused.body
+    assert refused.is_problem
+    assert "in the last hour" in refused.json["detail"]
+    assert 3500 <= int(refused.headers["retry-after"]) <= 3600
+    assert mail.mails == 2, "nothing is mailed past the limit"
+    assert snapshot(database, crew.team_id) == before
+
+
+def test_invitations_are_limited_per_inviter_across_teams(
+    api: Api, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shared.config import get_settings
+
+    monkeypatch.setenv("INVITATIONS_PER_INVITER_PER_HOUR", "1")
+    get_settings.cache_clear()
+    crew = make_crew(database)
+    other = make_crew(database)
+    with database.service() as conn:
+        conn.execute(
+            "insert into public.team_members (team_id, user_id, role) values (%s, %s, 'admin')",
+            (other.team_id, crew.admin),
+        )
+    with respx.mock(assert_all_called=False) as mock:
+        fake_auth_mail(mock)
+        first = api(
+            "POST", f"/api/teams/{crew.team_id}/invitations", crew.admin,
+            body={"email": "a1@example.com"},
+        )  # fmt: skip
+        second = api(
+            "POST", f"/api/teams/{other.team_id}/invitations", crew.admin,
+            body={"email": "a2@example.com"},
+        )  # fmt: skip
+        colleague = api(
+            "POST", f"/api/teams/{other.team_id}/invitations", other.owner,
+            body={"email": "a3@example.com"},
+        )  # fmt: skip
+    assert first.status == 201, first.body
+    assert second.status == 429, second.body
+    assert "you have sent 1 invitations" in second.json["detail"]
+    assert second.headers["retry-after"].isdigit()
+    assert colleague.status == 201, "the limit is the inviter's, not the team's"
 
 
 # --- channels -------------------------------------------------------------------------------

@@ -14,30 +14,33 @@ values ('0000000e-0000-4000-8000-0000000000aa', 'Rules team', 'pro', '0000000e-0
 insert into public.team_members (team_id, user_id, role)
 values ('0000000e-0000-4000-8000-0000000000aa', '0000000e-0000-4000-8000-000000000002', 'admin');
 
+create function pg_temp.invite(address text, invited_role public.team_role, token text)
+  returns uuid language sql as $$
+  select (public.create_team_invitation('0000000e-0000-4000-8000-0000000000aa', address,
+            invited_role, sha256(convert_to(token, 'UTF8')), interval '7 days', 50, 50)).id
+$$;
+
 -- Invitations: admins invite members and viewers, owners also admins.
-select tests.authenticate_as('0000000e-0000-4000-8000-000000000002');
+select tests.act_for('0000000e-0000-4000-8000-000000000002');
 select lives_ok(
-  $$insert into public.team_invitations (team_id, email, role, token_hash)
-    values ('0000000e-0000-4000-8000-0000000000aa', 'viewer@rules.test', 'viewer', sha256('t1'::bytea))$$,
+  $$select pg_temp.invite('viewer@rules.test', 'viewer', 't1')$$,
   'an admin invites a viewer');
 select throws_ok(
-  $$insert into public.team_invitations (team_id, email, role, token_hash)
-    values ('0000000e-0000-4000-8000-0000000000aa', 'admin2@rules.test', 'admin', sha256('t2'::bytea))$$,
-  '42501', null,
+  $$select pg_temp.invite('admin2@rules.test', 'admin', 't2')$$,
+  '42501', 'only an owner can invite an admin',
   'an admin cannot invite an admin');
 select throws_ok(
-  $$insert into public.team_invitations (team_id, email, role, token_hash)
-    values ('0000000e-0000-4000-8000-0000000000aa', 'VIEWER@rules.test', 'member', sha256('t3'::bytea))$$,
-  '23505', null,
+  $$select pg_temp.invite('VIEWER@rules.test', 'member', 't3')$$,
+  '23505', 'VIEWER@rules.test has a pending invitation; revoke it to send a new one',
   'one open invitation per team and address (case-insensitive)');
 
-select tests.authenticate_as('0000000e-0000-4000-8000-000000000001');
+select tests.act_for('0000000e-0000-4000-8000-000000000001');
 select lives_ok(
-  $$insert into public.team_invitations (team_id, email, role, token_hash)
-    values ('0000000e-0000-4000-8000-0000000000aa', 'admin2@rules.test', 'admin', sha256('t2'::bytea))$$,
+  $$select pg_temp.invite('admin2@rules.test', 'admin', 't2')$$,
   'an owner invites an admin');
 
 -- The member list carries emails, for members only.
+select tests.authenticate_as('0000000e-0000-4000-8000-000000000001');
 select results_eq(
   $$select email, role::text from public.team_member_list('0000000e-0000-4000-8000-0000000000aa')$$,
   $$values ('owner@rules.test', 'owner'), ('admin@rules.test', 'admin')$$,
