@@ -18,6 +18,7 @@ from shared.errors import (
     Forbidden,
     NotFound,
     ServiceError,
+    TooManyRequests,
     Unavailable,
     Unprocessable,
 )
@@ -114,6 +115,7 @@ _SERVICE_STATUS: dict[type[ServiceError], HTTPStatus] = {
     NotFound: HTTPStatus.NOT_FOUND,
     Conflict: HTTPStatus.CONFLICT,
     Unprocessable: HTTPStatus.UNPROCESSABLE_ENTITY,
+    TooManyRequests: HTTPStatus.TOO_MANY_REQUESTS,
     Unavailable: HTTPStatus.SERVICE_UNAVAILABLE,
 }
 
@@ -139,7 +141,7 @@ def respond(handler: Callable[[], func.HttpResponse]) -> func.HttpResponse:
         )
         if status >= HTTPStatus.INTERNAL_SERVER_ERROR:
             logger.warning("service unavailable: %s", exc)
-        return problem_response(status, str(exc))
+        return problem_response(status, str(exc), exc.headers)
     except DatabaseError:
         logger.exception("database unavailable")
         return problem_response(

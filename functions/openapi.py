@@ -173,7 +173,7 @@ OPERATIONS: tuple[Operation, ...] = (
         ok=201,
         body=InvitationCreate,
         response=InvitationCreated,
-        errors=(*ON_A_TEAM, 400, 403, 409, 413),
+        errors=(*ON_A_TEAM, 400, 403, 409, 413, 429),
     ),
     Operation(
         "get",

@@ -104,14 +104,17 @@ def app_env(monkeypatch: pytest.MonkeyPatch, database_url: str) -> Iterator[None
     get_settings.cache_clear()
 
 
-def create_user(database: Database, email: str | None = None) -> uuid.UUID:
-    """A row in `auth.users`, as Supabase Auth would create on sign-up."""
+def create_user(
+    database: Database, email: str | None = None, *, confirmed: bool = True
+) -> uuid.UUID:
+    """A row in `auth.users`, as Supabase Auth would create on sign-up (with the
+    address confirmed, as after the confirmation mail or an SSO sign-in)."""
     user_id = uuid.uuid4()
     with database.service() as conn:
         conn.execute(
-            "insert into auth.users (id, email, aud, role) values (%s, %s, 'authenticated', "
-            "'authenticated')",
-            (user_id, email or f"{user_id.hex[:12]}@example.test"),
+            "insert into auth.users (id, email, aud, role, email_confirmed_at)"
+            " values (%s, %s, 'authenticated', 'authenticated', case when %s then now() end)",
+            (user_id, email or f"{user_id.hex[:12]}@example.test", confirmed),
         )
     return user_id
 

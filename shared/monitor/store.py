@@ -62,7 +62,17 @@ join public.channels c on c.id = tr.channel_id
 left join public.channel_poll_state ps on ps.channel_id = c.id
 left join public.stream_sessions s on s.id = ps.last_session_id
 left join public.channel_status st on st.channel_id = c.id
-left join public.channel_credentials cr on cr.channel_id = c.id and c.platform = 'rumble'
+left join lateral (
+  -- A channel polled with its owner's credential uses one of a team that
+  -- tracks it and has not paused it (the newest); none: the client fails the
+  -- channel with a credential error. Credentials go with their team's row.
+  select k.ciphertext, k.nonce, k.key_version
+  from public.channel_credentials k
+  join public.team_channels ktc on ktc.team_id = k.team_id and ktc.channel_id = k.channel_id
+  where c.requires_credential and k.channel_id = c.id and ktc.paused_at is null
+  order by k.updated_at desc, k.team_id
+  limit 1
+) cr on true
 where %(ids)s::uuid[] is not null
    or ps.last_polled_at is null
    or ps.last_polled_at <= %(now)s - make_interval(secs => tr.interval_s) + %(slack)s

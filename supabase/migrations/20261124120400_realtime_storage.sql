@@ -22,12 +22,13 @@
 --
 -- Who may join: Realtime checks a client's join to a private channel against
 -- the SELECT policies on realtime.messages, with realtime.topic() set to the
--- channel's topic. Members of the team may receive; nobody may send (no
--- insert policy: clients cannot broadcast into a team's topic).
+-- channel's topic. Members of a team whose plan has "realtime" may receive;
+-- nobody may send (no insert policy: clients cannot broadcast into a team's
+-- topic).
 --
--- channel_status stays in the supabase_realtime publication (Postgres
--- Changes, filtered by its own RLS; see the channels migration) as the
--- fallback for older clients.
+-- This Broadcast is the only live push: channel_status is not in the
+-- supabase_realtime publication (see the channels migration), so the plan
+-- feature holds in the database, not by the UI leaving it out.
 -- See docs/realtime.md for the supabase-js subscription and the payload.
 
 -- The team of a status topic; null for anything else (never raises, so a
@@ -46,15 +47,19 @@ as $$
 $$;
 comment on function public.team_id_from_status_topic(text) is
   'The team id of a topic ''team:<uuid>:status'' (lowercase uuid), else null.';
+-- For the join policy below (authenticated); nobody else needs it.
+revoke all on function public.team_id_from_status_topic(text) from public, anon;
+grant execute on function public.team_id_from_status_topic(text) to authenticated, service_role;
 
--- Members of the team receive broadcasts on its status topic, and only on
--- it: the row's topic must be the topic being joined.
+-- Members of a team with the realtime feature receive broadcasts on its
+-- status topic, and only on it: the row's topic must be the topic being
+-- joined.
 create policy team_status_topic_select_member on realtime.messages
   for select to authenticated
   using (
     realtime.messages.extension = 'broadcast'
     and realtime.messages.topic = (select realtime.topic())
-    and public.is_team_member(public.team_id_from_status_topic((select realtime.topic())))
+    and public.team_has_feature(public.team_id_from_status_topic((select realtime.topic())), 'realtime')
   );
 
 -- One message per team per call, carrying every changed channel of that
@@ -170,6 +175,11 @@ as $$
 $$;
 comment on function public.team_id_from_export_path(text) is
   'The team id of an exports object name ''<team_id>/...'', else null.';
+-- For the policies below. anon never evaluates them: it has no permissive
+-- policy on storage.objects, so its rows are refused before these run (were
+-- one added, anon would need is_team_member() too).
+revoke all on function public.team_id_from_export_path(text) from public, anon;
+grant execute on function public.team_id_from_export_path(text) to authenticated, service_role;
 
 create policy exports_select_team_member on storage.objects
   for select to authenticated
