@@ -10,10 +10,13 @@ PY := $(VENV)/bin/python
 VENV_STAMP := $(VENV)/.installed
 NPM_STAMP := node_modules/.installed
 SYSDEPS_STAMP := .localdev/.sysdeps
+# checkov cannot share the dev venv (its pins conflict): a venv of its own.
+INFRA_VENV := .venv-infra
+INFRA_STAMP := $(INFRA_VENV)/.installed
 # The cluster that `make test` builds from scratch and removes afterwards.
 TEST_DB := test
 
-.PHONY: help setup sysdeps lint fmt test pgtap pytest types types-check demo dev bench-monitor bench-analytics db-up db-down clean
+.PHONY: help setup sysdeps lint fmt test infra-scan pgtap pytest types types-check demo dev bench-monitor bench-analytics db-up db-down clean
 
 help:
 	@echo "make test    install everything, lint, run pgTAP and pytest on a fresh local database"
@@ -22,12 +25,18 @@ help:
 	@echo "make bench-monitor   one cycle over 10,000 channels, figures as JSON"
 	@echo "make bench-analytics dashboard functions over 500 channels x 30 days of samples, JSON"
 	@echo "make lint    ruff and mypy strict"
+	@echo "make infra-scan  checkov over infra/ (Bicep) and .github/workflows, workflow schema"
 	@echo "make types   regenerate supabase/types/database.ts from the migrated local database"
 	@echo "make db-up   start the local development database (python -m localdev db up)"
 
 $(VENV_STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+$(INFRA_STAMP): requirements-infra.txt
+	test -x $(INFRA_VENV)/bin/python || $(PYTHON) -m venv $(INFRA_VENV)
+	$(INFRA_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-infra.txt
 	touch $@
 
 $(NPM_STAMP): package.json package-lock.json
@@ -54,20 +63,42 @@ fmt: $(VENV_STAMP)
 
 # One fresh cluster for the whole run: migrations are applied from scratch by
 # the Supabase CLI every time, pgTAP and pytest both run against it, and it is
-# removed at the end whatever happened.
-test: setup lint
+# removed at the end whatever happened. Both connect as `postgres`, Supabase's
+# non-superuser; the superuser URL is handed to pytest only for fixtures that
+# play the platform (Realtime's janitor), never for the code under test.
+test: setup lint infra-scan
 	$(PY) -m localdev db reset --name $(TEST_DB) --no-seed >/dev/null
 	trap '$(PY) -m localdev db destroy --name $(TEST_DB)' EXIT; \
 	url=$$($(PY) -m localdev db url --name $(TEST_DB)); \
+	admin_url=$$($(PY) -m localdev db url --name $(TEST_DB) --admin); \
 	$(MAKE) --no-print-directory pgtap DATABASE_URL="$$url"; \
-	$(MAKE) --no-print-directory pytest STREAMTRACK_TEST_DATABASE_URL="$$url"
+	$(MAKE) --no-print-directory pytest STREAMTRACK_TEST_DATABASE_URL="$$url" \
+	  STREAMTRACK_TEST_ADMIN_DATABASE_URL="$$admin_url"
 
+# Fails on any checkov finding not skipped in place with a reason, on a template
+# checkov could not parse, and on a workflow that breaks GitHub's schema.
+infra-scan: $(INFRA_STAMP)
+	$(INFRA_VENV)/bin/python infra/scripts/scan.py
+
+# pg_prove runs each suite in its own session, so the helpers they share
+# (schema `tests`, supabase/tests/helpers.sql) are installed in the database
+# for the run and dropped afterwards, whatever happened. Never a migration.
+# The suites run as Supabase's `postgres`: a superuser URL is refused, since
+# it would pass tests that fail on a real project.
+PGTAP_PSQL = PGOPTIONS=--client-min-messages=warning psql -X -q -v ON_ERROR_STOP=1 -d "$(DATABASE_URL)"
 pgtap:
-	pg_prove --ext .sql --failures --dbname "$(DATABASE_URL)" supabase/tests/database/*.test.sql
+	if [ "$$($(PGTAP_PSQL) -tAc 'select rolsuper from pg_roles where rolname = current_user')" != f ]; then \
+	  echo "pgtap: DATABASE_URL must log in as a non-superuser (Supabase's postgres)" >&2; exit 1; fi
+	$(PGTAP_PSQL) -f supabase/tests/helpers.sql
+	trap '$(PGTAP_PSQL) -c "drop schema if exists tests cascade"' EXIT; \
+	PGOPTIONS=--client-min-messages=warning \
+	  pg_prove --ext .sql --failures --dbname "$(DATABASE_URL)" supabase/tests/database/*.test.sql
 
 # pytest exits 5 when it collected nothing: that is a failure here, not a pass.
 pytest: $(VENV_STAMP)
-	rc=0; STREAMTRACK_TEST_DATABASE_URL="$(STREAMTRACK_TEST_DATABASE_URL)" $(PY) -m pytest $(PYTEST_ARGS) || rc=$$?; \
+	rc=0; STREAMTRACK_TEST_DATABASE_URL="$(STREAMTRACK_TEST_DATABASE_URL)" \
+	  STREAMTRACK_TEST_ADMIN_DATABASE_URL="$(STREAMTRACK_TEST_ADMIN_DATABASE_URL)" \
+	  $(PY) -m pytest $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; \
 	exit $$rc
 
@@ -108,4 +139,4 @@ bench-analytics: setup
 clean:
 	-$(PY) -m localdev db destroy --name dev
 	-$(PY) -m localdev db destroy --name $(TEST_DB)
-	rm -rf .localdev .mypy_cache .ruff_cache .pytest_cache
+	rm -rf .localdev .mypy_cache .ruff_cache .pytest_cache dist

@@ -51,7 +51,7 @@ class Settings(BaseSettings):
 
     exports_bucket: str = Field(default="exports", pattern="^[a-z0-9][a-z0-9._-]{1,62}$")
     """Private Storage bucket the CSV exports go to, one folder per team; migration
-    20261124160300_export_storage.sql creates `exports` and its policies."""
+    20261124120400_realtime_storage.sql creates `exports` and its policies."""
 
     export_url_ttl_s: int = Field(default=3_600, ge=60, le=7 * 86_400)
     """Lifetime of the signed download URL an export returns."""
@@ -63,6 +63,12 @@ class Settings(BaseSettings):
 
     invitation_ttl_hours: int = Field(default=168, ge=1, le=720)
     """How long an invitation can be accepted."""
+
+    invitations_per_team_per_hour: int = Field(default=50, ge=1, le=10_000)
+    """Invitations one team may send in any hour (429 beyond; counted in the database)."""
+
+    invitations_per_inviter_per_hour: int = Field(default=30, ge=1, le=10_000)
+    """Invitations one person may send in any hour, over all their teams (429 beyond)."""
 
     # --- platform APIs -------------------------------------------------------
     # Base URLs default to the real APIs; `python -m localdev sandbox` prints the

@@ -1,6 +1,6 @@
 """Realtime: the monitor's status changes, broadcast to each team's private topic.
 
-`public.broadcast_channel_status_changes` (migration 20261124160200) does the
+`public.broadcast_channel_status_changes` (migration 20261124120400) does the
 work in the database with Supabase's `realtime.send`: one message per team
 per cycle, on the topic `team:<team_id>:status`, carrying every changed
 channel the team tracks. It runs in the monitor's write transaction, so

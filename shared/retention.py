@@ -11,7 +11,7 @@ gives up and the next run tries again):
    default partition's rows, that no team's plan keeps any more: a channel's
    samples are kept for the longest retention among the teams tracking it.
    Rollups are never touched. The rule is written out in migration
-   20261124160400_sample_retention.sql.
+   20261124120100_channels_monitoring.sql.
 """
 
 import logging

@@ -1,6 +1,6 @@
 """Incremental maintenance of the hourly and daily rollups, inside the monitor's write.
 
-The figures are defined in `supabase/migrations/20261124160100_analytics.sql`
+The figures are defined in `supabase/migrations/20261124120300_analytics.sql`
 (sample-and-hold with the monitor's max gap). One cycle adds, per channel:
 
 - the held interval of the channel's previous sample (the `last_sample` the

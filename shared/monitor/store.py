@@ -29,7 +29,6 @@ from shared.monitor.state import (
     StatusSnapshot,
 )
 from shared.monitor.stitching import LastSample, Memory, Rules, Session, SessionChange, advance
-from shared.platforms.registry import needing_credentials
 from shared.platforms.registry import quota_day as platform_quota_day
 from shared.realtime import broadcast_status_changes
 
@@ -69,8 +68,17 @@ join public.channels c on c.id = tr.channel_id
 left join public.channel_poll_state ps on ps.channel_id = c.id
 left join public.stream_sessions s on s.id = ps.last_session_id
 left join public.channel_status st on st.channel_id = c.id
-left join public.channel_credentials cr
-  on cr.channel_id = c.id and c.platform = any(%(credentialed)s::public.platform[])
+left join lateral (
+  -- A channel polled with its owner's credential uses one of a team that
+  -- tracks it and has not paused it (the newest); none: the client fails the
+  -- channel with a credential error. Credentials go with their team's row.
+  select k.ciphertext, k.nonce, k.key_version
+  from public.channel_credentials k
+  join public.team_channels ktc on ktc.team_id = k.team_id and ktc.channel_id = k.channel_id
+  where c.requires_credential and k.channel_id = c.id and ktc.paused_at is null
+  order by k.updated_at desc, k.team_id
+  limit 1
+) cr on true
 where %(ids)s::uuid[] is not null
    or ps.last_polled_at is null
    or ps.last_polled_at <= %(now)s - make_interval(secs => tr.interval_s) + %(slack)s
@@ -139,7 +147,6 @@ def _due_params(now: datetime, slack: timedelta, only: Sequence[UUID] | None) ->
         "now": now,
         "slack": slack,
         "ids": list(only) if only else None,
-        "credentialed": [p.value for p in needing_credentials()],
     }
 
 

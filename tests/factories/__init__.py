@@ -1,6 +1,7 @@
 """Test helpers in one place: what the tests make, not what they check.
 
-users.py     auth users and their session claims
+users.py     auth users, their session claims, URLs as Supabase's service roles
+auth_mail.py Supabase Auth's invite and sign-in-link mail endpoints (respx)
 tokens.py    API access tokens (legacy HS256, as Supabase Auth signs them) and the
              settings that accept them
 jwks.py      a project's signing keys and JWKS, and ways to forge tokens

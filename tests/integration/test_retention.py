@@ -2,7 +2,7 @@
 
 The rule itself (free 7 d, pro 90 d, business 365 d, shared, paused and
 untracked channels, the default partition, rollups) is tested in pgTAP
-(supabase/tests/database/09_sample_retention.test.sql); here the timer
+(supabase/tests/database/10_sample_retention.test.sql); here the timer
 function runs it for real against the shared test database.
 """
 

@@ -7,68 +7,12 @@ create extension if not exists pgtap with schema extensions;
 select plan(33);
 
 -- ---------------------------------------------------------------------------
--- Helpers (rolled back with the test)
+-- Helpers of this suite (rolled back with it; the shared ones, tests.*, are
+-- in supabase/tests/helpers.sql)
 -- ---------------------------------------------------------------------------
-create schema test_support;
-grant usage on schema test_support to anon, authenticated, service_role;
-
--- Become a signed-in user the way PostgREST does for a request.
-create function test_support.authenticate_as(user_id uuid, aal text default 'aal1')
-  returns void language plpgsql as $$
-begin
-  set local role authenticated;
-  perform set_config('request.jwt.claims',
-    json_build_object('sub', user_id, 'role', 'authenticated', 'aal', aal)::text, true);
-end $$;
-
-create function test_support.become_anon()
-  returns void language plpgsql as $$
-begin
-  set local role anon;
-  perform set_config('request.jwt.claims', json_build_object('role', 'anon')::text, true);
-end $$;
-
--- Back to postgres (the session user).
-create function test_support.clear_authentication()
-  returns void language plpgsql as $$
-begin
-  perform set_config('request.jwt.claims', '', true);
-  reset role;
-end $$;
-
-create function test_support.create_user(id uuid, email text)
-  returns uuid language sql as $$
-  insert into auth.users (id, aud, role, email, created_at, updated_at)
-  values (id, 'authenticated', 'authenticated', email, now(), now())
-  returning id
-$$;
-
--- Rows the current role can see in a table; null when it may not even select.
-create function test_support.visible_rows(tbl regclass)
-  returns bigint language plpgsql as $$
-declare
-  n bigint;
-begin
-  execute format('select count(*) from %s', tbl) into n;
-  return n;
-exception when insufficient_privilege then
-  return null;
-end $$;
-
--- Rows visible to the current role with `where <condition>`, 0 when denied.
-create function test_support.visible_rows_where(tbl regclass, condition text)
-  returns bigint language plpgsql as $$
-declare
-  n bigint;
-begin
-  execute format('select count(*) from %s where %s', tbl, condition) into n;
-  return n;
-exception when insufficient_privilege then
-  return 0;
-end $$;
 
 -- Every table of schema public but the public plan catalogue.
-create function test_support.tenant_tables()
+create function pg_temp.tenant_tables()
   returns setof regclass language sql stable as $$
   select c.oid::regclass from pg_catalog.pg_class c
   where c.relnamespace = 'public'::regnamespace and c.relkind in ('r', 'p')
@@ -78,11 +22,11 @@ $$;
 
 -- plpgsql, so it is not inlined: callers' filters must not run on the
 -- tables it leaves out.
-create function test_support.tables_with_column(col name)
+create function pg_temp.tables_with_column(col name)
   returns setof regclass language plpgsql stable as $$
 begin
   return query
-    select t from test_support.tenant_tables() t
+    select t from pg_temp.tenant_tables() t
     where exists (select 1 from pg_catalog.pg_attribute a
                   where a.attrelid = t and a.attname = col and not a.attisdropped);
 end $$;
@@ -90,10 +34,10 @@ end $$;
 -- ---------------------------------------------------------------------------
 -- Data, written as postgres (the backend)
 -- ---------------------------------------------------------------------------
-select test_support.create_user('11111111-1111-4111-8111-111111111111', 'owner-a@test.local');
-select test_support.create_user('22222222-2222-4222-8222-222222222222', 'owner-b@test.local');
-select test_support.create_user('33333333-3333-4333-8333-333333333333', 'nobody@test.local');
-select test_support.create_user('44444444-4444-4444-8444-444444444444', 'viewer-a@test.local');
+select tests.create_user('11111111-1111-4111-8111-111111111111', 'owner-a@test.local');
+select tests.create_user('22222222-2222-4222-8222-222222222222', 'owner-b@test.local');
+select tests.create_user('33333333-3333-4333-8333-333333333333', 'nobody@test.local');
+select tests.create_user('44444444-4444-4444-8444-444444444444', 'viewer-a@test.local');
 
 insert into public.teams (id, name, plan_id, created_by) values
   ('aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa', 'Team A', 'pro', '11111111-1111-4111-8111-111111111111'),
@@ -124,8 +68,10 @@ where team_id = 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa' and channel_id = 'c000000
 create temporary table test_channels on commit drop as
   select id from public.channels where platform_channel_id like 'test-%';
 
-insert into public.channel_credentials (channel_id, kind, ciphertext, nonce, key_version)
-select id, 'test_key', '\x00'::bytea, '\x01'::bytea, 1 from test_channels;
+-- A credential per tracking team (they belong to the team that supplied them).
+insert into public.channel_credentials (channel_id, team_id, kind, ciphertext, nonce, key_version)
+select tc.channel_id, tc.team_id, 'test_key', '\x00'::bytea, '\x01'::bytea, 1
+from public.team_channels tc where tc.channel_id in (select id from test_channels);
 insert into public.stream_sessions (channel_id, platform_stream_id, started_at, last_seen_at)
 select id, 'stream-' || id, now() - interval '1 hour', now() from test_channels;
 insert into public.viewer_samples (channel_id, observed_at, viewer_count, session_id, is_live)
@@ -159,7 +105,7 @@ on conflict (platform, quota_day) do nothing;
 -- Sanity: the backend sees rows in every table, so "zero rows" below means
 -- the policies hid them, not that there was nothing to hide.
 select is(
-  array(select t::text from test_support.tenant_tables() t where test_support.visible_rows(t) = 0),
+  array(select t::text from pg_temp.tenant_tables() t where tests.visible_rows(t) = 0),
   '{}'::text[],
   'as postgres, every tenant table holds test rows'
 );
@@ -167,44 +113,44 @@ select is(
 -- ---------------------------------------------------------------------------
 -- anon
 -- ---------------------------------------------------------------------------
-select test_support.become_anon();
+select tests.authenticate_as_anon();
 
 select is(
-  array(select t::text from test_support.tenant_tables() t where coalesce(test_support.visible_rows(t), 0) > 0),
+  array(select t::text from pg_temp.tenant_tables() t where coalesce(tests.visible_rows(t), 0) > 0),
   '{}'::text[],
   'anon sees zero rows in every tenant table'
 );
-select ok(test_support.visible_rows('public.plans') >= 3, 'anon reads the plan catalogue');
+select ok(tests.visible_rows('public.plans') >= 3, 'anon reads the plan catalogue');
 
 -- ---------------------------------------------------------------------------
 -- A signed-in user without a team
 -- ---------------------------------------------------------------------------
-select test_support.authenticate_as('33333333-3333-4333-8333-333333333333');
+select tests.authenticate_as('33333333-3333-4333-8333-333333333333');
 
 select is(
-  array(select t::text from test_support.tenant_tables() t where coalesce(test_support.visible_rows(t), 0) > 0),
+  array(select t::text from pg_temp.tenant_tables() t where coalesce(tests.visible_rows(t), 0) > 0),
   '{}'::text[],
   'a user with no team sees zero rows in every tenant table'
 );
-select ok(test_support.visible_rows('public.plans') >= 3, 'a user with no team reads the plan catalogue');
+select ok(tests.visible_rows('public.plans') >= 3, 'a user with no team reads the plan catalogue');
 select is(public.can_read_channel('c0000000-0000-4000-8000-00000000000c'), false,
   'can_read_channel is false for a user with no team');
 
 -- ---------------------------------------------------------------------------
 -- Owner of team A
 -- ---------------------------------------------------------------------------
-select test_support.authenticate_as('11111111-1111-4111-8111-111111111111');
+select tests.authenticate_as('11111111-1111-4111-8111-111111111111');
 
 -- Catalog-driven: whatever tenant table exists, no foreign row shows.
 select is(
-  array(select t::text from test_support.tables_with_column('team_id') t
-        where test_support.visible_rows_where(t, $$team_id is distinct from 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa'$$) > 0),
+  array(select t::text from pg_temp.tables_with_column('team_id') t
+        where tests.visible_rows_where(t, $$team_id is distinct from 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa'$$) > 0),
   '{}'::text[],
   'team A owner sees no row of another team in any table with team_id'
 );
 select is(
-  array(select t::text from test_support.tables_with_column('channel_id') t
-        where test_support.visible_rows_where(t, $$channel_id not in ('a0000000-0000-4000-8000-00000000000a', 'c0000000-0000-4000-8000-00000000000c')$$) > 0),
+  array(select t::text from pg_temp.tables_with_column('channel_id') t
+        where tests.visible_rows_where(t, $$channel_id not in ('a0000000-0000-4000-8000-00000000000a', 'c0000000-0000-4000-8000-00000000000c')$$) > 0),
   '{}'::text[],
   'team A owner sees no row of an untracked channel in any table with channel_id'
 );
@@ -244,7 +190,7 @@ select is(
   array(select t::text from unnest(array['public.channel_credentials', 'public.monitor_runs',
           'public.platform_quota_usage', 'public.stripe_events',
           'public.channel_poll_state']::regclass[]) t
-        where test_support.visible_rows(t) is not null),
+        where tests.visible_rows(t) is not null),
   '{}'::text[],
   'even an owner may not select from service-only tables');
 select ok(public.can_read_channel('a0000000-0000-4000-8000-00000000000a')
@@ -260,14 +206,14 @@ select ok(public.is_team_member('aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa')
 -- ---------------------------------------------------------------------------
 -- Viewer of team A: same channel data, but no invitations or audit log
 -- ---------------------------------------------------------------------------
-select test_support.authenticate_as('44444444-4444-4444-8444-444444444444');
+select tests.authenticate_as('44444444-4444-4444-8444-444444444444');
 
 select set_eq('select id from public.channels',
   array['a0000000-0000-4000-8000-00000000000a', 'c0000000-0000-4000-8000-00000000000c']::uuid[],
   'team A viewer sees team A channels');
-select is(test_support.visible_rows('public.team_invitations'), 0::bigint, 'a viewer sees no invitations');
-select is(test_support.visible_rows('public.audit_log'), 0::bigint, 'a viewer sees no audit log');
-select is(test_support.visible_rows('public.billing_subscriptions'), 1::bigint, 'a viewer reads the team subscription');
+select is(tests.visible_rows('public.team_invitations'), 0::bigint, 'a viewer sees no invitations');
+select is(tests.visible_rows('public.audit_log'), 0::bigint, 'a viewer sees no audit log');
+select is(tests.visible_rows('public.billing_subscriptions'), 1::bigint, 'a viewer reads the team subscription');
 select ok(public.has_team_role('aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa', 'viewer')
           and not public.has_team_role('aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa', 'member'),
   'has_team_role compares role ranks');
@@ -275,7 +221,7 @@ select ok(public.has_team_role('aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa', 'viewer')
 -- ---------------------------------------------------------------------------
 -- Owner of team B: the mirror image
 -- ---------------------------------------------------------------------------
-select test_support.authenticate_as('22222222-2222-4222-8222-222222222222');
+select tests.authenticate_as('22222222-2222-4222-8222-222222222222');
 
 select results_eq('select id from public.teams', $$values ('bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb'::uuid)$$,
   'team B owner sees only team B');
@@ -286,17 +232,17 @@ select set_eq('select channel_id from public.viewer_samples',
   array['b0000000-0000-4000-8000-00000000000b', 'c0000000-0000-4000-8000-00000000000c']::uuid[],
   'team B owner sees samples of team B channels only');
 select is(
-  array(select t::text from test_support.tables_with_column('team_id') t
-        where test_support.visible_rows_where(t, $$team_id is distinct from 'bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb'$$) > 0),
+  array(select t::text from pg_temp.tables_with_column('team_id') t
+        where tests.visible_rows_where(t, $$team_id is distinct from 'bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb'$$) > 0),
   '{}'::text[],
   'team B owner sees no row of another team in any table with team_id'
 );
 
 -- An empty claim string means "nobody", as on Supabase.
 select set_config('request.jwt.claims', '', true);
-select is(test_support.visible_rows('public.teams'), 0::bigint, 'authenticated role without claims sees no team');
+select is(tests.visible_rows('public.teams'), 0::bigint, 'authenticated role without claims sees no team');
 
-select test_support.clear_authentication();
+select tests.clear_authentication();
 select is(current_user::text, 'postgres', 'back to postgres after clear_authentication');
 
 select * from finish();

@@ -8,35 +8,12 @@ create extension if not exists pgtap with schema extensions;
 select plan(47);
 
 -- ---------------------------------------------------------------------------
--- Helpers (rolled back with the test)
+-- Helpers of this suite (rolled back with it; the shared ones, tests.*, are
+-- in supabase/tests/helpers.sql)
 -- ---------------------------------------------------------------------------
-create schema test_support;
-grant usage on schema test_support to anon, authenticated, service_role;
-
-create function test_support.authenticate_as(user_id uuid, aal text default 'aal1')
-  returns void language plpgsql as $$
-begin
-  set local role authenticated;
-  perform set_config('request.jwt.claims',
-    json_build_object('sub', user_id, 'role', 'authenticated', 'aal', aal)::text, true);
-end $$;
-
-create function test_support.clear_authentication()
-  returns void language plpgsql as $$
-begin
-  perform set_config('request.jwt.claims', '', true);
-  reset role;
-end $$;
-
-create function test_support.create_user(id uuid, email text)
-  returns uuid language sql as $$
-  insert into auth.users (id, aud, role, email, created_at, updated_at)
-  values (id, 'authenticated', 'authenticated', email, now(), now())
-  returning id
-$$;
 
 -- The role of a user in the test team, read as postgres (bypassing RLS).
-create function test_support.role_of(user_id uuid)
+create function pg_temp.role_of(user_id uuid)
   returns public.team_role language sql security definer set search_path = '' as $$
   select m.role from public.team_members m
   where m.team_id = 'eeeeeeee-eeee-4eee-8eee-eeeeeeeeeeee' and m.user_id = role_of.user_id
@@ -45,18 +22,18 @@ $$;
 -- ---------------------------------------------------------------------------
 -- Users: owner, admin, member, viewer, outsider
 -- ---------------------------------------------------------------------------
-select test_support.create_user('0000000a-0000-4000-8000-000000000001', 'owner@test.local');
-select test_support.create_user('0000000a-0000-4000-8000-000000000002', 'admin@test.local');
-select test_support.create_user('0000000a-0000-4000-8000-000000000003', 'member@test.local');
-select test_support.create_user('0000000a-0000-4000-8000-000000000004', 'viewer@test.local');
-select test_support.create_user('0000000a-0000-4000-8000-000000000005', 'outsider@test.local');
-select test_support.create_user('0000000a-0000-4000-8000-000000000006', 'newcomer@test.local');
-select test_support.create_user('0000000a-0000-4000-8000-000000000007', 'admin2@test.local');
+select tests.create_user('0000000a-0000-4000-8000-000000000001', 'owner@test.local');
+select tests.create_user('0000000a-0000-4000-8000-000000000002', 'admin@test.local');
+select tests.create_user('0000000a-0000-4000-8000-000000000003', 'member@test.local');
+select tests.create_user('0000000a-0000-4000-8000-000000000004', 'viewer@test.local');
+select tests.create_user('0000000a-0000-4000-8000-000000000005', 'outsider@test.local');
+select tests.create_user('0000000a-0000-4000-8000-000000000006', 'newcomer@test.local');
+select tests.create_user('0000000a-0000-4000-8000-000000000007', 'admin2@test.local');
 
 -- ---------------------------------------------------------------------------
 -- Creating a team as a client
 -- ---------------------------------------------------------------------------
-select test_support.authenticate_as('0000000a-0000-4000-8000-000000000001');
+select tests.authenticate_as('0000000a-0000-4000-8000-000000000001');
 
 -- INSERT ... RETURNING is checked against the select policy before the
 -- trigger makes the creator owner: this must still return the row.
@@ -87,14 +64,14 @@ select throws_ok(
   'a team name cannot be blank'
 );
 
-select test_support.clear_authentication();
+select tests.clear_authentication();
 set local role anon;
 select throws_ok(
   $$insert into public.teams (name) values ('anon team')$$,
   '42501', null,
   'anon cannot create a team'
 );
-select test_support.clear_authentication();
+select tests.clear_authentication();
 
 -- ---------------------------------------------------------------------------
 -- The test team with one member of each role (set up by the backend)
@@ -109,7 +86,7 @@ insert into public.team_members (team_id, user_id, role) values
 -- ---------------------------------------------------------------------------
 -- Members and viewers cannot change memberships
 -- ---------------------------------------------------------------------------
-select test_support.authenticate_as('0000000a-0000-4000-8000-000000000003');  -- member
+select tests.authenticate_as('0000000a-0000-4000-8000-000000000003');  -- member
 
 select is_empty(
   $$update public.team_members set role = 'admin'
@@ -134,7 +111,7 @@ select is_empty(
   'a member cannot rename the team'
 );
 
-select test_support.authenticate_as('0000000a-0000-4000-8000-000000000004');  -- viewer
+select tests.authenticate_as('0000000a-0000-4000-8000-000000000004');  -- viewer
 
 select is_empty(
   $$update public.team_members set role = 'owner'
@@ -147,7 +124,7 @@ select is_empty(
   'a viewer cannot remove other members'
 );
 
-select test_support.authenticate_as('0000000a-0000-4000-8000-000000000005');  -- outsider
+select tests.authenticate_as('0000000a-0000-4000-8000-000000000005');  -- outsider
 
 select is_empty(
   $$delete from public.teams where id = 'eeeeeeee-eeee-4eee-8eee-eeeeeeeeeeee' returning id$$,
@@ -160,11 +137,11 @@ select throws_ok(
   'an outsider cannot add themselves to a team'
 );
 
-select test_support.clear_authentication();
+select tests.clear_authentication();
 select ok(
-  test_support.role_of('0000000a-0000-4000-8000-000000000003') = 'member'
-  and test_support.role_of('0000000a-0000-4000-8000-000000000004') = 'viewer'
-  and test_support.role_of('0000000a-0000-4000-8000-000000000005') is null,
+  pg_temp.role_of('0000000a-0000-4000-8000-000000000003') = 'member'
+  and pg_temp.role_of('0000000a-0000-4000-8000-000000000004') = 'viewer'
+  and pg_temp.role_of('0000000a-0000-4000-8000-000000000005') is null,
   'memberships are unchanged after the attempts of member, viewer and outsider'
 );
 
@@ -174,7 +151,7 @@ select ok(
 insert into public.team_members (team_id, user_id, role) values
   ('eeeeeeee-eeee-4eee-8eee-eeeeeeeeeeee', '0000000a-0000-4000-8000-000000000006', 'member'),
   ('eeeeeeee-eeee-4eee-8eee-eeeeeeeeeeee', '0000000a-0000-4000-8000-000000000007', 'admin');
-select test_support.authenticate_as('0000000a-0000-4000-8000-000000000002');  -- admin
+select tests.authenticate_as('0000000a-0000-4000-8000-000000000002');  -- admin
 
 select throws_ok(
   $$update public.team_members set role = 'member'
@@ -241,13 +218,13 @@ select throws_ok(
   '42501', 'only a team owner can add, change or remove an owner',
   'an admin cannot remove an owner'
 );
-select test_support.authenticate_as('0000000a-0000-4000-8000-000000000007');  -- the other admin
+select tests.authenticate_as('0000000a-0000-4000-8000-000000000007');  -- the other admin
 select lives_ok(
   $$delete from public.team_members
     where team_id = 'eeeeeeee-eeee-4eee-8eee-eeeeeeeeeeee' and user_id = '0000000a-0000-4000-8000-000000000007'$$,
   'an admin may leave'
 );
-select test_support.authenticate_as('0000000a-0000-4000-8000-000000000002');  -- admin
+select tests.authenticate_as('0000000a-0000-4000-8000-000000000002');  -- admin
 select throws_ok(
   $$update public.team_members set team_id = 'eeeeeeee-eeee-4eee-8eee-eeeeeeeeeeee'
     where user_id = '0000000a-0000-4000-8000-000000000003'$$,
@@ -266,7 +243,7 @@ select is_empty(
 -- ---------------------------------------------------------------------------
 -- The last owner stays
 -- ---------------------------------------------------------------------------
-select test_support.authenticate_as('0000000a-0000-4000-8000-000000000001');  -- owner
+select tests.authenticate_as('0000000a-0000-4000-8000-000000000001');  -- owner
 
 select throws_ok(
   $$update public.team_members set role = 'admin'
@@ -293,7 +270,7 @@ select lives_ok(
   'with a second owner, an owner may step down'
 );
 
-select test_support.authenticate_as('0000000a-0000-4000-8000-000000000002');  -- the new owner
+select tests.authenticate_as('0000000a-0000-4000-8000-000000000002');  -- the new owner
 
 select lives_ok(
   $$delete from public.team_members
@@ -306,8 +283,8 @@ select throws_ok(
   'an owner cannot empty the team with one delete'
 );
 
-select test_support.clear_authentication();
-select is(test_support.role_of('0000000a-0000-4000-8000-000000000002'), 'owner'::public.team_role,
+select tests.clear_authentication();
+select is(pg_temp.role_of('0000000a-0000-4000-8000-000000000002'), 'owner'::public.team_role,
   'ownership was handed over');
 
 -- The backend is bound by the same invariants.
@@ -346,7 +323,7 @@ select ok(
   'removals are audited'
 );
 
-select test_support.authenticate_as('0000000a-0000-4000-8000-000000000004');  -- viewer
+select tests.authenticate_as('0000000a-0000-4000-8000-000000000004');  -- viewer
 select results_eq(
   $$delete from public.team_members
     where team_id = 'eeeeeeee-eeee-4eee-8eee-eeeeeeeeeeee'
@@ -354,7 +331,7 @@ select results_eq(
   $$values ('0000000a-0000-4000-8000-000000000004'::uuid)$$,
   'a viewer may leave the team'
 );
-select test_support.clear_authentication();
+select tests.clear_authentication();
 select ok(
   exists (select 1 from public.audit_log
           where team_id = 'eeeeeeee-eeee-4eee-8eee-eeeeeeeeeeee' and action = 'team_members.delete'
@@ -366,7 +343,7 @@ select ok(
 -- ---------------------------------------------------------------------------
 -- Team deletion by its owner cascades through the memberships
 -- ---------------------------------------------------------------------------
-select test_support.authenticate_as('0000000a-0000-4000-8000-000000000002');
+select tests.authenticate_as('0000000a-0000-4000-8000-000000000002');
 
 select results_eq(
   $$delete from public.teams where id = 'eeeeeeee-eeee-4eee-8eee-eeeeeeeeeeee' returning id$$,
@@ -374,7 +351,7 @@ select results_eq(
   'the owner deletes the team'
 );
 
-select test_support.clear_authentication();
+select tests.clear_authentication();
 select is(
   (select count(*) from public.team_members where team_id = 'eeeeeeee-eeee-4eee-8eee-eeeeeeeeeeee'),
   0::bigint,

@@ -7,31 +7,9 @@ create extension if not exists pgtap with schema extensions;
 select plan(30);
 
 -- ---------------------------------------------------------------------------
--- Helpers (rolled back with the test)
--- ---------------------------------------------------------------------------
-create schema test_support;
-grant usage on schema test_support to anon, authenticated, service_role;
-
-create function test_support.authenticate_as(user_id uuid, aal text default 'aal1')
-  returns void language plpgsql as $$
-begin
-  set local role authenticated;
-  perform set_config('request.jwt.claims',
-    json_build_object('sub', user_id, 'role', 'authenticated', 'aal', aal)::text, true);
-end $$;
-
-create function test_support.clear_authentication()
-  returns void language plpgsql as $$
-begin
-  perform set_config('request.jwt.claims', '', true);
-  reset role;
-end $$;
-
--- ---------------------------------------------------------------------------
 -- An owner whose team tracks a channel with data of every kind
 -- ---------------------------------------------------------------------------
-insert into auth.users (id, aud, role, email)
-values ('0000000b-0000-4000-8000-000000000001', 'authenticated', 'authenticated', 'svc-owner@test.local');
+select tests.create_user('0000000b-0000-4000-8000-000000000001', 'svc-owner@test.local');
 insert into public.teams (id, name, plan_id, created_by)
 values ('0000000b-0000-4000-8000-0000000000aa', 'Service test team', 'pro', '0000000b-0000-4000-8000-000000000001');
 insert into public.channels (id, platform, platform_channel_id)
@@ -39,8 +17,9 @@ values ('0000000b-0000-4000-8000-0000000000c1', 'twitch', 'svc-test-1'),
        ('0000000b-0000-4000-8000-0000000000c2', 'youtube', 'svc-test-2');
 insert into public.team_channels (team_id, channel_id)
 values ('0000000b-0000-4000-8000-0000000000aa', '0000000b-0000-4000-8000-0000000000c1');
-insert into public.channel_credentials (channel_id, kind, ciphertext, nonce, key_version)
-values ('0000000b-0000-4000-8000-0000000000c1', 'rumble_api_key', '\xdeadbeef', '\x00', 1);
+insert into public.channel_credentials (channel_id, team_id, kind, ciphertext, nonce, key_version)
+values ('0000000b-0000-4000-8000-0000000000c1', '0000000b-0000-4000-8000-0000000000aa',
+        'rumble_api_key', '\xdeadbeef', '\x00', 1);
 insert into public.stream_sessions (channel_id, platform_stream_id, started_at, last_seen_at)
 values ('0000000b-0000-4000-8000-0000000000c1', 'svc-stream', now() - interval '1 hour', now());
 insert into public.viewer_samples (channel_id, observed_at, viewer_count, is_live)
@@ -54,7 +33,7 @@ values ('0000000b-0000-4000-8000-0000000000aa', 'cus_svcTest');
 insert into public.billing_subscriptions (stripe_subscription_id, team_id, plan_id, status)
 values ('sub_svcTest', '0000000b-0000-4000-8000-0000000000aa', 'pro', 'active');
 
-select test_support.authenticate_as('0000000b-0000-4000-8000-000000000001');
+select tests.authenticate_as('0000000b-0000-4000-8000-000000000001');
 
 -- ---------------------------------------------------------------------------
 -- Monitoring tables: readable, never writable
@@ -100,8 +79,9 @@ select throws_ok($$truncate public.channel_stats$$,
 -- ---------------------------------------------------------------------------
 select throws_ok($$select * from public.channel_credentials$$,
   '42501', null, 'clients cannot read channel_credentials');
-select throws_ok($$insert into public.channel_credentials (channel_id, kind, ciphertext, nonce, key_version)
-                   values ('0000000b-0000-4000-8000-0000000000c2', 'x', '\x00', '\x00', 1)$$,
+select throws_ok($$insert into public.channel_credentials (channel_id, team_id, kind, ciphertext, nonce, key_version)
+                   values ('0000000b-0000-4000-8000-0000000000c2', '0000000b-0000-4000-8000-0000000000aa',
+                           'x', '\x00', '\x00', 1)$$,
   '42501', null, 'clients cannot insert channel_credentials');
 select throws_ok($$delete from public.channel_credentials$$,
   '42501', null, 'clients cannot delete channel_credentials');
@@ -138,7 +118,7 @@ select lives_ok($$update public.team_channels set paused_at = now()
                   where channel_id = '0000000b-0000-4000-8000-0000000000c1'$$,
   'an owner pauses a tracked channel');
 
-select test_support.clear_authentication();
+select tests.clear_authentication();
 
 -- Nothing changed behind the errors.
 select results_eq(

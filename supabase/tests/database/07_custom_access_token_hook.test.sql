@@ -3,9 +3,8 @@ begin;
 create extension if not exists pgtap with schema extensions;
 select plan(7);
 
-insert into auth.users (id, email) values
-  ('11111111-1111-4111-8111-000000000001', 'hook-a@example.test'),
-  ('11111111-1111-4111-8111-000000000002', 'hook-b@example.test');
+select tests.create_user('11111111-1111-4111-8111-000000000001', 'hook-a@example.test');
+select tests.create_user('11111111-1111-4111-8111-000000000002', 'hook-b@example.test');
 insert into public.teams (id, name, created_by) values
   ('22222222-2222-4222-8222-000000000001', 'Hook A', '11111111-1111-4111-8111-000000000001'),
   ('22222222-2222-4222-8222-000000000002', 'Hook B', '11111111-1111-4111-8111-000000000002');
@@ -22,11 +21,11 @@ select ok(
   'clients may not run the hook (it would reveal memberships)'
 );
 
--- pgTAP lives in `extensions`, which supabase_auth_admin does not use: capture
--- the hook's answers under that role, then check them as postgres.
+-- On Supabase, postgres is not a member of supabase_auth_admin and cannot
+-- `set role` to it: the hook's answers are computed as postgres, the
+-- function's owner (tests/integration/test_auth_hook.py logs in as
+-- supabase_auth_admin, as Supabase Auth does, and checks its policy path).
 create temporary table hook_answers (name text primary key, answer jsonb);
-grant insert on hook_answers to supabase_auth_admin;
-set local role supabase_auth_admin;
 insert into hook_answers values
   ('member', public.custom_access_token_hook(jsonb_build_object(
      'user_id', '11111111-1111-4111-8111-000000000001',
@@ -35,7 +34,6 @@ insert into hook_answers values
   ('stranger', public.custom_access_token_hook(jsonb_build_object(
      'user_id', '11111111-1111-4111-8111-000000000099',
      'claims', jsonb_build_object('role', 'authenticated'))));
-reset role;
 
 select is(
   (select answer -> 'claims' -> 'team_roles' from hook_answers where name = 'member'),
@@ -54,7 +52,10 @@ select is(
   'a user without teams gets an empty object'
 );
 select ok(
-  not has_table_privilege('supabase_auth_admin', 'public.team_members', 'insert')
+  has_table_privilege('supabase_auth_admin', 'public.team_members', 'select')
+  and exists (select 1 from pg_policies where schemaname = 'public' and tablename = 'team_members'
+              and roles = '{supabase_auth_admin}' and cmd = 'SELECT')
+  and not has_table_privilege('supabase_auth_admin', 'public.team_members', 'insert')
   and not has_table_privilege('supabase_auth_admin', 'public.team_members', 'update')
   and not has_table_privilege('supabase_auth_admin', 'public.team_members', 'delete'),
   'supabase_auth_admin reads memberships but cannot write them'

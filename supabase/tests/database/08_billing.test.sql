@@ -7,30 +7,11 @@ begin;
 create extension if not exists pgtap with schema extensions;
 select plan(23);
 
-create schema test_support;
-grant usage on schema test_support to anon, authenticated, service_role;
-
-create function test_support.authenticate_as(user_id uuid, aal text default 'aal1')
-  returns void language plpgsql as $$
-begin
-  set local role authenticated;
-  perform set_config('request.jwt.claims',
-    json_build_object('sub', user_id, 'role', 'authenticated', 'aal', aal)::text, true);
-end $$;
-
-create function test_support.clear_authentication()
-  returns void language plpgsql as $$
-begin
-  perform set_config('request.jwt.claims', '', true);
-  reset role;
-end $$;
-
 -- Team A (pro, paying): owner a1, viewer a2. Team B: owner b1. u9 belongs nowhere.
-insert into auth.users (id, aud, role, email) values
-  ('00000008-0000-4000-8000-0000000000a1', 'authenticated', 'authenticated', 'a1@billing.test'),
-  ('00000008-0000-4000-8000-0000000000a2', 'authenticated', 'authenticated', 'a2@billing.test'),
-  ('00000008-0000-4000-8000-0000000000b1', 'authenticated', 'authenticated', 'b1@billing.test'),
-  ('00000008-0000-4000-8000-0000000000f9', 'authenticated', 'authenticated', 'u9@billing.test');
+select tests.create_user('00000008-0000-4000-8000-0000000000a1', 'a1@billing.test');
+select tests.create_user('00000008-0000-4000-8000-0000000000a2', 'a2@billing.test');
+select tests.create_user('00000008-0000-4000-8000-0000000000b1', 'b1@billing.test');
+select tests.create_user('00000008-0000-4000-8000-0000000000f9', 'u9@billing.test');
 insert into public.teams (id, name, plan_id, created_by) values
   ('00000008-0000-4000-8000-00000000aaaa', 'Billing A', 'pro', '00000008-0000-4000-8000-0000000000a1'),
   ('00000008-0000-4000-8000-00000000bbbb', 'Billing B', 'business', '00000008-0000-4000-8000-0000000000b1');
@@ -47,17 +28,17 @@ insert into public.stripe_events (id, type) values ('evt_billingTest', 'invoice.
 -- ---------------------------------------------------------------------------
 -- Reads
 -- ---------------------------------------------------------------------------
-select test_support.authenticate_as('00000008-0000-4000-8000-0000000000a2');  -- viewer of A
+select tests.authenticate_as('00000008-0000-4000-8000-0000000000a2');  -- viewer of A
 select is((select array_agg(stripe_customer_id) from public.billing_customers),
   array['cus_billingA'], 'a viewer sees their team''s customer only');
 select is((select array_agg(stripe_subscription_id) from public.billing_subscriptions),
   array['sub_billingA'], 'a viewer sees their team''s subscription only');
 
-select test_support.authenticate_as('00000008-0000-4000-8000-0000000000b1');  -- owner of B
+select tests.authenticate_as('00000008-0000-4000-8000-0000000000b1');  -- owner of B
 select is((select array_agg(stripe_subscription_id) from public.billing_subscriptions),
   array['sub_billingB'], 'another team''s owner sees their own subscription only');
 
-select test_support.authenticate_as('00000008-0000-4000-8000-0000000000f9');  -- nobody's
+select tests.authenticate_as('00000008-0000-4000-8000-0000000000f9');  -- nobody's
 select is((select count(*) from public.billing_customers), 0::bigint,
   'a user in no team sees no customer');
 select is((select count(*) from public.billing_subscriptions), 0::bigint,
@@ -69,7 +50,7 @@ select throws_ok($$select * from public.stripe_events$$, '42501', null,
 -- ---------------------------------------------------------------------------
 -- Writes: not even the owner of the team
 -- ---------------------------------------------------------------------------
-select test_support.authenticate_as('00000008-0000-4000-8000-0000000000a1', 'aal2');  -- owner of A
+select tests.authenticate_as('00000008-0000-4000-8000-0000000000a1', 'aal2');  -- owner of A
 select throws_ok($$insert into public.billing_customers (team_id, stripe_customer_id)
                    values ('00000008-0000-4000-8000-00000000aaaa', 'cus_forged')$$,
   '42501', null, 'an owner cannot insert a customer');
@@ -92,7 +73,7 @@ select throws_ok($$update public.teams set plan_id = 'business'
                    where id = '00000008-0000-4000-8000-00000000aaaa'$$,
   '42501', null, 'an owner cannot change the team''s plan');
 
-select test_support.clear_authentication();
+select tests.clear_authentication();
 select is((select count(*) from public.billing_subscriptions where stripe_subscription_id = 'sub_forged'),
   0::bigint, 'nothing forged reached the billing tables');
 
@@ -110,7 +91,7 @@ select '00000008-0000-4000-8000-00000000aaaa', ('00000008-0000-4000-8000-0000000
 from generate_series(1, 5) as i;
 update public.teams set plan_id = 'free' where id = '00000008-0000-4000-8000-00000000aaaa';
 
-select test_support.authenticate_as('00000008-0000-4000-8000-0000000000a1');  -- owner of A
+select tests.authenticate_as('00000008-0000-4000-8000-0000000000a1');  -- owner of A
 select throws_ok($$update public.team_channels set paused_at = null
                    where channel_id = '00000008-0000-4000-8000-0000000c0004'$$,
   '23514', 'the team''s plan allows at most 3 tracked channels',

@@ -2,55 +2,61 @@
 -- private message per team (plans with the realtime feature) carrying its
 -- changed channels; the policies on realtime.messages let only the team's
 -- members receive on `team:<team_id>:status`, and nobody send.
+-- realtime.messages is as on Supabase Realtime's main branch: daily
+-- partitions made by Realtime's janitor, no default partition (the lost
+-- broadcast when a day has none: tests/integration/test_realtime_broadcast.py).
 begin;
 create extension if not exists pgtap with schema extensions;
-select plan(22);
+select plan(27);
 
-create function pg_temp.as_user(user_id uuid, topic text)
-  returns void language plpgsql as $$
-begin
-  perform set_config('realtime.topic', coalesce(topic, ''), true);
-  set local role authenticated;
-  perform set_config('request.jwt.claims',
-    json_build_object('sub', user_id, 'role', 'authenticated')::text, true);
-end $$;
-
-create function pg_temp.as_anon(topic text)
-  returns void language plpgsql as $$
-begin
-  perform set_config('realtime.topic', coalesce(topic, ''), true);
-  set local role anon;
-  perform set_config('request.jwt.claims', json_build_object('role', 'anon')::text, true);
-end $$;
-
-create function pg_temp.as_backend()
-  returns void language plpgsql as $$
-begin
-  perform set_config('request.jwt.claims', '', true);
-  perform set_config('realtime.topic', '', true);
-  reset role;
-end $$;
-
--- Messages the current role can see (what Realtime's join check sees).
-create function pg_temp.visible_messages()
-  returns bigint language plpgsql as $$
-declare
-  n bigint;
-begin
-  select count(*) into n from realtime.messages;
-  return n;
-exception when insufficient_privilege then
-  return null;
-end $$;
+-- ---------------------------------------------------------------------------
+-- The table Realtime keeps
+-- ---------------------------------------------------------------------------
+select is(
+  (select partdefid from pg_partitioned_table where partrelid = 'realtime.messages'::regclass),
+  0::oid,
+  'realtime.messages has no default partition'
+);
+select ok(
+  (select bool_and(
+     pg_get_expr(c.relpartbound, c.oid)
+       = format('FOR VALUES FROM (''%s 00:00:00'') TO (''%s 00:00:00'')',
+                to_date(substr(c.relname, 10), 'YYYY_MM_DD'),
+                to_date(substr(c.relname, 10), 'YYYY_MM_DD') + 1)
+     and c.relowner = 'supabase_realtime_admin'::regrole)
+   from pg_inherits i join pg_class c on c.oid = i.inhrelid
+   where i.inhparent = 'realtime.messages'::regclass),
+  'each partition is one UTC day, named messages_YYYY_MM_DD and owned by supabase_realtime_admin'
+);
+-- Made when the database came up: yesterday .. today + 3 then, so at least
+-- yesterday .. today + 2 now, even across a midnight.
+select ok(
+  (select bool_and(to_regclass(format('realtime.messages_%s',
+                                      to_char(d, 'YYYY_MM_DD'))) is not null)
+   from generate_series((now() at time zone 'utc')::date - 1,
+                        (now() at time zone 'utc')::date + 2, interval '1 day') d),
+  'partitions exist from yesterday to two days ahead (Realtime makes them to three days ahead)'
+);
+select ok(
+  (select relowner = 'supabase_realtime_admin'::regrole from pg_class
+   where oid = 'realtime.messages'::regclass)
+  and not has_table_privilege('postgres', 'realtime.messages', 'delete')
+  and not has_table_privilege('postgres', 'realtime.messages', 'truncate'),
+  'realtime.messages belongs to supabase_realtime_admin; postgres may not delete or truncate'
+);
+select ok(
+  (select proowner = 'supabase_realtime_admin'::regrole and not prosecdef
+   from pg_proc where oid = 'realtime.send(jsonb, text, text, boolean)'::regprocedure),
+  'realtime.send runs as its caller (owner supabase_realtime_admin, not security definer)'
+);
 
 -- ---------------------------------------------------------------------------
 -- Data: teams A and B (pro), F (free, no realtime feature); alice in A,
 -- bob in B, carol in none. c1: A; c2: B; c3: A (paused) and B; c4: F; c5: nobody.
 -- ---------------------------------------------------------------------------
-insert into auth.users (id, aud, role, email) values
-  ('a1000000-0000-4000-8000-000000000001', 'authenticated', 'authenticated', 'alice@rt.test'),
-  ('b1000000-0000-4000-8000-000000000001', 'authenticated', 'authenticated', 'bob@rt.test'),
-  ('c1000000-0000-4000-8000-000000000001', 'authenticated', 'authenticated', 'carol@rt.test');
+select tests.create_user('a1000000-0000-4000-8000-000000000001', 'alice@rt.test');
+select tests.create_user('b1000000-0000-4000-8000-000000000001', 'bob@rt.test');
+select tests.create_user('c1000000-0000-4000-8000-000000000001', 'carol@rt.test');
 insert into public.teams (id, name, plan_id, created_by) values
   ('aaaa0000-0000-4000-8000-00000000000a', 'RT A', 'pro', 'a1000000-0000-4000-8000-000000000001'),
   ('bbbb0000-0000-4000-8000-00000000000b', 'RT B', 'pro', 'b1000000-0000-4000-8000-000000000001'),
@@ -138,43 +144,52 @@ select is(
 -- ---------------------------------------------------------------------------
 -- Who may receive
 -- ---------------------------------------------------------------------------
-select pg_temp.as_user('a1000000-0000-4000-8000-000000000001', (select topic from topics where team = 'A'));
-select is(pg_temp.visible_messages(), 1::bigint, 'a member of A joining A''s topic sees A''s message');
-select pg_temp.as_backend();
+select tests.set_realtime_topic((select topic from topics where team = 'A'));
+select tests.authenticate_as('a1000000-0000-4000-8000-000000000001');
+select is(tests.visible_rows('realtime.messages'), 1::bigint, 'a member of A joining A''s topic sees A''s message');
+select tests.clear_authentication();
 
-select pg_temp.as_user('a1000000-0000-4000-8000-000000000001', (select topic from topics where team = 'B'));
-select is(pg_temp.visible_messages(), 0::bigint, 'a member of A cannot join B''s topic');
-select pg_temp.as_backend();
+select tests.set_realtime_topic((select topic from topics where team = 'B'));
+select tests.authenticate_as('a1000000-0000-4000-8000-000000000001');
+select is(tests.visible_rows('realtime.messages'), 0::bigint, 'a member of A cannot join B''s topic');
+select tests.clear_authentication();
 
-select pg_temp.as_user('b1000000-0000-4000-8000-000000000001', (select topic from topics where team = 'A'));
-select is(pg_temp.visible_messages(), 0::bigint, 'a member of B cannot join A''s topic');
-select pg_temp.as_backend();
+select tests.set_realtime_topic((select topic from topics where team = 'A'));
+select tests.authenticate_as('b1000000-0000-4000-8000-000000000001');
+select is(tests.visible_rows('realtime.messages'), 0::bigint, 'a member of B cannot join A''s topic');
+select tests.clear_authentication();
 
-select pg_temp.as_user('c1000000-0000-4000-8000-000000000001', (select topic from topics where team = 'A'));
-select is(pg_temp.visible_messages(), 0::bigint, 'a user in no team cannot join A''s topic');
-select pg_temp.as_backend();
+select tests.set_realtime_topic((select topic from topics where team = 'A'));
+select tests.authenticate_as('c1000000-0000-4000-8000-000000000001');
+select is(tests.visible_rows('realtime.messages'), 0::bigint, 'a user in no team cannot join A''s topic');
+select tests.clear_authentication();
 
-select pg_temp.as_anon((select topic from topics where team = 'A'));
-select is(pg_temp.visible_messages(), 0::bigint, 'anon cannot join A''s topic');
-select pg_temp.as_backend();
+select tests.set_realtime_topic((select topic from topics where team = 'A'));
+select tests.authenticate_as_anon();
+select is(tests.visible_rows('realtime.messages'), 0::bigint, 'anon cannot join A''s topic');
+select tests.clear_authentication();
 
-select pg_temp.as_user('a1000000-0000-4000-8000-000000000001', null);
-select is(pg_temp.visible_messages(), 0::bigint, 'without a topic a member sees nothing');
-select pg_temp.as_backend();
+select tests.set_realtime_topic(null);
+select tests.authenticate_as('a1000000-0000-4000-8000-000000000001');
+select is(tests.visible_rows('realtime.messages'), 0::bigint, 'without a topic a member sees nothing');
+select tests.clear_authentication();
 
-select pg_temp.as_user('a1000000-0000-4000-8000-000000000001', 'team:not-a-uuid:status');
+select tests.set_realtime_topic('team:not-a-uuid:status');
+select tests.authenticate_as('a1000000-0000-4000-8000-000000000001');
 select lives_ok($$select count(*) from realtime.messages$$, 'a malformed topic does not raise');
-select is(pg_temp.visible_messages(), 0::bigint, '...and shows nothing');
-select pg_temp.as_backend();
+select is(tests.visible_rows('realtime.messages'), 0::bigint, '...and shows nothing');
+select tests.clear_authentication();
 
-select pg_temp.as_user('a1000000-0000-4000-8000-000000000001', 'team:AAAA0000-0000-4000-8000-00000000000A:status');
-select is(pg_temp.visible_messages(), 0::bigint, 'only the canonical (lowercase) topic matches');
-select pg_temp.as_backend();
+select tests.set_realtime_topic('team:AAAA0000-0000-4000-8000-00000000000A:status');
+select tests.authenticate_as('a1000000-0000-4000-8000-000000000001');
+select is(tests.visible_rows('realtime.messages'), 0::bigint, 'only the canonical (lowercase) topic matches');
+select tests.clear_authentication();
 
 -- ---------------------------------------------------------------------------
 -- Nobody sends
 -- ---------------------------------------------------------------------------
-select pg_temp.as_user('a1000000-0000-4000-8000-000000000001', (select topic from topics where team = 'A'));
+select tests.set_realtime_topic((select topic from topics where team = 'A'));
+select tests.authenticate_as('a1000000-0000-4000-8000-000000000001');
 select throws_ok(
   $$insert into realtime.messages (topic, extension, event, payload, private)
     values ('team:aaaa0000-0000-4000-8000-00000000000a:status', 'broadcast', 'x', '{}', true)$$,
@@ -185,7 +200,7 @@ select lives_ok(
   $$select realtime.send('{"x": 1}', 'x', 'team:aaaa0000-0000-4000-8000-00000000000a:status', true)$$,
   'realtime.send swallows its own errors, as on Supabase'
 );
-select pg_temp.as_backend();
+select tests.clear_authentication();
 reset client_min_messages;
 select is(
   (select count(*)::int from realtime.messages where topic = (select topic from topics where team = 'A')),

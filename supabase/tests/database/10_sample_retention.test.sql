@@ -52,8 +52,7 @@ $$;
 -- cs: shared by the free team and the business team (paused there);
 -- cu: tracked by nobody.
 -- ---------------------------------------------------------------------------
-insert into auth.users (id, aud, role, email) values
-  ('e1000000-0000-4000-8000-000000000001', 'authenticated', 'authenticated', 'owner@ret.test');
+select tests.create_user('e1000000-0000-4000-8000-000000000001', 'owner@ret.test');
 insert into public.teams (id, name, plan_id, created_by) values
   ('e0000000-0000-4000-8000-00000000000f', 'Ret Free', 'free', 'e1000000-0000-4000-8000-000000000001'),
   ('e0000000-0000-4000-8000-00000000000a', 'Ret Pro', 'pro', 'e1000000-0000-4000-8000-000000000001'),

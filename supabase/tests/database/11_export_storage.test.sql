@@ -1,30 +1,10 @@
 -- Export storage: the private `exports` bucket; a team's members (any role)
--- read their team's folder, nobody else reads it, no client writes it.
+-- read their team's folder, nobody else reads it, no client writes it, and
+-- no client can change the bucket itself (storage.buckets has RLS and no
+-- policy, as on Supabase).
 begin;
 create extension if not exists pgtap with schema extensions;
-select plan(16);
-
-create function pg_temp.as_user(user_id uuid)
-  returns void language plpgsql as $$
-begin
-  set local role authenticated;
-  perform set_config('request.jwt.claims',
-    json_build_object('sub', user_id, 'role', 'authenticated')::text, true);
-end $$;
-
-create function pg_temp.as_anon()
-  returns void language plpgsql as $$
-begin
-  set local role anon;
-  perform set_config('request.jwt.claims', json_build_object('role', 'anon')::text, true);
-end $$;
-
-create function pg_temp.as_backend()
-  returns void language plpgsql as $$
-begin
-  perform set_config('request.jwt.claims', '', true);
-  reset role;
-end $$;
+select plan(23);
 
 create function pg_temp.visible(object_name text)
   returns boolean language plpgsql as $$
@@ -38,11 +18,10 @@ exception when insufficient_privilege then
 end $$;
 
 -- Team A: alice (owner), vera (viewer). Team B: bob. carol: no team.
-insert into auth.users (id, aud, role, email) values
-  ('a2000000-0000-4000-8000-000000000001', 'authenticated', 'authenticated', 'alice@st.test'),
-  ('a2000000-0000-4000-8000-000000000002', 'authenticated', 'authenticated', 'vera@st.test'),
-  ('b2000000-0000-4000-8000-000000000001', 'authenticated', 'authenticated', 'bob@st.test'),
-  ('c2000000-0000-4000-8000-000000000001', 'authenticated', 'authenticated', 'carol@st.test');
+select tests.create_user('a2000000-0000-4000-8000-000000000001', 'alice@st.test');
+select tests.create_user('a2000000-0000-4000-8000-000000000002', 'vera@st.test');
+select tests.create_user('b2000000-0000-4000-8000-000000000001', 'bob@st.test');
+select tests.create_user('c2000000-0000-4000-8000-000000000001', 'carol@st.test');
 insert into public.teams (id, name, plan_id, created_by) values
   ('a2a20000-0000-4000-8000-00000000000a', 'ST A', 'pro', 'a2000000-0000-4000-8000-000000000001'),
   ('b2b20000-0000-4000-8000-00000000000b', 'ST B', 'pro', 'b2000000-0000-4000-8000-000000000001');
@@ -60,7 +39,7 @@ select ok(
   'the exports bucket exists and is private'
 );
 
-select pg_temp.as_user('a2000000-0000-4000-8000-000000000001');
+select tests.authenticate_as('a2000000-0000-4000-8000-000000000001');
 select ok(pg_temp.visible('a2a20000-0000-4000-8000-00000000000a/a.csv'), 'an owner of A reads A''s export');
 select ok(not pg_temp.visible('b2b20000-0000-4000-8000-00000000000b/b.csv'), '...not B''s');
 select lives_ok($$select count(*) from storage.objects where bucket_id = 'exports'$$,
@@ -73,28 +52,36 @@ select throws_ok(
   '42501', null, 'a member cannot upload into the team''s folder'
 );
 update storage.objects set name = name || '.x' where bucket_id = 'exports';
+select throws_ok(
+  $$delete from storage.objects where bucket_id = 'exports'$$,
+  '42501', null, 'a direct SQL delete raises, as on Supabase (Storage''s protect_delete guard)'
+);
+-- The Storage API deletes with storage.allow_delete_query set; even then
+-- the policies keep a member's delete from touching the bucket.
+select set_config('storage.allow_delete_query', 'true', true);
 delete from storage.objects where bucket_id = 'exports';
-select pg_temp.as_backend();
+select set_config('storage.allow_delete_query', '', true);
+select tests.clear_authentication();
 select is(
   (select count(*)::int from storage.objects where bucket_id = 'exports' and name like '%.csv'), 4,
-  'a member can neither rename nor delete exports'
+  'a member can neither rename nor delete exports, even through the Storage API'
 );
 
-select pg_temp.as_user('a2000000-0000-4000-8000-000000000002');
+select tests.authenticate_as('a2000000-0000-4000-8000-000000000002');
 select ok(pg_temp.visible('a2a20000-0000-4000-8000-00000000000a/a.csv'), 'a viewer of A reads A''s export');
-select pg_temp.as_backend();
+select tests.clear_authentication();
 
-select pg_temp.as_user('b2000000-0000-4000-8000-000000000001');
+select tests.authenticate_as('b2000000-0000-4000-8000-000000000001');
 select ok(pg_temp.visible('b2b20000-0000-4000-8000-00000000000b/b.csv'), 'bob reads B''s export');
 select ok(not pg_temp.visible('a2a20000-0000-4000-8000-00000000000a/a.csv'), 'bob cannot read A''s');
-select pg_temp.as_backend();
+select tests.clear_authentication();
 
-select pg_temp.as_user('c2000000-0000-4000-8000-000000000001');
+select tests.authenticate_as('c2000000-0000-4000-8000-000000000001');
 select is((select count(*)::int from storage.objects where bucket_id = 'exports'), 0,
           'a user in no team reads nothing in the bucket');
-select pg_temp.as_backend();
+select tests.clear_authentication();
 
-select pg_temp.as_anon();
+select tests.authenticate_as_anon();
 select is((select count(*)::int from storage.objects where bucket_id = 'exports'), 0,
           'anon reads nothing in the bucket');
 select throws_ok(
@@ -102,12 +89,12 @@ select throws_ok(
     values ('exports', 'a2a20000-0000-4000-8000-00000000000a/anon.csv')$$,
   '42501', null, 'anon cannot upload'
 );
-select pg_temp.as_backend();
+select tests.clear_authentication();
 
 -- Even a wide-open permissive policy elsewhere cannot open the bucket.
 create policy test_anyone_anything on storage.objects for all to authenticated
   using (true) with check (true);
-select pg_temp.as_user('c2000000-0000-4000-8000-000000000001');
+select tests.authenticate_as('c2000000-0000-4000-8000-000000000001');
 select is((select count(*)::int from storage.objects where bucket_id = 'exports'), 0,
           'with a permissive catch-all policy, a non-member still reads nothing');
 select throws_ok(
@@ -115,10 +102,38 @@ select throws_ok(
     values ('exports', 'a2a20000-0000-4000-8000-00000000000a/evil.csv')$$,
   '42501', null, '...and still cannot upload'
 );
-select pg_temp.as_backend();
+select tests.clear_authentication();
 
 select is(public.team_id_from_export_path('A2A20000-0000-4000-8000-00000000000A/x.csv'), null,
           'only canonical team ids name a team folder');
+
+-- ---------------------------------------------------------------------------
+-- The bucket itself (issue 11 item 7): nobody but the backend changes it.
+-- ---------------------------------------------------------------------------
+select tests.authenticate_as_anon();
+select is(tests.visible_rows('storage.buckets'), 0::bigint, 'anon sees no bucket');
+update storage.buckets set public = true where id = 'exports';
+select throws_ok(
+  $$insert into storage.buckets (id, name, public) values ('anon-bucket', 'anon-bucket', true)$$,
+  '42501', null, 'anon cannot create a bucket'
+);
+select throws_ok($$delete from storage.buckets where id = 'exports'$$,
+  '42501', null, 'anon cannot delete the bucket');
+select tests.clear_authentication();
+select ok((select not public from storage.buckets where id = 'exports'),
+          'anon cannot make the exports bucket public');
+
+select tests.authenticate_as('a2000000-0000-4000-8000-000000000001');
+update storage.buckets set public = true, allowed_mime_types = null where id = 'exports';
+select tests.clear_authentication();
+select ok((select not public from storage.buckets where id = 'exports'),
+          'neither can an owner of a team');
+
+select ok(
+  (select relrowsecurity from pg_class where oid = 'storage.buckets'::regclass)
+  and not exists (select 1 from pg_policies where schemaname = 'storage' and tablename = 'buckets'),
+  'storage.buckets: RLS on and no policy, so only the service side reads or writes buckets'
+);
 
 select * from finish();
 rollback;

@@ -5,36 +5,10 @@ begin;
 create extension if not exists pgtap with schema extensions;
 select plan(22);
 
-create schema test_support;
-grant usage on schema test_support to anon, authenticated, service_role;
-
-create function test_support.authenticate_as(user_id uuid)
-  returns void language plpgsql as $$
-begin
-  set local role authenticated;
-  perform set_config('request.jwt.claims',
-    json_build_object('sub', user_id, 'role', 'authenticated', 'aal', 'aal1')::text, true);
-end $$;
-
-create function test_support.become_anon()
-  returns void language plpgsql as $$
-begin
-  set local role anon;
-  perform set_config('request.jwt.claims', json_build_object('role', 'anon')::text, true);
-end $$;
-
-create function test_support.clear_authentication()
-  returns void language plpgsql as $$
-begin
-  perform set_config('request.jwt.claims', '', true);
-  reset role;
-end $$;
-
 -- A member, an outsider (member of another team), a channel with samples,
 -- a session, rollups and a refreshed leaderboard.
-insert into auth.users (id, email, aud, role) values
-  ('00000000-0000-0000-0000-0000000a0001', 'member@example.test', 'authenticated', 'authenticated'),
-  ('00000000-0000-0000-0000-0000000a0002', 'outsider@example.test', 'authenticated', 'authenticated');
+select tests.create_user('00000000-0000-0000-0000-0000000a0001', 'member@example.test');
+select tests.create_user('00000000-0000-0000-0000-0000000a0002', 'outsider@example.test');
 insert into public.teams (id, name, plan_id, created_by) values
   ('00000000-0000-0000-0000-0000000a0101', 'Mine', 'pro', '00000000-0000-0000-0000-0000000a0001'),
   ('00000000-0000-0000-0000-0000000a0102', 'Theirs', 'pro', '00000000-0000-0000-0000-0000000a0002');
@@ -55,7 +29,7 @@ select analytics.rebuild_rollups(array['00000000-0000-0000-0000-0000000ac001'::u
 select analytics.refresh_leaderboard();
 
 -- 1-4: a member gets rows from every function.
-select test_support.authenticate_as('00000000-0000-0000-0000-0000000a0001');
+select tests.authenticate_as('00000000-0000-0000-0000-0000000a0001');
 select ok(
   (select count(*) from public.analytics_team_overview(
      '00000000-0000-0000-0000-0000000a0101', now() - interval '1 day', now())) = 2,
@@ -79,7 +53,7 @@ select is(
 );
 
 -- 5-8: a user of another team gets nothing from any of them.
-select test_support.authenticate_as('00000000-0000-0000-0000-0000000a0002');
+select tests.authenticate_as('00000000-0000-0000-0000-0000000a0002');
 select is_empty(
   $$ select * from public.analytics_team_overview(
        '00000000-0000-0000-0000-0000000a0101', now() - interval '1 day', now()) $$,
@@ -119,7 +93,7 @@ select throws_ok(
 );
 
 -- 12-13: anon can call nothing.
-select test_support.become_anon();
+select tests.authenticate_as_anon();
 select throws_ok(
   $$ select * from public.analytics_team_overview(
        '00000000-0000-0000-0000-0000000a0101', now() - interval '1 day', now()) $$,
@@ -131,7 +105,7 @@ select throws_ok(
   '42501', null,
   'anon cannot select the leaderboard materialized view'
 );
-select test_support.clear_authentication();
+select tests.clear_authentication();
 
 -- 14-19: privileges, as the catalogue sees them.
 select ok(
@@ -179,7 +153,7 @@ select ok(
 );
 
 -- 20-22: argument checks.
-select test_support.authenticate_as('00000000-0000-0000-0000-0000000a0001');
+select tests.authenticate_as('00000000-0000-0000-0000-0000000a0001');
 select throws_ok(
   $$ select * from public.analytics_team_overview(
        '00000000-0000-0000-0000-0000000a0101', now(), now() - interval '1 day') $$,
@@ -196,7 +170,7 @@ select throws_ok(
   '22023', null,
   'an unknown leaderboard metric is refused'
 );
-select test_support.clear_authentication();
+select tests.clear_authentication();
 
 select * from finish();
 rollback;

@@ -7,7 +7,8 @@
 --
 -- As Supabase documents for hooks: the function runs as supabase_auth_admin
 -- (not security definer), which alone may execute it and gets exactly the
--- read access it needs, through a policy of its own.
+-- read access it needs, through a policy of its own (grant and policy stand
+-- beside public.team_members in the tenancy migration).
 
 create function public.custom_access_token_hook(event jsonb)
   returns jsonb
@@ -34,7 +35,3 @@ grant usage on schema public to supabase_auth_admin;
 revoke all on function public.custom_access_token_hook(jsonb) from public, anon, authenticated;
 grant execute on function public.custom_access_token_hook(jsonb) to supabase_auth_admin;
 
-grant select on public.team_members to supabase_auth_admin;
-create policy team_members_select_auth_admin on public.team_members
-  for select to supabase_auth_admin
-  using (true);

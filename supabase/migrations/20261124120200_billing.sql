@@ -2,8 +2,14 @@
 -- events received. Written by the backend only (Stripe webhooks); members
 -- of a team read their team's customer and subscriptions; webhook events
 -- are not readable by clients at all. The effective plan is teams.plan_id,
--- which the backend derives from the subscriptions below.
+-- which the backend derives from the subscriptions below. The plan
+-- catalogue itself (public.plans) is in the tenancy migration, since teams
+-- reference it; the plan's channel limit is enforced by the team_channels
+-- triggers in the channels migration.
 
+-- ---------------------------------------------------------------------------
+-- billing_customers: one Stripe customer per team
+-- ---------------------------------------------------------------------------
 create table public.billing_customers (
   team_id uuid primary key references public.teams (id) on delete cascade,
   stripe_customer_id text not null unique check (stripe_customer_id ~ '^cus_[A-Za-z0-9]+$'),
@@ -14,6 +20,17 @@ create table public.billing_customers (
 create trigger billing_customers_set_updated_at before update on public.billing_customers
   for each row execute function public.set_updated_at();
 
+alter table public.billing_customers enable row level security;
+revoke all on public.billing_customers from anon, authenticated;
+grant select on public.billing_customers to authenticated;
+
+create policy billing_customers_select_member on public.billing_customers
+  for select to authenticated
+  using (public.is_team_member(team_id));
+
+-- ---------------------------------------------------------------------------
+-- billing_subscriptions: the team's Stripe subscriptions, as last seen
+-- ---------------------------------------------------------------------------
 create table public.billing_subscriptions (
   stripe_subscription_id text primary key check (stripe_subscription_id ~ '^sub_[A-Za-z0-9]+$'),
   team_id uuid not null references public.teams (id) on delete cascade,
@@ -39,12 +56,28 @@ create table public.billing_subscriptions (
 );
 create index billing_subscriptions_team_id_idx on public.billing_subscriptions (team_id);
 create index billing_subscriptions_plan_id_idx on public.billing_subscriptions (plan_id);
+-- The daily reconciliation re-evaluates teams whose grace period or
+-- cancelled period has run out.
+create index billing_subscriptions_grace_until_idx on public.billing_subscriptions (grace_until)
+  where grace_until is not null;
+create index billing_subscriptions_period_end_idx on public.billing_subscriptions (current_period_end)
+  where status in ('active', 'trialing', 'past_due', 'unpaid');
 
 create trigger billing_subscriptions_set_updated_at before update on public.billing_subscriptions
   for each row execute function public.set_updated_at();
 
--- Webhook events by Stripe event id: delivery is at least once, so the id
--- is recorded first and an event is processed once.
+alter table public.billing_subscriptions enable row level security;
+revoke all on public.billing_subscriptions from anon, authenticated;
+grant select on public.billing_subscriptions to authenticated;
+
+create policy billing_subscriptions_select_member on public.billing_subscriptions
+  for select to authenticated
+  using (public.is_team_member(team_id));
+
+-- ---------------------------------------------------------------------------
+-- stripe_events: webhook events by Stripe event id. Delivery is at least
+-- once, so the id is recorded first and an event is processed once.
+-- ---------------------------------------------------------------------------
 create table public.stripe_events (
   id text primary key check (id ~ '^evt_[A-Za-z0-9]+$'),
   type text not null,
@@ -59,21 +92,6 @@ create table public.stripe_events (
 create index stripe_events_unprocessed_idx on public.stripe_events (received_at)
   where processed_at is null;
 
-alter table public.billing_customers enable row level security;
-alter table public.billing_subscriptions enable row level security;
 alter table public.stripe_events enable row level security;
-
-revoke all on public.billing_customers, public.billing_subscriptions, public.stripe_events
-  from anon, authenticated;
-
-grant select on public.billing_customers, public.billing_subscriptions to authenticated;
-
-create policy billing_customers_select_member on public.billing_customers
-  for select to authenticated
-  using (public.is_team_member(team_id));
-
-create policy billing_subscriptions_select_member on public.billing_subscriptions
-  for select to authenticated
-  using (public.is_team_member(team_id));
-
--- stripe_events: no grant and no policy for clients, on purpose.
+revoke all on public.stripe_events from anon, authenticated;
+-- No grant and no policy for clients, on purpose.

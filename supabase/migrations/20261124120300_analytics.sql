@@ -1,7 +1,7 @@
--- Analytics: the exact definitions of the figures, the raw-sample
--- computation they are checked against, the bulk rebuild of the rollups,
--- the leaderboard materialized view, and the dashboard functions that
--- supabase.rpc(...) calls.
+-- Analytics: the rollup tables, the exact definitions of the figures, the
+-- raw-sample computation they are checked against, the bulk rebuild of the
+-- rollups, the leaderboard materialized view, and the dashboard functions
+-- that supabase.rpc(...) calls.
 --
 -- Definitions (one channel, a half-open range [from, to) of UTC time):
 -- every figure comes from viewer_samples and channel_stats alone, so a
@@ -40,7 +40,101 @@
 -- Dashboard functions are `security definer` with an explicit membership
 -- check: a caller who is not a member of the team (or, for channel
 -- functions, of no team tracking the channel) gets no rows, no error.
+-- followers_gained is the plan feature followers_history: null unless the
+-- team (channel functions: one of the caller's teams tracking the channel)
+-- has it; every other figure is the same for every plan.
 
+-- ---------------------------------------------------------------------------
+-- Rollups of the viewer samples: per channel per UTC hour and per UTC day.
+-- They are the analytics' source (dashboard functions, leaderboards, CSV
+-- export) so that a month of a channel is ~720 or ~30 rows, not ~43,200
+-- samples. The monitor keeps them current incrementally in its write
+-- transaction; they outlive the raw samples (retention drops samples only).
+--
+-- Figures follow the sample-and-hold rule of shared/monitor/stitching.py:
+-- a live sample holds its state (live, and its viewer count when known)
+-- until the channel's next sample, if that comes within the monitor's
+-- max gap; held time is split at bucket boundaries.
+--   live_seconds      seconds live in the bucket        (hours streamed x 3600)
+--   viewer_seconds    sum of viewers x held seconds     (hours watched x 3600)
+--   peak_viewers      highest known count sampled in the bucket (null: none known)
+--   viewer_count_sum / known_viewer_sample_count
+--                     the exact average over the bucket's known live samples
+--   live_sample_count live samples taken in the bucket
+--   followers_gained  followers at the bucket's last stats sample minus the
+--                     channel's previous stats sample (null: no sample)
+-- Backend-written; members of a team tracking the channel read them.
+-- ---------------------------------------------------------------------------
+create table public.channel_rollups_hourly (
+  channel_id uuid not null references public.channels (id) on delete cascade,
+  -- the top of a UTC hour
+  hour timestamptz not null check (hour = date_trunc('hour', hour, 'UTC')),
+  live_seconds numeric not null default 0 check (live_seconds between 0 and 3600),
+  viewer_seconds numeric not null default 0 check (viewer_seconds >= 0),
+  peak_viewers integer null check (peak_viewers >= 0),
+  viewer_count_sum bigint not null default 0 check (viewer_count_sum >= 0),
+  known_viewer_sample_count integer not null default 0 check (known_viewer_sample_count >= 0),
+  live_sample_count integer not null default 0 check (live_sample_count >= 0),
+  followers_gained bigint null,
+  updated_at timestamptz not null default now(),
+  primary key (channel_id, hour),
+  check (known_viewer_sample_count <= live_sample_count)
+);
+comment on table public.channel_rollups_hourly is
+  'Per channel per UTC hour: hours streamed/watched, peak and average viewers, followers gained.';
+
+create trigger channel_rollups_hourly_set_updated_at before update on public.channel_rollups_hourly
+  for each row execute function public.set_updated_at();
+
+alter table public.channel_rollups_hourly enable row level security;
+revoke all on public.channel_rollups_hourly from anon, authenticated;
+-- followers_gained is the plan feature followers_history: no client reads
+-- the column directly (a row policy cannot hide one column); the dashboard
+-- functions and analytics_team_daily_followers() answer it to teams whose
+-- plan has the feature.
+grant select (channel_id, hour, live_seconds, viewer_seconds, peak_viewers, viewer_count_sum,
+              known_viewer_sample_count, live_sample_count, updated_at)
+  on public.channel_rollups_hourly to authenticated;
+
+create policy channel_rollups_hourly_select_tracked on public.channel_rollups_hourly
+  for select to authenticated
+  using (channel_id in (select public.readable_channel_ids()));
+
+create table public.channel_rollups_daily (
+  channel_id uuid not null references public.channels (id) on delete cascade,
+  -- a UTC calendar day
+  day date not null,
+  live_seconds numeric not null default 0 check (live_seconds between 0 and 86400),
+  viewer_seconds numeric not null default 0 check (viewer_seconds >= 0),
+  peak_viewers integer null check (peak_viewers >= 0),
+  viewer_count_sum bigint not null default 0 check (viewer_count_sum >= 0),
+  known_viewer_sample_count integer not null default 0 check (known_viewer_sample_count >= 0),
+  live_sample_count integer not null default 0 check (live_sample_count >= 0),
+  followers_gained bigint null,
+  updated_at timestamptz not null default now(),
+  primary key (channel_id, day),
+  check (known_viewer_sample_count <= live_sample_count)
+);
+comment on table public.channel_rollups_daily is
+  'Per channel per UTC day: hours streamed/watched, peak and average viewers, followers gained.';
+
+create trigger channel_rollups_daily_set_updated_at before update on public.channel_rollups_daily
+  for each row execute function public.set_updated_at();
+
+alter table public.channel_rollups_daily enable row level security;
+revoke all on public.channel_rollups_daily from anon, authenticated;
+-- followers_gained: as for the hourly rollups.
+grant select (channel_id, day, live_seconds, viewer_seconds, peak_viewers, viewer_count_sum,
+              known_viewer_sample_count, live_sample_count, updated_at)
+  on public.channel_rollups_daily to authenticated;
+
+create policy channel_rollups_daily_select_tracked on public.channel_rollups_daily
+  for select to authenticated
+  using (channel_id in (select public.readable_channel_ids()));
+
+-- ---------------------------------------------------------------------------
+-- Schema analytics: the internals, reachable by the backend only
+-- ---------------------------------------------------------------------------
 create schema analytics;
 comment on schema analytics is
   'Analytics internals (raw computation, rebuild, leaderboard materialized view). '
@@ -170,6 +264,8 @@ end;
 $$;
 comment on function analytics.raw_buckets(uuid[], timestamptz, timestamptz, interval, interval) is
   'The analytics figures computed straight from raw samples and stats (the reference).';
+revoke all on function analytics.raw_buckets(uuid[], timestamptz, timestamptz, interval, interval) from public, anon, authenticated;
+grant execute on function analytics.raw_buckets(uuid[], timestamptz, timestamptz, interval, interval) to service_role;
 
 -- ---------------------------------------------------------------------------
 -- Bulk rebuild of the rollups of whole UTC days [p_from_day, p_to_day) from
@@ -218,6 +314,8 @@ end;
 $$;
 comment on function analytics.rebuild_rollups(uuid[], date, date, interval) is
   'Recompute the hourly and daily rollups of whole UTC days from raw samples; returns hourly rows.';
+revoke all on function analytics.rebuild_rollups(uuid[], date, date, interval) from public, anon, authenticated;
+grant execute on function analytics.rebuild_rollups(uuid[], date, date, interval) to service_role;
 
 -- ---------------------------------------------------------------------------
 -- Exact pieces of a range: rollups for the whole hours (and whole days when
@@ -291,6 +389,8 @@ begin
            or h.hour >= v_d_to::timestamp at time zone 'UTC');
 end;
 $$;
+revoke all on function analytics.range_pieces(uuid[], timestamptz, timestamptz, boolean) from public, anon, authenticated;
+grant execute on function analytics.range_pieces(uuid[], timestamptz, timestamptz, boolean) to service_role;
 
 create function analytics.check_range(p_from timestamptz, p_to timestamptz)
   returns void
@@ -309,8 +409,8 @@ begin
   end if;
 end;
 $$;
-
-revoke all on all functions in schema analytics from public, anon, authenticated;
+revoke all on function analytics.check_range(timestamptz, timestamptz) from public, anon, authenticated;
+grant execute on function analytics.check_range(timestamptz, timestamptz) to service_role;
 
 -- ---------------------------------------------------------------------------
 -- Dashboard functions (supabase.rpc). Ranges are half-open [range_from,
@@ -347,11 +447,13 @@ as $$
 #variable_conflict use_column
 declare
   v_channels uuid[];
+  v_followers boolean;
 begin
   perform analytics.check_range(range_from, range_to);
   if not public.is_team_member(analytics_team_overview.team_id) then
     return;
   end if;
+  v_followers := public.team_has_feature(analytics_team_overview.team_id, 'followers_history');
   select coalesce(array_agg(tc.channel_id), '{}') into v_channels
   from public.team_channels tc where tc.team_id = analytics_team_overview.team_id;
   return query
@@ -379,7 +481,7 @@ begin
     )
     select t.channel_id, t.live_s, t.viewer_s, t.live_s / 3600, t.viewer_s / 3600, t.peak,
            case when t.known > 0 then t.vsum::numeric / t.known end,
-           t.vsum, t.known, t.live_n, t.followers
+           t.vsum, t.known, t.live_n, case when v_followers then t.followers end
     from with_totals t
     order by t.channel_id nulls first;
 end;
@@ -387,6 +489,8 @@ $$;
 comment on function public.analytics_team_overview(uuid, timestamptz, timestamptz) is
   'Totals (channel_id null) and per-channel figures of a team over [range_from, range_to); '
   'no rows for a non-member.';
+revoke all on function public.analytics_team_overview(uuid, timestamptz, timestamptz) from public, anon;
+grant execute on function public.analytics_team_overview(uuid, timestamptz, timestamptz) to authenticated, service_role;
 
 -- The bucket size a timeline uses for a range: the smallest of a fixed
 -- ladder giving at most 300 buckets (so a chart gets at most ~301 points).
@@ -407,6 +511,8 @@ as $$
 $$;
 comment on function public.analytics_timeline_bucket(timestamptz, timestamptz) is
   'Bucket size of analytics_channel_timeline for a range (at most 300 buckets).';
+revoke all on function public.analytics_timeline_bucket(timestamptz, timestamptz) from public, anon;
+grant execute on function public.analytics_timeline_bucket(timestamptz, timestamptz) to authenticated, service_role;
 
 -- Channel timeline: every bucket intersecting [range_from, range_to), its
 -- edges clipped to the range. Buckets of an hour or more come from the
@@ -438,11 +544,14 @@ declare
   v_bin interval;
   v_channels uuid[] := array[analytics_channel_timeline.channel_id];
   v_origin constant timestamptz := timestamptz '2001-01-01 00:00:00+00';
+  v_followers boolean;
 begin
   perform analytics.check_range(range_from, range_to);
   if not public.can_read_channel(analytics_channel_timeline.channel_id) then
     return;
   end if;
+  v_followers := analytics_channel_timeline.channel_id
+                 in (select public.channel_ids_with_feature('followers_history'));
   v_bin := public.analytics_timeline_bucket(range_from, range_to);
   return query
     with pieces as (
@@ -469,7 +578,8 @@ begin
     select greatest(b.b, range_from), least(b.b + v_bin, range_to),
            coalesce(a.live_s, 0), coalesce(a.viewer_s, 0), a.peak,
            case when a.known > 0 then a.vsum::numeric / a.known end,
-           coalesce(a.vsum, 0), coalesce(a.known, 0), coalesce(a.live_n, 0), a.followers
+           coalesce(a.vsum, 0), coalesce(a.known, 0), coalesce(a.live_n, 0),
+           case when v_followers then a.followers end
     from generate_series(date_bin(v_bin, range_from, v_origin),
                          range_to - interval '1 microsecond', v_bin) as b(b)
     left join agg a on a.bucket = b.b
@@ -479,6 +589,8 @@ $$;
 comment on function public.analytics_channel_timeline(uuid, timestamptz, timestamptz) is
   'A channel''s figures bucketed over [range_from, range_to) (bucket size: '
   'analytics_timeline_bucket); no rows unless the caller''s team tracks the channel.';
+revoke all on function public.analytics_channel_timeline(uuid, timestamptz, timestamptz) from public, anon;
+grant execute on function public.analytics_channel_timeline(uuid, timestamptz, timestamptz) to authenticated, service_role;
 
 -- Sessions of a channel overlapping [range_from, range_to), newest first, at
 -- most 500, with the monitor's running aggregates. Their peak, average and
@@ -535,6 +647,8 @@ $$;
 comment on function public.analytics_channel_sessions(uuid, timestamptz, timestamptz) is
   'Stream sessions of a channel overlapping [range_from, range_to) with their aggregates; '
   'no rows unless the caller''s team tracks the channel.';
+revoke all on function public.analytics_channel_sessions(uuid, timestamptz, timestamptz) from public, anon;
+grant execute on function public.analytics_channel_sessions(uuid, timestamptz, timestamptz) to authenticated, service_role;
 
 -- ---------------------------------------------------------------------------
 -- Leaderboard: a materialized view over the daily rollups of every channel,
@@ -609,6 +723,8 @@ create function public.analytics_leaderboard(
   set search_path = ''
 as $$
 #variable_conflict use_column
+declare
+  v_followers boolean;
 begin
   if period is null or period not in ('7d', '30d') then
     raise exception using errcode = 'invalid_parameter_value', message = 'period must be 7d or 30d';
@@ -623,6 +739,12 @@ begin
   end if;
   if not public.is_team_member(analytics_leaderboard.team_id) then
     return;
+  end if;
+  v_followers := public.team_has_feature(analytics_leaderboard.team_id, 'followers_history');
+  if metric = 'followers_gained' and not v_followers then
+    raise exception using errcode = 'feature_not_supported',
+      message = 'the team''s plan does not include followers history',
+      hint = 'rank by another metric, or upgrade the plan';
   end if;
   return query
     with win as (
@@ -641,7 +763,7 @@ begin
              coalesce(l.viewer_count_sum, 0) as vsum,
              coalesce(l.known_viewer_sample_count, 0) as known,
              coalesce(l.live_sample_count, 0) as live_n,
-             l.followers_gained as followers
+             case when v_followers then l.followers_gained end as followers
       from public.team_channels tc
       left join analytics.channel_leaderboard l
         on l.channel_id = tc.channel_id and l.period = analytics_leaderboard.period
@@ -665,18 +787,42 @@ end;
 $$;
 comment on function public.analytics_leaderboard(uuid, text, text, integer) is
   'The team''s channels ranked by a metric over the last 7 or 30 UTC days as of the last '
-  'refresh; no rows for a non-member.';
+  'refresh; no rows for a non-member; followers_gained needs the followers_history feature.';
+revoke all on function public.analytics_leaderboard(uuid, text, text, integer) from public, anon;
+grant execute on function public.analytics_leaderboard(uuid, text, text, integer) to authenticated, service_role;
 
-revoke all on function public.analytics_team_overview(uuid, timestamptz, timestamptz),
-  public.analytics_timeline_bucket(timestamptz, timestamptz),
-  public.analytics_channel_timeline(uuid, timestamptz, timestamptz),
-  public.analytics_channel_sessions(uuid, timestamptz, timestamptz),
-  public.analytics_leaderboard(uuid, text, text, integer)
-  from public, anon;
-grant execute on function public.analytics_team_overview(uuid, timestamptz, timestamptz),
-  public.analytics_timeline_bucket(timestamptz, timestamptz),
-  public.analytics_channel_timeline(uuid, timestamptz, timestamptz),
-  public.analytics_channel_sessions(uuid, timestamptz, timestamptz),
-  public.analytics_leaderboard(uuid, text, text, integer)
-  to authenticated, service_role;
-grant execute on all functions in schema analytics to service_role;
+-- The followers gained per channel per UTC day [first_day, last_day] for the
+-- team's channels (the CSV export's column), read from the daily rollups. No
+-- rows for a non-member or a team whose plan lacks followers_history.
+create function public.analytics_team_daily_followers(team_id uuid, first_day date, last_day date)
+  returns table (channel_id uuid, day date, followers_gained bigint)
+  language plpgsql
+  stable
+  security definer
+  set search_path = ''
+as $$
+#variable_conflict use_column
+begin
+  if first_day is null or last_day is null or last_day < first_day
+     or last_day - first_day > 3660 then
+    raise exception using errcode = 'invalid_parameter_value',
+      message = 'last_day must be on or after first_day, at most 3660 days later';
+  end if;
+  if not public.team_has_feature(analytics_team_daily_followers.team_id, 'followers_history') then
+    return;
+  end if;
+  return query
+    select d.channel_id, d.day, d.followers_gained
+    from public.team_channels tc
+    join public.channel_rollups_daily d on d.channel_id = tc.channel_id
+    where tc.team_id = analytics_team_daily_followers.team_id
+      and d.day between first_day and last_day
+      and d.followers_gained is not null
+    order by d.day, d.channel_id;
+end;
+$$;
+comment on function public.analytics_team_daily_followers(uuid, date, date) is
+  'Followers gained per channel per UTC day for the team''s channels; no rows for a non-member '
+  'or without the followers_history feature.';
+revoke all on function public.analytics_team_daily_followers(uuid, date, date) from public, anon;
+grant execute on function public.analytics_team_daily_followers(uuid, date, date) to authenticated, service_role;
