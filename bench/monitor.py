@@ -40,9 +40,10 @@ from shared.config import Settings
 from shared.crypto import SecretBox
 from shared.db import Database
 from shared.monitor.cycle import run_cycle
-from shared.monitor.fetchers import CYCLE_S, YouTubeFetcher
 from shared.monitor.service import build_fetchers, rules_from
 from shared.monitor.state import CycleReport
+from shared.platforms.polling import CYCLE_S
+from shared.platforms.youtube import YouTubeFetcher
 
 MIX = {"twitch": 0.6, "youtube": 0.3, "rumble": 0.1}
 START = "2026-11-20T19:00:00Z"

@@ -3,17 +3,19 @@ owners, the Stripe webhook, and the daily reconciliation timer."""
 
 import logging
 from http import HTTPStatus
+from uuid import UUID
 
 import azure.functions as func
 from pydantic import BaseModel
 
-from functions.http import authenticate, json_response, parse_body, respond, route_uuid
+from functions.http import ON_A_TEAM, Api
+from shared.auth import AccessClaims
 from shared.billing import service, webhook
+from shared.billing.service import BillingPublic, CheckoutCreate, CheckoutPublic, PortalPublic
 from shared.billing.stripe_client import get_gateway
 from shared.config import get_settings
 from shared.db import get_database
 
-bp = func.Blueprint()  # type: ignore[no-untyped-call]  # azure-functions leaves __init__ unannotated
 logger = logging.getLogger(__name__)
 
 
@@ -24,63 +26,61 @@ class WebhookAck(BaseModel):
     outcome: str
 
 
-@bp.function_name("billing")
-@bp.route(route="teams/{team_id}/billing", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-def billing(req: func.HttpRequest) -> func.HttpResponse:
-    def handle() -> func.HttpResponse:
-        claims = authenticate(req)
-        return json_response(
-            service.get_billing(get_database(), claims, route_uuid(req, "team_id"))
-        )
-
-    return respond(handle)
+api = Api("billing")
+BILLING = api.path("/api/teams/{team_id}/billing", function="billing")
+CHECKOUT = api.path("/api/teams/{team_id}/billing/checkout", function="billing_checkout")
+PORTAL = api.path("/api/teams/{team_id}/billing/portal", function="billing_portal")
+WEBHOOK = api.path("/api/stripe/webhook", function="stripe_webhook")
 
 
-@bp.function_name("billing_checkout")
-@bp.route(
-    route="teams/{team_id}/billing/checkout",
-    methods=["POST"],
-    auth_level=func.AuthLevel.ANONYMOUS,
+@BILLING.get(
+    "getBilling",
+    "The team's plan, entitlements and subscription state (members)",
+    response=BillingPublic,
 )
-def billing_checkout(req: func.HttpRequest) -> func.HttpResponse:
-    def handle() -> func.HttpResponse:
-        claims = authenticate(req)
-        team_id = route_uuid(req, "team_id")
-        body = parse_body(req, service.CheckoutCreate)
-        session = service.create_checkout(
-            get_database(), get_gateway(), get_settings(), claims, team_id, body
-        )
-        return json_response(session, HTTPStatus.CREATED)
-
-    return respond(handle)
+def get_billing(claims: AccessClaims, team_id: UUID) -> BillingPublic:
+    return service.get_billing(get_database(), claims, team_id)
 
 
-@bp.function_name("billing_portal")
-@bp.route(
-    route="teams/{team_id}/billing/portal", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS
+@CHECKOUT.post(
+    "createCheckout",
+    "A Stripe Checkout Session for a paid plan (owners)",
+    ok=HTTPStatus.CREATED,
+    response=CheckoutPublic,
+    errors=(*ON_A_TEAM, 400, 403, 409, 413),
 )
-def billing_portal(req: func.HttpRequest) -> func.HttpResponse:
-    def handle() -> func.HttpResponse:
-        claims = authenticate(req)
-        team_id = route_uuid(req, "team_id")
-        session = service.create_portal(
-            get_database(), get_gateway(), get_settings(), claims, team_id
-        )
-        return json_response(session, HTTPStatus.CREATED)
-
-    return respond(handle)
+def create_checkout(claims: AccessClaims, team_id: UUID, body: CheckoutCreate) -> CheckoutPublic:
+    return service.create_checkout(
+        get_database(), get_gateway(), get_settings(), claims, team_id, body
+    )
 
 
-@bp.function_name("stripe_webhook")
-@bp.route(route="stripe/webhook", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
-def stripe_webhook(req: func.HttpRequest) -> func.HttpResponse:
-    def handle() -> func.HttpResponse:
-        settings = get_settings()
-        event = webhook.verify(settings, req.get_body(), req.headers.get("Stripe-Signature"))
-        outcome = webhook.handle_delivery(get_database(), get_gateway(), settings, event)
-        return json_response(WebhookAck(received=True, outcome=outcome))
+@PORTAL.post(
+    "createPortal",
+    "A Stripe customer portal session (owners)",
+    ok=HTTPStatus.CREATED,
+    response=PortalPublic,
+    errors=(*ON_A_TEAM, 403, 409),
+)
+def create_portal(claims: AccessClaims, team_id: UUID) -> PortalPublic:
+    return service.create_portal(get_database(), get_gateway(), get_settings(), claims, team_id)
 
-    return respond(handle)
+
+@WEBHOOK.post(
+    "stripeWebhook",
+    "Stripe events, verified by the Stripe-Signature header over the raw body",
+    response=WebhookAck,
+    errors=(400, 503),
+    authenticated=False,
+)
+def stripe_webhook(req: func.HttpRequest) -> WebhookAck:
+    settings = get_settings()
+    event = webhook.verify(settings, req.get_body(), req.headers.get("Stripe-Signature"))
+    outcome = webhook.handle_delivery(get_database(), get_gateway(), settings, event)
+    return WebhookAck(received=True, outcome=outcome)
+
+
+bp = api.blueprint()
 
 
 @bp.function_name("billing_reconcile")

@@ -1,24 +1,26 @@
 """`GET /api/teams/{team_id}/exports?from=…&to=…&format=csv`: a CSV of the team's
 sessions and daily rollups in Storage, answered with a signed download URL."""
 
-import azure.functions as func
+from uuid import UUID
 
-from functions.http import authenticate, json_response, parse_query, respond, route_uuid
+from functions.http import ON_A_TEAM, Api
+from shared.auth import AccessClaims
 from shared.config import get_settings
 from shared.db import get_database
-from shared.exports import ExportQuery, create_export
+from shared.exports import ExportPublic, ExportQuery, create_export
 
-bp = func.Blueprint()  # type: ignore[no-untyped-call]  # azure-functions leaves __init__ unannotated
+api = Api("exports")
+EXPORTS = api.path("/api/teams/{team_id}/exports", function="team_exports")
 
 
-@bp.function_name("team_exports")
-@bp.route(route="teams/{team_id}/exports", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-def team_exports(req: func.HttpRequest) -> func.HttpResponse:
-    def handle() -> func.HttpResponse:
-        claims = authenticate(req)
-        team_id = route_uuid(req, "team_id")
-        query = parse_query(req, ExportQuery)
-        export = create_export(get_database(), claims, team_id, query, get_settings())
-        return json_response(export)
+@EXPORTS.get(
+    "createExport",
+    "A CSV of the team's sessions and daily rollups, as a signed download URL (members)",
+    response=ExportPublic,
+    errors=(*ON_A_TEAM, 403),
+)
+def team_exports(claims: AccessClaims, team_id: UUID, query: ExportQuery) -> ExportPublic:
+    return create_export(get_database(), claims, team_id, query, get_settings())
 
-    return respond(handle)
+
+bp = api.blueprint()

@@ -2,18 +2,26 @@
 
 from http import HTTPStatus
 
-import azure.functions as func
+from functions.http import Api, Reply
+from shared.health import HealthPublic, check_health
 
-from functions.http import json_response
-from shared.health import check_health
-
-bp = func.Blueprint()  # type: ignore[no-untyped-call]  # azure-functions leaves __init__ unannotated
+api = Api("health")
+HEALTH = api.path("/api/health", function="health")
 
 
-@bp.function_name("health")
-@bp.route(route="health", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-def health(req: func.HttpRequest) -> func.HttpResponse:
+@HEALTH.get(
+    "getHealth",
+    "Version and database reachability",
+    response=HealthPublic,
+    errors=(503,),
+    error_body=HealthPublic,  # the report itself, with status degraded
+    authenticated=False,
+)
+def health() -> Reply:
     report = check_health()
     # 503 lets a load balancer or Azure's health check see a lost database.
     status = HTTPStatus.OK if report.status == "ok" else HTTPStatus.SERVICE_UNAVAILABLE
-    return json_response(report, status)
+    return Reply(report, status=status)
+
+
+bp = api.blueprint()

@@ -1,174 +1,218 @@
 """The teams API: teams, members, invitations and tracked channels.
 
-Each function authenticates the bearer token, parses the path and body, calls
-one service in `shared.teams`, and answers JSON or problem+json.
+Each operation is declared once (`functions.http`): its handler gets the
+verified claims, the path ids and the parsed body, calls one service in
+`shared.teams`, and returns the model to answer with.
 """
 
 from http import HTTPStatus
+from uuid import UUID
 
-import azure.functions as func
-
-from functions.http import (
-    authenticate,
-    json_response,
-    no_content,
-    parse_body,
-    respond,
-    route_uuid,
-)
+from functions.http import AUTHENTICATED, ON_A_TEAM, Api, Reply
+from shared.auth import AccessClaims
 from shared.config import get_settings
 from shared.db import get_database
+from shared.platforms.registry import needing_credentials, spec
 from shared.teams import channels, invitations, members, teams
 from shared.teams.models import (
     ChannelCreate,
     InvitationAccept,
+    InvitationAccepted,
     InvitationCreate,
+    InvitationCreated,
+    InvitationsPublic,
+    MemberPublic,
+    MembersPublic,
     MemberUpdate,
     TeamCreate,
+    TeamPublic,
+    TeamsPublic,
     TeamUpdate,
+    TrackedChannelPublic,
+    TrackedChannelsPublic,
 )
 
-bp = func.Blueprint()  # type: ignore[no-untyped-call]  # azure-functions leaves __init__ unannotated
-ANONYMOUS = func.AuthLevel.ANONYMOUS  # the bearer token is the authentication
-
-
-@bp.function_name("teams")
-@bp.route(route="teams", methods=["GET", "POST"], auth_level=ANONYMOUS)
-def teams_collection(req: func.HttpRequest) -> func.HttpResponse:
-    def handle() -> func.HttpResponse:
-        claims = authenticate(req)
-        if req.method == "POST":
-            team = teams.create_team(get_database(), claims, parse_body(req, TeamCreate))
-            return json_response(team, HTTPStatus.CREATED, {"Location": f"/api/teams/{team.id}"})
-        return json_response(teams.list_teams(get_database(), claims))
-
-    return respond(handle)
-
-
-@bp.function_name("team")
-@bp.route(route="teams/{team_id}", methods=["GET", "PATCH", "DELETE"], auth_level=ANONYMOUS)
-def team_item(req: func.HttpRequest) -> func.HttpResponse:
-    def handle() -> func.HttpResponse:
-        claims = authenticate(req)
-        team_id = route_uuid(req, "team_id")
-        if req.method == "PATCH":
-            body = parse_body(req, TeamUpdate)
-            return json_response(teams.update_team(get_database(), claims, team_id, body))
-        if req.method == "DELETE":
-            teams.delete_team(get_database(), claims, team_id)
-            return no_content()
-        return json_response(teams.get_team(get_database(), claims, team_id))
-
-    return respond(handle)
-
-
-@bp.function_name("team_members")
-@bp.route(route="teams/{team_id}/members", methods=["GET"], auth_level=ANONYMOUS)
-def team_members(req: func.HttpRequest) -> func.HttpResponse:
-    def handle() -> func.HttpResponse:
-        claims = authenticate(req)
-        team_id = route_uuid(req, "team_id")
-        return json_response(members.list_members(get_database(), claims, team_id))
-
-    return respond(handle)
-
-
-@bp.function_name("team_member")
-@bp.route(
-    route="teams/{team_id}/members/{user_id}", methods=["PATCH", "DELETE"], auth_level=ANONYMOUS
+api = Api("teams")
+TEAMS = api.path("/api/teams", function="teams")
+TEAM = api.path("/api/teams/{team_id}", function="team")
+MEMBERS = api.path("/api/teams/{team_id}/members", function="team_members")
+MEMBER = api.path("/api/teams/{team_id}/members/{user_id}", function="team_member")
+LEAVE = api.path("/api/teams/{team_id}/leave", function="team_leave")
+INVITATIONS = api.path("/api/teams/{team_id}/invitations", function="team_invitations")
+INVITATION = api.path(
+    "/api/teams/{team_id}/invitations/{invitation_id}", function="team_invitation"
 )
-def team_member(req: func.HttpRequest) -> func.HttpResponse:
-    def handle() -> func.HttpResponse:
-        claims = authenticate(req)
-        team_id, user_id = route_uuid(req, "team_id"), route_uuid(req, "user_id")
-        if req.method == "DELETE":
-            members.remove_member(get_database(), claims, team_id, user_id)
-            return no_content()
-        body = parse_body(req, MemberUpdate)
-        return json_response(members.update_member(get_database(), claims, team_id, user_id, body))
-
-    return respond(handle)
+ACCEPT = api.path("/api/invitations/accept", function="invitation_accept")
+CHANNELS = api.path("/api/teams/{team_id}/channels", function="team_channels")
+CHANNEL = api.path("/api/teams/{team_id}/channels/{channel_id}", function="team_channel")
 
 
-@bp.function_name("team_leave")
-@bp.route(route="teams/{team_id}/leave", methods=["POST"], auth_level=ANONYMOUS)
-def team_leave(req: func.HttpRequest) -> func.HttpResponse:
-    def handle() -> func.HttpResponse:
-        claims = authenticate(req)
-        members.leave_team(get_database(), claims, route_uuid(req, "team_id"))
-        return no_content()
-
-    return respond(handle)
-
-
-@bp.function_name("team_invitations")
-@bp.route(route="teams/{team_id}/invitations", methods=["GET", "POST"], auth_level=ANONYMOUS)
-def team_invitations(req: func.HttpRequest) -> func.HttpResponse:
-    def handle() -> func.HttpResponse:
-        claims = authenticate(req)
-        team_id = route_uuid(req, "team_id")
-        if req.method == "POST":
-            body = parse_body(req, InvitationCreate)
-            created = invitations.create_invitation(
-                get_database(), claims, team_id, body, get_settings()
-            )
-            location = {"Location": f"/api/teams/{team_id}/invitations/{created.id}"}
-            return json_response(created, HTTPStatus.CREATED, location)
-        return json_response(invitations.list_invitations(get_database(), claims, team_id))
-
-    return respond(handle)
-
-
-@bp.function_name("team_invitation")
-@bp.route(
-    route="teams/{team_id}/invitations/{invitation_id}", methods=["DELETE"], auth_level=ANONYMOUS
+@TEAMS.post(
+    "createTeam",
+    "Create a team; you become its owner",
+    ok=HTTPStatus.CREATED,
+    response=TeamPublic,
+    errors=(*AUTHENTICATED, 400, 403, 413, 422),
 )
-def team_invitation(req: func.HttpRequest) -> func.HttpResponse:
-    def handle() -> func.HttpResponse:
-        claims = authenticate(req)
-        team_id, invitation_id = route_uuid(req, "team_id"), route_uuid(req, "invitation_id")
-        invitations.revoke_invitation(get_database(), claims, team_id, invitation_id)
-        return no_content()
-
-    return respond(handle)
+def create_team(claims: AccessClaims, body: TeamCreate) -> Reply:
+    team = teams.create_team(get_database(), claims, body)
+    return Reply(team, headers={"Location": f"/api/teams/{team.id}"})
 
 
-@bp.function_name("invitation_accept")
-@bp.route(route="invitations/accept", methods=["POST"], auth_level=ANONYMOUS)
-def invitation_accept(req: func.HttpRequest) -> func.HttpResponse:
-    def handle() -> func.HttpResponse:
-        claims = authenticate(req)
-        body = parse_body(req, InvitationAccept)
-        return json_response(invitations.accept_invitation(get_database(), claims, body.token))
-
-    return respond(handle)
+@TEAMS.get("listTeams", "The teams you belong to", response=TeamsPublic, errors=AUTHENTICATED)
+def list_teams(claims: AccessClaims) -> TeamsPublic:
+    return teams.list_teams(get_database(), claims)
 
 
-@bp.function_name("team_channels")
-@bp.route(route="teams/{team_id}/channels", methods=["GET", "POST"], auth_level=ANONYMOUS)
-def team_channels(req: func.HttpRequest) -> func.HttpResponse:
-    def handle() -> func.HttpResponse:
-        claims = authenticate(req)
-        team_id = route_uuid(req, "team_id")
-        if req.method == "POST":
-            body = parse_body(req, ChannelCreate)
-            tracked = channels.track_channel(
-                get_database(), claims, team_id, body, get_settings(), channels.default_resolvers()
-            )
-            location = {"Location": f"/api/teams/{team_id}/channels/{tracked.channel_id}"}
-            return json_response(tracked, HTTPStatus.CREATED, location)
-        return json_response(channels.list_channels(get_database(), claims, team_id))
-
-    return respond(handle)
+@TEAM.get("getTeam", "One of your teams", response=TeamPublic)
+def get_team(claims: AccessClaims, team_id: UUID) -> TeamPublic:
+    return teams.get_team(get_database(), claims, team_id)
 
 
-@bp.function_name("team_channel")
-@bp.route(route="teams/{team_id}/channels/{channel_id}", methods=["DELETE"], auth_level=ANONYMOUS)
-def team_channel(req: func.HttpRequest) -> func.HttpResponse:
-    def handle() -> func.HttpResponse:
-        claims = authenticate(req)
-        team_id, channel_id = route_uuid(req, "team_id"), route_uuid(req, "channel_id")
-        channels.untrack_channel(get_database(), claims, team_id, channel_id)
-        return no_content()
+@TEAM.patch(
+    "updateTeam",
+    "Rename the team or change its MFA rule (admins)",
+    response=TeamPublic,
+    errors=(*ON_A_TEAM, 400, 403, 413),
+)
+def update_team(claims: AccessClaims, team_id: UUID, body: TeamUpdate) -> TeamPublic:
+    return teams.update_team(get_database(), claims, team_id, body)
 
-    return respond(handle)
+
+@TEAM.delete(
+    "deleteTeam", "Delete the team (owners)", ok=HTTPStatus.NO_CONTENT, errors=(*ON_A_TEAM, 403)
+)
+def delete_team(claims: AccessClaims, team_id: UUID) -> None:
+    teams.delete_team(get_database(), claims, team_id)
+
+
+@MEMBERS.get("listMembers", "The team's members", tag="members", response=MembersPublic)
+def list_members(claims: AccessClaims, team_id: UUID) -> MembersPublic:
+    return members.list_members(get_database(), claims, team_id)
+
+
+@MEMBER.patch(
+    "updateMember",
+    "Change a member's role (admins: members and viewers; owners: anyone)",
+    tag="members",
+    response=MemberPublic,
+    errors=(*ON_A_TEAM, 400, 403, 409, 413),
+)
+def update_member(
+    claims: AccessClaims, team_id: UUID, user_id: UUID, body: MemberUpdate
+) -> MemberPublic:
+    return members.update_member(get_database(), claims, team_id, user_id, body)
+
+
+@MEMBER.delete(
+    "removeMember",
+    "Remove a member (admins: members and viewers; owners: anyone)",
+    tag="members",
+    ok=HTTPStatus.NO_CONTENT,
+    errors=(*ON_A_TEAM, 403, 409),
+)
+def remove_member(claims: AccessClaims, team_id: UUID, user_id: UUID) -> None:
+    members.remove_member(get_database(), claims, team_id, user_id)
+
+
+@LEAVE.post(
+    "leaveTeam",
+    "Leave the team (not as its last owner)",
+    tag="members",
+    ok=HTTPStatus.NO_CONTENT,
+    errors=(*ON_A_TEAM, 409),
+)
+def leave_team(claims: AccessClaims, team_id: UUID) -> None:
+    members.leave_team(get_database(), claims, team_id)
+
+
+@INVITATIONS.post(
+    "createInvitation",
+    "Invite an address (admins); the answer carries the single-use link once",
+    tag="invitations",
+    ok=HTTPStatus.CREATED,
+    response=InvitationCreated,
+    errors=(*ON_A_TEAM, 400, 403, 409, 413, 429),
+)
+def create_invitation(claims: AccessClaims, team_id: UUID, body: InvitationCreate) -> Reply:
+    created = invitations.create_invitation(get_database(), claims, team_id, body, get_settings())
+    return Reply(created, headers={"Location": f"/api/teams/{team_id}/invitations/{created.id}"})
+
+
+@INVITATIONS.get(
+    "listInvitations",
+    "The team's invitations (admins)",
+    tag="invitations",
+    response=InvitationsPublic,
+    errors=(*ON_A_TEAM, 403),
+)
+def list_invitations(claims: AccessClaims, team_id: UUID) -> InvitationsPublic:
+    return invitations.list_invitations(get_database(), claims, team_id)
+
+
+@INVITATION.delete(
+    "revokeInvitation",
+    "Revoke a pending invitation (admins)",
+    tag="invitations",
+    ok=HTTPStatus.NO_CONTENT,
+    errors=(*ON_A_TEAM, 403, 409),
+)
+def revoke_invitation(claims: AccessClaims, team_id: UUID, invitation_id: UUID) -> None:
+    invitations.revoke_invitation(get_database(), claims, team_id, invitation_id)
+
+
+@ACCEPT.post(
+    "acceptInvitation",
+    "Join a team with an invitation's token, signed in with the invited address",
+    tag="invitations",
+    response=InvitationAccepted,
+    errors=(*ON_A_TEAM, 400, 403, 409, 413),
+)
+def accept_invitation(claims: AccessClaims, body: InvitationAccept) -> InvitationAccepted:
+    return invitations.accept_invitation(get_database(), claims, body.token)
+
+
+def _track_summary() -> str:
+    names = [spec(p).display_name for p in needing_credentials()]
+    needs = "needs" if len(names) == 1 else "need"
+    return (
+        "Track a channel by URL, handle or id (members); "
+        f"{' and '.join(names)} {needs} the owner's API key"
+    )
+
+
+@CHANNELS.post(
+    "trackChannel",
+    _track_summary(),
+    tag="channels",
+    ok=HTTPStatus.CREATED,
+    response=TrackedChannelPublic,
+    errors=(*ON_A_TEAM, 400, 403, 409, 413),
+)
+def track_channel(claims: AccessClaims, team_id: UUID, body: ChannelCreate) -> Reply:
+    tracked = channels.track_channel(
+        get_database(), claims, team_id, body, get_settings(), channels.default_resolvers()
+    )
+    location = f"/api/teams/{team_id}/channels/{tracked.channel_id}"
+    return Reply(tracked, headers={"Location": location})
+
+
+@CHANNELS.get(
+    "listChannels", "The channels the team tracks", tag="channels", response=TrackedChannelsPublic
+)
+def list_channels(claims: AccessClaims, team_id: UUID) -> TrackedChannelsPublic:
+    return channels.list_channels(get_database(), claims, team_id)
+
+
+@CHANNEL.delete(
+    "untrackChannel",
+    "Stop tracking a channel (members); its history stays",
+    tag="channels",
+    ok=HTTPStatus.NO_CONTENT,
+    errors=(*ON_A_TEAM, 403),
+)
+def untrack_channel(claims: AccessClaims, team_id: UUID, channel_id: UUID) -> None:
+    channels.untrack_channel(get_database(), claims, team_id, channel_id)
+
+
+bp = api.blueprint()

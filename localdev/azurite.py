@@ -18,11 +18,32 @@ from typing import Self
 
 from localdev import REPO_ROOT
 from localdev.postgres import LocaldevError, free_port
-from shared.monitor.shards import azurite_connection_string
+from shared.monitor.shards import DEVELOPMENT_STORAGE, normalize_connection_string
 
 AZURITE_QUEUE = REPO_ROOT / "node_modules" / ".bin" / "azurite-queue"
-# The development account lives with the code that uses it at run time.
-connection_string = azurite_connection_string
+# Azurite's published development account: the same on every machine, not a secret,
+# and only ever needed here (production code never holds it).
+AZURITE_ACCOUNT = "devstoreaccount1"
+AZURITE_KEY = (
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+)
+AZURITE_QUEUE_PORT = 10001
+
+
+def connection_string(port: int = AZURITE_QUEUE_PORT, host: str = "127.0.0.1") -> str:
+    """A storage connection string for Azurite's queue service at host:port."""
+    return (
+        f"DefaultEndpointsProtocol=http;AccountName={AZURITE_ACCOUNT};AccountKey={AZURITE_KEY};"
+        f"QueueEndpoint=http://{host}:{port}/{AZURITE_ACCOUNT};"
+    )
+
+
+def resolve_connection_string(value: str) -> str:
+    """`UseDevelopmentStorage=true` (any case) spelled out as Azurite's account on 10001,
+    which is what the Storage SDK makes of it too."""
+    if normalize_connection_string(value) == DEVELOPMENT_STORAGE:
+        return connection_string()
+    return value
 
 
 def _accepts(host: str, port: int) -> bool:

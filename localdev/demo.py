@@ -70,7 +70,7 @@ def run(argv: list[str] | None = None) -> int:
         with Sandbox(
             seed=args.seed,
             channels=args.channels,
-            mix="twitch=0.6,youtube=0.3,rumble=0.1",
+            mix=None,  # every registered platform, at its default share
             start=START,
             rate=0,
         ) as sandbox:
@@ -85,7 +85,7 @@ def run(argv: list[str] | None = None) -> int:
                 settings,
                 clock=sandbox.clock.now,
                 # Rumble's 5-second rule is about real seconds; here a minute lasts less.
-                rumble_key_interval_s=0,
+                key_interval_s=0,
                 policy=RetryPolicy.from_settings(settings, sleep=lambda _s: None),
             )
             start = sandbox.clock.now()

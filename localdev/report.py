@@ -9,13 +9,21 @@ from typing import Any
 
 import psycopg
 
+from shared.platforms.registry import spec
+
 # Shades per platform, so the channels of one chart can be told apart.
 COLORS = {
     "twitch": ("#6441a5", "#9146ff", "#b9a3e3", "#3a1f73"),
     "youtube": ("#cc0000", "#ff4e45", "#ff9d96", "#7a0000"),
     "rumble": ("#4f8a10", "#85c742", "#b5e08a", "#2d5206"),
 }
-NAMES = {"twitch": "Twitch", "youtube": "YouTube", "rumble": "Rumble"}
+
+
+def _name(platform: str) -> str:
+    try:
+        return spec(platform).display_name
+    except ValueError:
+        return platform
 
 
 @dataclass
@@ -123,7 +131,7 @@ def write_report(
             for i, s in enumerate(mine)
         )
         charts.append(
-            f"<h2>{html.escape(NAMES.get(platform, platform))}</h2><p class=legend>{legend}</p>"
+            f"<h2>{html.escape(_name(platform))}</h2><p class=legend>{legend}</p>"
             + svg_chart(mine, start, end)
         )
     body = f"""<!doctype html>

@@ -1,8 +1,9 @@
 """Registering the platform sandbox's channels as tracked by teams (tests, demo, bench).
 
 Writes what the teams API would: auth users, teams with their plans and
-owners, channels, team_channels, and each Rumble channel's owner key sealed
-in channel_credentials for the team that tracks it.
+owners, channels, team_channels, and the owner key of each channel whose
+platform polls with one, sealed in channel_credentials for the team that
+tracks it.
 """
 
 import uuid
@@ -14,6 +15,7 @@ from psycopg.types.json import Jsonb
 
 from shared.crypto import SecretBox
 from shared.db import Database
+from shared.platforms.registry import spec
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +99,7 @@ def register(
                 [c["id"] for c in sandbox_channels],
                 [c.get("login") or c.get("handle") or c.get("username") for c in sandbox_channels],
                 [c["name"] for c in sandbox_channels],
-                ["rumble_key" in c for c in sandbox_channels],
+                [spec(c["platform"]).credential is not None for c in sandbox_channels],
             ),
         ).fetchall()
         channel_ids.update(dict(rows))
@@ -106,16 +108,24 @@ def register(
                 for team_id, c in zip(assignment, sandbox_channels, strict=True):
                     copy.write_row((team_id, channel_ids[c["key"]]))
             for team_id, c in zip(assignment, sandbox_channels, strict=True):
-                if c["platform"] == "rumble":
+                credential = spec(c["platform"]).credential
+                if credential is not None and c.get("owner_key"):
                     cid = channel_ids[c["key"]]
-                    sealed = box.seal(c["rumble_key"], cid)
+                    sealed = box.seal(c["owner_key"], cid)
                     cur.execute(
                         "insert into public.channel_credentials"
                         " (channel_id, team_id, kind, ciphertext, nonce, key_version)"
-                        " values (%s, %s, 'rumble_livestream_api_key', %s, %s, %s)"
+                        " values (%s, %s, %s, %s, %s, %s)"
                         " on conflict (channel_id, team_id) do update set"
                         " ciphertext = excluded.ciphertext, nonce = excluded.nonce,"
                         " key_version = excluded.key_version",
-                        (cid, team_id, sealed.ciphertext, sealed.nonce, sealed.key_version),
+                        (
+                            cid,
+                            team_id,
+                            credential.kind,
+                            sealed.ciphertext,
+                            sealed.nonce,
+                            sealed.key_version,
+                        ),
                     )
     return Registered(team_ids, channel_ids)

@@ -18,6 +18,11 @@ RS256, EdDSA) come only from `<SUPABASE_URL>/auth/v1/.well-known/jwks.json`,
 each bound to the one algorithm its key type allows; HS256 is accepted only when
 the legacy `SUPABASE_JWT_SECRET` is configured, and only with that secret. Keys
 named in the token (`jku`, `x5u`, `jwk`, `x5c`) are refused, never fetched.
+
+Everything that can be refused without a key is refused first (the header, a
+payload that is not JSON, the claims' rules), so a missing or malformed token
+is a 401 even while the JWKS cannot be fetched; only a well-formed token whose
+signature cannot be checked right now gets AuthUnavailable (503).
 """
 
 import logging
@@ -213,6 +218,10 @@ class TokenVerifier:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
             raise InvalidToken(f"the token header cannot be read: {_short(exc)}") from None
+        self._check_header(header)
+        # The claims' rules hold or not whatever the signature says: refuse before
+        # looking for keys. They are checked again on the verified payload below.
+        self._claims(self._unverified_payload(token))
         key, algorithm = self._key_for(header)
         try:
             payload = jwt.decode(
@@ -237,8 +246,8 @@ class TokenVerifier:
 
     # --- keys -----------------------------------------------------------------
 
-    def _key_for(self, header: dict[str, Any]) -> tuple[jwt.PyJWK | bytes, str]:
-        """The verifying key and the one algorithm it allows."""
+    def _check_header(self, header: dict[str, Any]) -> None:
+        """Refuse a header no key could make acceptable (no key is looked up)."""
         for name in _FORBIDDEN_HEADERS:
             if name in header:
                 raise InvalidToken(f"the token header carries {name!r}, which is not accepted")
@@ -246,13 +255,30 @@ class TokenVerifier:
         if alg == "HS256":
             if self._secret is None:
                 raise InvalidToken("HS256 tokens are not accepted: this project uses signing keys")
-            return self._secret, "HS256"
+            return
         if alg not in _ASYMMETRIC:
             shown = alg[:20] if isinstance(alg, str) else type(alg).__name__
             raise InvalidToken(f"the token algorithm {shown!r} is not accepted")
-        kid = header.get("kid")
-        if not kid:
+        if not header.get("kid"):
             raise InvalidToken("the token header has no key id ('kid')")
+
+    @staticmethod
+    def _unverified_payload(token: str) -> dict[str, Any]:
+        """The claims as written, unverified: only to refuse early, never to accept."""
+        try:
+            payload: dict[str, Any] = jwt.decode(
+                token, options={"verify_signature": False, "verify_sub": True, "verify_jti": True}
+            )
+        except jwt.PyJWTError as exc:
+            raise InvalidToken(f"the token's payload cannot be read: {_short(exc)}") from None
+        return payload
+
+    def _key_for(self, header: dict[str, Any]) -> tuple[jwt.PyJWK | bytes, str]:
+        """The verifying key and the one algorithm it allows (`header` already checked)."""
+        alg = header["alg"]
+        if alg == "HS256" and self._secret is not None:
+            return self._secret, "HS256"
+        kid = header["kid"]
         key = self._jwk(kid)
         if key.algorithm_name != alg:
             raise InvalidToken(

@@ -1,4 +1,4 @@
-"""Sealing channel credentials (such as a Rumble owner's Livestream API key).
+"""Sealing channel credentials (such as a channel owner's API key).
 
 AES-256-GCM with a fresh 96-bit nonce per seal. The channel id is bound as
 associated data, so a ciphertext copied onto another channel's row does not

@@ -3,6 +3,7 @@ The blueprints map each kind to one HTTP status (`functions/http.respond`), so
 every service speaks the same language and no blueprint grows its own mapping.
 
     ServiceError
+     ├── Unauthenticated the token is sound but its account is gone            401
      ├── Forbidden       the caller may not do this (role, MFA rule, ownership)   403
      ├── NotFound        no such resource, or not one the caller can see         404
      ├── Conflict        the resource's state forbids it (last owner, duplicate) 409
@@ -19,6 +20,10 @@ class ServiceError(Exception):
     def headers(self) -> dict[str, str]:
         """Response headers the refusal needs (none by default)."""
         return {}
+
+
+class Unauthenticated(ServiceError):
+    """The token verified, but the account it names no longer exists (deleted)."""
 
 
 class Forbidden(ServiceError):

@@ -41,6 +41,7 @@ from pydantic import (
 )
 
 from shared.auth import AccessClaims
+from shared.clock import utc_now
 from shared.config import Settings
 from shared.db import Database
 from shared.errors import Forbidden, NotFound, Unavailable
@@ -239,7 +240,7 @@ def create_export(
     except StorageNotConfigured as exc:
         logger.warning("exports: %s", exc)
         raise Unavailable("CSV export is not configured on this server") from exc
-    now = now or datetime.now(UTC)
+    now = now or utc_now()
     path = (
         f"{team_id}/streamtrack-{query.start:%Y%m%d}-{query.end:%Y%m%d}"
         f"-{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}.csv"

@@ -12,17 +12,15 @@ the code under test never runs as it.
 """
 
 import os
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import psycopg
 import pytest
 from azure.functions.decorators.function_app import Function
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from localdev import supabase
-from localdev.postgres import PASSWORD, Cluster
+from localdev.postgres import Cluster
 from shared.config import get_settings
 from shared.db import Database, reset_database
 
@@ -80,11 +78,6 @@ def admin_database_url(cluster_urls: ClusterUrls) -> str:
     return cluster_urls.admin_url
 
 
-def url_as(url: str, role: str) -> str:
-    """The same database, logged in as another of the roles localdev gave a password."""
-    return make_conninfo(**{**conninfo_to_dict(url), "user": role, "password": PASSWORD})
-
-
 @pytest.fixture(scope="session")
 def database(database_url: str) -> Iterator[Database]:
     db = Database(database_url, max_size=4, timeout=10)
@@ -102,34 +95,6 @@ def app_env(monkeypatch: pytest.MonkeyPatch, database_url: str) -> Iterator[None
     yield
     reset_database()
     get_settings.cache_clear()
-
-
-def create_user(
-    database: Database, email: str | None = None, *, confirmed: bool = True
-) -> uuid.UUID:
-    """A row in `auth.users`, as Supabase Auth would create on sign-up (with the
-    address confirmed, as after the confirmation mail or an SSO sign-in)."""
-    user_id = uuid.uuid4()
-    with database.service() as conn:
-        conn.execute(
-            "insert into auth.users (id, email, aud, role, email_confirmed_at)"
-            " values (%s, %s, 'authenticated', 'authenticated', case when %s then now() end)",
-            (user_id, email or f"{user_id.hex[:12]}@example.test", confirmed),
-        )
-    return user_id
-
-
-def claims_for(user_id: uuid.UUID, *, aal: str = "aal1") -> dict[str, object]:
-    """Verified access-token claims as Supabase Auth issues them."""
-    return {
-        "sub": str(user_id),
-        "role": "authenticated",
-        "aud": "authenticated",
-        "aal": aal,
-        "email": f"{user_id.hex[:12]}@example.test",
-        "is_anonymous": False,
-        "session_id": str(uuid.uuid4()),
-    }
 
 
 @pytest.fixture(scope="session")

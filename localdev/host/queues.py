@@ -22,10 +22,10 @@ from azure.core.exceptions import AzureError, ResourceExistsError
 from azure.functions.queue import QueueMessage as WorkerQueueMessage
 from azure.storage.queue import LinearRetry, QueueClient, QueueMessage
 
+from localdev.azurite import resolve_connection_string
 from localdev.host.index import QueueFunction
 from localdev.host.runtime import Invoker
 from localdev.host.settings import HostConfig, HostError, resolve_app_settings
-from shared.monitor.shards import resolve_connection_string
 
 log = logging.getLogger("localdev.host")
 

@@ -1,34 +1,12 @@
 """Routing and the fault layer between the HTTP server and the platform handlers."""
 
 import threading
-from collections.abc import Callable
 
-from localdev.sandbox import control, rumble, twitch, youtube, youtube_feed
+from localdev.sandbox import control
 from localdev.sandbox.context import Context
-from localdev.sandbox.faults import Decision, malform
+from localdev.sandbox.faults import malform
 from localdev.sandbox.messages import DROP, Request, Response, json_response
-
-Handler = Callable[[Context, Request, Decision], Response]
-
-ROUTES: dict[tuple[str, str], tuple[str, str, Handler]] = {
-    ("POST", "/twitch/oauth2/token"): ("twitch", "twitch.token", twitch.token),
-    ("GET", "/twitch/helix/streams"): ("twitch", "twitch.streams", twitch.streams),
-    ("GET", "/twitch/helix/users"): ("twitch", "twitch.users", twitch.users),
-    ("GET", "/twitch/helix/channels/followers"): ("twitch", "twitch.followers", twitch.followers),
-    ("GET", "/youtube/feeds/videos.xml"): ("youtube", "youtube.feed", youtube_feed.feed),
-    ("GET", "/youtube/v3/videos"): ("youtube", "youtube.videos", youtube.videos),
-    ("GET", "/youtube/v3/channels"): ("youtube", "youtube.channels", youtube.channels),
-    ("GET", "/youtube/v3/search"): ("youtube", "youtube.search", youtube.search),
-    ("GET", "/rumble/-livestream-api/get-data"): ("rumble", "rumble.get_data", rumble.get_data),
-}
-
-
-def _injected(ctx: Context, platform: str, path: str, status: int, d: Decision) -> Response:
-    if platform == "twitch":
-        return twitch.fault(ctx, status, d)
-    if platform == "youtube":
-        return youtube.fault(path, status, d)
-    return rumble.fault(status, d)
+from localdev.sandbox.platforms import fake, routes
 
 
 class SandboxApp:
@@ -36,21 +14,22 @@ class SandboxApp:
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
+        self.routes = routes()
         self.stopping = threading.Event()
         """Set on shutdown: held requests stop waiting and drop their connection."""
 
     def handle(self, req: Request) -> Response:
         if req.path == "/_sandbox" or req.path.startswith("/_sandbox/"):
             return control.handle(self.ctx, req)
-        route = ROUTES.get((req.method, req.path))
-        if route is None:
+        found = self.routes.get((req.method, req.path))
+        if found is None:
             self.ctx.counters.add("not_found")
-            known = any(path == req.path for _, path in ROUTES)
+            known = any(path == req.path for _, path in self.routes)
             status = 405 if known else 404
             return json_response(status, {"error": "Not Found", "status": status, "message": ""})
-        platform, name, handler = route
+        platform, route = found
         ctx = self.ctx
-        ctx.counters.add(name)
+        ctx.counters.add(route.counter)
         d = ctx.faults.decide(platform)
         if d.latency_s > 0:
             ctx.counters.add("fault.latency")
@@ -62,11 +41,11 @@ class SandboxApp:
                 return DROP
         if d.error_status is not None:
             ctx.counters.add("fault.5xx")
-            return _injected(ctx, platform, req.path, d.error_status, d)
+            return fake(platform).fault(ctx, req, d.error_status, d)
         if d.rate_limited:
             ctx.counters.add("fault.429")
-            return _injected(ctx, platform, req.path, 429, d)
-        response = handler(ctx, req, d)
+            return fake(platform).fault(ctx, req, 429, d)
+        response = route.handler(ctx, req, d)
         if d.malformed is not None and response.status == 200:
             ctx.counters.add("fault.malformed")
             response.body = malform(response.body, response.content_type, d.malformed)

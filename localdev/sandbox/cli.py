@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from localdev.sandbox.faults import DEFAULTS, SCOPES
+from localdev.sandbox.platforms import FaultFlag, Option, default_mix, fakes
 from localdev.sandbox.server import Sandbox
 
 _FAULT_FLAGS = (
@@ -25,30 +26,34 @@ _FAULT_FLAGS = (
     ("malformed_rate", float, "share answered 200 with a broken body"),
     ("malformed_mode", str, "truncate: cut in half; types: values of the wrong types"),
     ("retry_after_s", int, "Retry-After / reset seconds on injected 429s (default 2)"),
-    ("stale_s", float, "Twitch lists a stream this long after it ended (Helix cache)"),
+    ("stale_s", float, "a stream is listed this long after it ended (an API cache)"),
 )
 
 
 def build_parser() -> argparse.ArgumentParser:
+    names = [f.display_name for f in fakes().values()]
     p = argparse.ArgumentParser(
         prog="python -m localdev sandbox",
-        description="Serve fake Twitch, YouTube and Rumble APIs on 127.0.0.1.",
+        description=f"Serve fake {', '.join(names[:-1])} and {names[-1]} APIs on 127.0.0.1.",
     )
+    mix = ",".join(f"{name}={share}" for name, share in default_mix().items())
     p.add_argument("--port", type=int, default=0, help="port (default 0: a free one)")
     p.add_argument("--seed", type=int, default=1, help="population and schedule seed")
     p.add_argument("--channels", type=int, default=300, help="number of channels")
-    p.add_argument("--mix", default="twitch=0.6,youtube=0.3,rumble=0.1", help="platform shares")
+    p.add_argument("--mix", default=mix, help="platform shares")
     p.add_argument("--start", help="simulated clock start, ISO 8601 (default: real time)")
     p.add_argument(
         "--rate", type=float, default=1.0, help="simulated seconds per second (0: frozen)"
     )
-    p.add_argument("--youtube-quota", type=int, default=10_000, help="YouTube units per day")
-    p.add_argument("--twitch-bucket", type=int, default=800, help="Twitch points per minute")
+    for option in _options():
+        flag = "--" + option.name.replace("_", "-")
+        p.add_argument(flag, type=option.kind, default=option.default, help=option.help)
     p.add_argument("--latency-ms", type=float, default=0.0, help="added to every platform answer")
     p.add_argument("--jitter-ms", type=float, default=0.0, help="latency +/- this much")
     for name, kind, text in _FAULT_FLAGS:
         p.add_argument("--" + name.replace("_", "-"), type=kind, help=text)
-    p.add_argument("--quota-exhausted", action="store_true", help="YouTube answers quotaExceeded")
+    for _, switch in _fault_flags():
+        p.add_argument(switch.flag, action="store_true", help=switch.help)
     p.add_argument(
         "--fault",
         action="append",
@@ -62,14 +67,23 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _options() -> list[Option]:
+    return [option for fake in fakes().values() for option in fake.options]
+
+
+def _fault_flags() -> list[tuple[str, FaultFlag]]:
+    return [(name, flag) for name, fake in fakes().items() for flag in fake.fault_flags]
+
+
 def fault_spec(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
     """The fault flags as `{scope: {setting: value}}`."""
     spec: dict[str, dict[str, Any]] = {s: {} for s in SCOPES}
     for name, _, _ in _FAULT_FLAGS:
         if getattr(args, name) is not None:
             spec["global"][name] = getattr(args, name)
-    if args.quota_exhausted:
-        spec["youtube"]["quota_exhausted"] = True
+    for scope, switch in _fault_flags():
+        if getattr(args, switch.flag.removeprefix("--").replace("-", "_")):
+            spec[scope][switch.setting] = True
     for item in args.fault:
         target, sep, value = item.partition("=")
         scope, dot, setting = target.rpartition(".")
@@ -91,12 +105,11 @@ def main(argv: list[str]) -> int:
             start=args.start,
             rate=args.rate,
             port=args.port,
-            youtube_quota=args.youtube_quota,
-            twitch_bucket=args.twitch_bucket,
             latency_ms=args.latency_ms,
             jitter_ms=args.jitter_ms,
             faults=fault_spec(args),
             verbose=args.verbose,
+            **{o.name: getattr(args, o.name) for o in _options()},
         )
     except ValueError as exc:
         print(f"sandbox: {exc}", file=sys.stderr)

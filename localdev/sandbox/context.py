@@ -1,16 +1,15 @@
 """Everything a request handler may read or update, in one place."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from localdev.sandbox.accounting import Counters, Quota, TwitchAuth
+from localdev.sandbox.accounting import Counters
 from localdev.sandbox.clock import SandboxClock
 from localdev.sandbox.faults import Faults
+from localdev.sandbox.platforms import fakes
 from localdev.sandbox.population import Population
 from localdev.sandbox.schedule import Schedule
-
-TWITCH_CLIENT_ID = "sandbox-twitch-client-id"
-TWITCH_CLIENT_SECRET = "sandbox-twitch-client-secret"
-YOUTUBE_API_KEY = "sandbox-youtube-api-key"
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,9 +19,19 @@ class Context:
     schedule: Schedule
     clock: SandboxClock
     counters: Counters
-    quota: Quota
-    twitch: TwitchAuth
     faults: Faults
+    state: Mapping[str, Any]
+    """By platform: what its fake keeps between requests (tokens, a quota...)."""
 
     def counter_snapshot(self) -> dict[str, int]:
-        return self.counters.snapshot() | {"youtube.quota_used": self.quota.used}
+        snapshot = self.counters.snapshot()
+        for name, fake in fakes().items():
+            if name in self.state:
+                snapshot |= fake.counters(self.state[name])
+        return snapshot
+
+    def reset_counters(self) -> None:
+        self.counters.reset()
+        for name, fake in fakes().items():
+            if name in self.state:
+                fake.reset(self.state[name])

@@ -12,6 +12,8 @@ POST /_sandbox/clock            {"set": ISO} | {"advance_s": n} | {"rate": r} | 
 GET  /_sandbox/quota            YouTube quota: day, limit, used
 POST /_sandbox/quota            {"limit": n} and/or {"used": n}
 POST /_sandbox/twitch/revoke    invalidate every issued Twitch token
+
+(the last three are the fakes' own: each platform module may declare such controls)
 """
 
 import json
@@ -20,6 +22,7 @@ from typing import Any
 from localdev.sandbox.context import Context
 from localdev.sandbox.ids import parse_time
 from localdev.sandbox.messages import Request, Response, json_response
+from localdev.sandbox.platforms import fakes
 from localdev.sandbox.truth import truth
 
 
@@ -66,8 +69,7 @@ def handle(ctx: Context, req: Request) -> Response:
             case ("GET", "/_sandbox/counters"):
                 return json_response(200, ctx.counter_snapshot())
             case ("POST", "/_sandbox/counters/reset"):
-                ctx.counters.reset()
-                ctx.quota.reset()
+                ctx.reset_counters()
                 return json_response(200, ctx.counter_snapshot())
             case ("GET", "/_sandbox/faults"):
                 return json_response(200, ctx.faults.snapshot())
@@ -99,17 +101,10 @@ def handle(ctx: Context, req: Request) -> Response:
             case ("POST", "/_sandbox/clock"):
                 set_clock(ctx, _body(req))
                 return json_response(200, ctx.clock.state())
-            case ("GET", "/_sandbox/quota"):
-                return json_response(200, ctx.quota.state())
-            case ("POST", "/_sandbox/quota"):
-                body = _body(req)
-                if "limit" in body:
-                    ctx.quota.limit = int(body["limit"])
-                if "used" in body:
-                    ctx.quota.used = int(body["used"])
-                return json_response(200, ctx.quota.state())
-            case ("POST", "/_sandbox/twitch/revoke"):
-                return json_response(200, {"revoked": ctx.twitch.revoke_all()})
+            case _:
+                for platform in fakes().values():
+                    if own := platform.controls.get(route):
+                        return own(ctx, req)
     except LookupError as exc:
         return _bad(str(exc.args[0] if exc.args else exc), 404)
     except (ValueError, json.JSONDecodeError) as exc:

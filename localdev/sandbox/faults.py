@@ -1,6 +1,6 @@
-"""Fault injection: latency, 5xx, 429, timeouts, malformed bodies, YouTube quota exhaustion.
+"""Fault injection: latency, 5xx, 429, timeouts, malformed bodies, quota exhaustion.
 
-Settings live in scopes: `global` and one per platform; a platform's own value
+Settings live in scopes: `global` and one per registered platform; a platform's own value
 wins over the global one, which wins over the default. Whether request n of a
 platform is hit is decided by hashing (seed, platform, n, fault kind), so the
 sequence of faults is the same for the same seed (which request is n-th is up
@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from localdev.sandbox.ids import unit
+from localdev.sandbox.platforms import REGISTERED
 
-SCOPES = ("global", "twitch", "youtube", "rumble")
+SCOPES = ("global", *REGISTERED)
 DEFAULTS: dict[str, Any] = {
     "latency_ms": 0.0,
     "jitter_ms": 0.0,

@@ -11,10 +11,10 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from localdev.sandbox.ids import b64url, base36, iso_z
+from localdev.sandbox.ids import iso_z
+from localdev.sandbox.platforms import REGISTERED, default_mix, fake
 
-PLATFORMS = ("twitch", "youtube", "rumble")
-DEFAULT_MIX = {"twitch": 0.6, "youtube": 0.3, "rumble": 0.1}
+PLATFORMS = REGISTERED
 
 _FIRST = (
     "Pixel Nova Iron Lucky Silent Rapid Cosmic Tiny Mighty Neon Rusty Velvet Frosty Shadow "
@@ -26,7 +26,7 @@ _SECOND = (
 ).split()
 LANGUAGES = ("en", "en", "en", "es", "de", "fr", "pt", "ja")
 
-# (Twitch game id, name, Rumble category slug)
+# (a game id, its name, a category slug): each fake uses what it needs
 CATEGORIES = (
     ("509658", "Just Chatting", "just-chatting"),
     ("32982", "Grand Theft Auto V", "gaming"),
@@ -50,11 +50,12 @@ class Channel:
     key: str
     """`<platform>:<platform id>`, the sandbox's own name for the channel."""
     platform_id: str
-    """Twitch user id, YouTube `UC…` channel id, Rumble user id (base 36)."""
+    """The platform's id for the channel (its fake draws it)."""
     login: str
-    """Twitch login, YouTube handle without `@`, Rumble username."""
+    """The name the platform knows the channel by: login, handle without `@`, username."""
     name: str
-    rumble_key: str | None
+    owner_key: str | None
+    """The owner's API key, on platforms polled with one."""
     created_at: float
     dormant: bool
     stream_p: float
@@ -67,10 +68,10 @@ class Channel:
     followers: int
     growth_per_day: float
     hide_viewers: bool
-    """YouTube: the owner hides the live viewer count."""
+    """The owner hides the live viewer count (where the platform lets them)."""
     hide_subscribers: bool
     upload_p: float
-    """YouTube: chance of a plain upload on a given day."""
+    """Chance of a plain upload on a given day (where the platform has uploads)."""
     language: str
     category: int
     broadcaster_type: str
@@ -87,16 +88,9 @@ class Channel:
             "created_at": iso_z(self.created_at),
             "dormant": self.dormant,
         }
-        if self.platform == "twitch":
-            out["login"] = self.login
-        elif self.platform == "youtube":
-            out["handle"] = "@" + self.login
-            out["hide_viewers"] = self.hide_viewers
-            out["hide_subscribers"] = self.hide_subscribers
-            out["feed_url_path"] = f"/youtube/feeds/videos.xml?channel_id={self.platform_id}"
-        else:
-            out["username"] = self.login
-            out["rumble_key"] = self.rumble_key
+        out |= fake(self.platform).public(self)
+        if self.owner_key is not None:
+            out["owner_key"] = self.owner_key
         return out
 
     def as_dict(self) -> dict[str, object]:
@@ -106,7 +100,7 @@ class Channel:
 def parse_mix(mix: str | Mapping[str, float] | None) -> dict[str, float]:
     """`twitch=0.6,youtube=0.3,rumble=0.1` (or a mapping) as normalised shares."""
     if mix is None:
-        raw: dict[str, float] = dict(DEFAULT_MIX)
+        raw: dict[str, float] = default_mix()
     elif isinstance(mix, str):
         raw = {}
         for part in filter(None, (p.strip() for p in mix.split(","))):
@@ -147,22 +141,25 @@ class Population:
         taken: set[str] = set()
         self.channels = [self._make(i, p, taken) for i, p in enumerate(platforms)]
         self.by_key = {c.key: c for c in self.channels}
-        self.twitch_by_id = {c.platform_id: c for c in self.channels if c.platform == "twitch"}
-        self.twitch_by_login = {c.login: c for c in self.channels if c.platform == "twitch"}
-        self.youtube_by_id = {c.platform_id: c for c in self.channels if c.platform == "youtube"}
-        self.youtube_by_handle = {c.login: c for c in self.channels if c.platform == "youtube"}
-        self.rumble_by_key = {c.rumble_key: c for c in self.channels if c.rumble_key}
+        self.by_id: dict[str, dict[str, Channel]] = {p: {} for p in PLATFORMS}
+        """By platform, then platform id."""
+        self.by_login: dict[str, dict[str, Channel]] = {p: {} for p in PLATFORMS}
+        """By platform, then login (lower case, no `@`)."""
+        for c in self.channels:
+            self.by_id[c.platform][c.platform_id] = c
+            self.by_login[c.platform][c.login] = c
+        self.by_owner_key = {c.owner_key: c for c in self.channels if c.owner_key}
         self.by_platform_id = {c.platform_id: c for c in self.channels}
 
     def find(self, ref: str) -> Channel | None:
-        """A channel by key, platform id, login, @handle or Rumble key."""
+        """A channel by key, platform id, owner key, login or @handle."""
         ref = ref.strip()
+        name = ref.removeprefix("@").lower()
         return (
             self.by_key.get(ref)
             or self.by_platform_id.get(ref)
-            or self.rumble_by_key.get(ref)
-            or self.twitch_by_login.get(ref.lower())
-            or self.youtube_by_handle.get(ref.removeprefix("@").lower())
+            or self.by_owner_key.get(ref)
+            or next((by[name] for by in self.by_login.values() if name in by), None)
         )
 
     def _make(self, index: int, platform: str, taken: set[str]) -> Channel:
@@ -174,12 +171,8 @@ class Population:
         while login in taken:
             login = f"{login}_{rng.randint(0, 9)}"
         taken.add(login)
-        if platform == "twitch":
-            platform_id = str(10_000_000 + index * 7919 + rng.randint(0, 7918))
-        elif platform == "youtube":
-            platform_id = "UC" + b64url(rng.randbytes(16))
-        else:
-            platform_id = base36(36**4 + index * 1297 + rng.randint(0, 1296))
+        habits = fake(platform)
+        platform_id = habits.make_id(rng, index)
         dormant = rng.random() < 0.08
         peak = min(150_000, int(rng.lognormvariate(math.log(40), 1.7)))
         followers = int(max(peak, 1) * rng.uniform(20, 200)) + rng.randint(0, 500)
@@ -190,7 +183,7 @@ class Population:
             platform_id=platform_id,
             login=login,
             name=name,
-            rumble_key=b64url(rng.randbytes(48)) if platform == "rumble" else None,
+            owner_key=habits.owner_key(rng),
             created_at=rng.uniform(1_325_376_000, 1_640_995_200),  # 2012 .. 2022
             dormant=dormant,
             stream_p=0.0 if dormant else rng.uniform(0.25, 0.95),
@@ -199,9 +192,9 @@ class Population:
             peak=peak,
             followers=followers,
             growth_per_day=followers * rng.uniform(-0.0005, 0.004),
-            hide_viewers=platform == "youtube" and rng.random() < 0.15,
-            hide_subscribers=platform == "youtube" and rng.random() < 0.05,
-            upload_p=0.0 if dormant or platform != "youtube" else rng.uniform(0, 0.6),
+            hide_viewers=habits.hides_viewers(rng),
+            hide_subscribers=habits.hides_subscribers(rng),
+            upload_p=habits.upload_chance(rng, dormant),
             language=rng.choice(LANGUAGES),
             category=rng.randrange(len(CATEGORIES)),
             broadcaster_type=rng.choice(("", "affiliate", "affiliate", "partner")),

@@ -5,15 +5,20 @@ offset (`-04:00`/`-05:00`), as Rumble writes them. A stream is listed from its
 creation (`is_live` false until it goes live) until it ends.
 """
 
+import random
 from datetime import UTC, datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from localdev.sandbox.context import Context
 from localdev.sandbox.faults import Decision
-from localdev.sandbox.ids import base36, h64, unit
+from localdev.sandbox.ids import b64url, base36, h64, unit
 from localdev.sandbox.messages import Request, Response, json_response
+from localdev.sandbox.platforms import Announcement, FakePlatform, Route
 from localdev.sandbox.population import CATEGORIES, Channel
 from localdev.sandbox.schedule import Stream
+
+if TYPE_CHECKING:
+    from localdev.sandbox.context import Context
 
 try:
     EASTERN: timezone | ZoneInfo = ZoneInfo("America/New_York")
@@ -33,20 +38,24 @@ def _username(seed: int, *parts: object) -> str:
     )
 
 
+def stream_id(seed: int, s: Stream) -> str:
+    return base36(36**5 + h64("rumble-stream", seed, s.channel, s.window, s.ordinal) % (35 * 36**5))
+
+
 def fault(status: int, d: Decision) -> Response:
     headers = {"Retry-After": str(d.retry_after_s)} if status == 429 else {}
     body = f"<html><head><title>{status}</title></head><body>error code: {status}</body></html>"
     return Response(status, body.encode(), "text/html; charset=UTF-8", headers)
 
 
-def account_type(ctx: Context, ch: Channel) -> tuple[str, str | None]:
+def account_type(ctx: "Context", ch: Channel) -> tuple[str, str | None]:
     """("user", None) for most keys, ("channel", channel id) for some."""
     if unit("rumble-type", ctx.seed, ch.index) < 0.2:
         return "channel", str(1_000_000 + ch.index)
     return "user", None
 
 
-def _followers(ctx: Context, ch: Channel, t: float) -> dict[str, object]:
+def _followers(ctx: "Context", ch: Channel, t: float) -> dict[str, object]:
     count = ctx.schedule.followers(ch, t)
     hour = int(t // 3600)
     # One synthetic follower an hour, newest first, none in the future.
@@ -66,7 +75,7 @@ def _followers(ctx: Context, ch: Channel, t: float) -> dict[str, object]:
     }
 
 
-def _chat(ctx: Context, s: Stream, t: float) -> dict[str, object]:
+def _chat(ctx: "Context", s: Stream, t: float) -> dict[str, object]:
     messages, rants = [], []
     if s.start is not None and s.start <= t:
         now_minute = int(t // 60)
@@ -100,9 +109,9 @@ def _chat(ctx: Context, s: Stream, t: float) -> dict[str, object]:
     }
 
 
-def _livestream(ctx: Context, ch: Channel, s: Stream, t: float) -> dict[str, object]:
+def _livestream(ctx: "Context", ch: Channel, s: Stream, t: float) -> dict[str, object]:
     live = s.live_at(t)
-    sid = ctx.schedule.rumble_id(s)
+    sid = stream_id(ctx.seed, s)
     slug = CATEGORIES[ch.category][2]
     elapsed = 0.0
     if s.start is not None and s.end is not None and s.start <= t:
@@ -127,8 +136,8 @@ def _livestream(ctx: Context, ch: Channel, s: Stream, t: float) -> dict[str, obj
     }
 
 
-def get_data(ctx: Context, req: Request, _d: Decision) -> Response:
-    ch = ctx.population.rumble_by_key.get(req.arg("key") or "")
+def get_data(ctx: "Context", req: Request, _d: Decision) -> Response:
+    ch = ctx.population.by_owner_key.get(req.arg("key") or "")
     if ch is None:
         return json_response(401, {"error": "Invalid API key"})
     t = ctx.clock.time()
@@ -165,3 +174,28 @@ def get_data(ctx: Context, req: Request, _d: Decision) -> Response:
             "livestreams": [_livestream(ctx, ch, s, t) for s in listed],
         },
     )
+
+
+def _announce(rng: random.Random, begin: float, first: bool) -> Announcement:
+    # A livestream is created a few minutes before it goes live (a restart: just before).
+    return Announcement(begin - (rng.uniform(120, 900) if first else 30))
+
+
+def _public(ch: Channel) -> dict[str, Any]:
+    return {"username": ch.login, "rumble_key": ch.owner_key}
+
+
+FAKE = FakePlatform(
+    name="rumble",
+    display_name="Rumble",
+    share=0.1,
+    routes=(Route("GET", "/rumble/-livestream-api/get-data", "rumble.get_data", get_data),),
+    fault=lambda ctx, req, status, d: fault(status, d),
+    settings_env=lambda url: {"RUMBLE_API_URL": f"{url}/rumble/-livestream-api/get-data"},
+    make_id=lambda rng, index: base36(36**4 + index * 1297 + rng.randint(0, 1296)),
+    owner_key=lambda rng: b64url(rng.randbytes(48)),
+    public=_public,
+    stream_id=stream_id,
+    announce=_announce,
+    truth=lambda ch, s: {"created_on": rumble_time(s.announced)},
+)

@@ -13,7 +13,8 @@ import random
 from dataclasses import dataclass
 from functools import lru_cache
 
-from localdev.sandbox.ids import VideoIds, base36, h64, unit
+from localdev.sandbox.ids import unit
+from localdev.sandbox.platforms import fake
 from localdev.sandbox.population import CATEGORIES, Channel, Population
 
 DAY = 86_400
@@ -39,16 +40,16 @@ class Stream:
     window: int
     ordinal: int
     kind: str
-    """`live` or `upload` (YouTube video that was never a stream)."""
+    """`live` or `upload` (a video that was never a stream)."""
     title: str
     announced: float
-    """Visible from: YouTube publish/announce, Rumble `created_on`, Twitch start."""
+    """Visible from: when it was published, announced or created, or when it started."""
     start: float | None
-    """None for a YouTube broadcast that was scheduled and never started."""
+    """None for a broadcast that was scheduled and never started."""
     end: float | None
     scheduled: float | None
     gone: float | None
-    """When a never-started YouTube broadcast is deleted."""
+    """When a never-started broadcast is deleted."""
     peak: int
     ramp_up_min: float
     ramp_down_min: float
@@ -79,41 +80,12 @@ class Schedule:
     def __init__(self, population: Population) -> None:
         self.population = population
         self.seed = population.seed
-        self.video_ids = VideoIds(self.seed)
         self.plan = lru_cache(maxsize=1 << 18)(self._make_plan)
         self.peak = lru_cache(maxsize=1 << 16)(self._peak)
 
-    # --- identifiers -------------------------------------------------------------
-
-    def twitch_id(self, s: Stream) -> str:
-        return str(
-            10**10 + h64("twitch-stream", self.seed, s.channel, s.window, s.ordinal) % (9 * 10**10)
-        )
-
-    def youtube_id(self, s: Stream) -> str:
-        return self.video_ids.encode(s.channel, s.window, s.ordinal)
-
-    def rumble_id(self, s: Stream) -> str:
-        return base36(
-            36**5 + h64("rumble-stream", self.seed, s.channel, s.window, s.ordinal) % (35 * 36**5)
-        )
-
     def stream_id(self, s: Stream) -> str:
-        platform = self.population.channels[s.channel].platform
-        return {"twitch": self.twitch_id, "youtube": self.youtube_id, "rumble": self.rumble_id}[
-            platform
-        ](s)
-
-    def by_video_id(self, video_id: str) -> Stream | None:
-        decoded = self.video_ids.decode(video_id)
-        if decoded is None:
-            return None
-        index, window, ordinal = decoded
-        channels = self.population.channels
-        if index >= len(channels) or channels[index].platform != "youtube":
-            return None
-        plan = self.plan(index, window)
-        return plan[ordinal] if ordinal < len(plan) else None
+        """The broadcast's id, as its platform writes ids."""
+        return fake(self.population.channels[s.channel].platform).stream_id(self.seed, s)
 
     # --- questions about an instant ----------------------------------------------
 
@@ -282,9 +254,10 @@ class Schedule:
                 )
             )
 
-        if ch.platform == "youtube" and rng.random() < 0.05:
+        habits = fake(ch.platform)
+        if (no_show := habits.no_show(rng, start)) is not None:
             # Scheduled, announced, never started: upcoming until deleted.
-            add(start - rng.uniform(1800, 30 * 3600), None, None, start, gone=start + 4 * 3600)
+            add(no_show.announced, None, None, no_show.scheduled, gone=no_show.gone)
             return
         segments = [(start, start + duration)]
         if duration > 2400 and rng.random() < 0.12:
@@ -293,15 +266,6 @@ class Schedule:
             segments = [(start, cut), (cut + gap, start + duration + gap)]
         previous = None
         for begin, end in segments:
-            if ch.platform == "youtube":
-                if previous is None:
-                    scheduled = begin - rng.uniform(0, 300)
-                    add(scheduled - rng.uniform(1800, 30 * 3600), begin, end, scheduled)
-                else:
-                    add(begin - 60, begin, end, begin - 20, restart_of=previous)
-            elif ch.platform == "rumble":
-                created = begin - (rng.uniform(120, 900) if previous is None else 30)
-                add(created, begin, end, None, restart_of=previous)
-            else:
-                add(begin, begin, end, None, restart_of=previous)
+            shown = habits.announce(rng, begin, previous is None)
+            add(shown.announced, begin, end, shown.scheduled, restart_of=previous)
             previous = len(out) - 1

@@ -1,5 +1,6 @@
 """The HTTP server (standard library, one thread per connection) and the in-process `Sandbox`."""
 
+import json
 import logging
 import socket
 import threading
@@ -10,17 +11,13 @@ from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
 from localdev.sandbox import control
-from localdev.sandbox.accounting import Counters, Quota, TwitchAuth
+from localdev.sandbox.accounting import Counters
 from localdev.sandbox.app import SandboxApp
 from localdev.sandbox.clock import SandboxClock, to_epoch
-from localdev.sandbox.context import (
-    TWITCH_CLIENT_ID,
-    TWITCH_CLIENT_SECRET,
-    YOUTUBE_API_KEY,
-    Context,
-)
+from localdev.sandbox.context import Context
 from localdev.sandbox.faults import Faults
 from localdev.sandbox.messages import DROP, Request, json_response
+from localdev.sandbox.platforms import endpoint_counters, fake, fakes
 from localdev.sandbox.population import Population
 from localdev.sandbox.schedule import Schedule
 from localdev.sandbox.truth import truth
@@ -136,13 +133,14 @@ class Sandbox:
         start: datetime | str | float | None = None,
         rate: float = 1.0,
         port: int = 0,
-        youtube_quota: int = 10_000,
-        twitch_bucket: int = 800,
         latency_ms: float = 0.0,
         jitter_ms: float = 0.0,
         faults: dict[str, Any] | None = None,
         verbose: bool = False,
+        **platform_options: Any,
     ) -> None:
+        """`platform_options`: the fakes' own settings (`youtube_quota`, `twitch_bucket`...,
+        see each platform's `FAKE.options`)."""
         population = Population(seed, channels, mix)
         self.clock = SandboxClock(start, rate)
         self.ctx = Context(
@@ -150,10 +148,9 @@ class Sandbox:
             population=population,
             schedule=Schedule(population),
             clock=self.clock,
-            counters=Counters(),
-            quota=Quota(youtube_quota),
-            twitch=TwitchAuth(twitch_bucket),
+            counters=Counters((*endpoint_counters(), *_extra_counters())),
             faults=Faults(seed),
+            state=_platform_state(platform_options),
         )
         latency = {"latency_ms": latency_ms, "jitter_ms": jitter_ms}
         control.set_faults(self.ctx, {k: v for k, v in latency.items() if v})
@@ -214,39 +211,26 @@ class Sandbox:
 
     def settings_env(self) -> dict[str, str]:
         """Environment values that point StreamTrack's `Settings` at this sandbox."""
-        url = self.url
-        return {
-            "TWITCH_CLIENT_ID": TWITCH_CLIENT_ID,
-            "TWITCH_CLIENT_SECRET": TWITCH_CLIENT_SECRET,
-            "TWITCH_AUTH_URL": f"{url}/twitch/oauth2",
-            "TWITCH_API_URL": f"{url}/twitch/helix",
-            "YOUTUBE_API_KEY": YOUTUBE_API_KEY,
-            "YOUTUBE_API_URL": f"{url}/youtube/v3",
-            "YOUTUBE_FEED_URL": f"{url}/youtube/feeds/videos.xml",
-            "RUMBLE_API_URL": f"{url}/rumble/-livestream-api/get-data",
-        }
+        env: dict[str, str] = {}
+        for platform in fakes().values():
+            env |= platform.settings_env(self.url)
+        return env
 
     def counters(self) -> dict[str, int]:
         return self.ctx.counter_snapshot()
 
     def reset_counters(self) -> None:
-        self.ctx.counters.reset()
-        self.ctx.quota.reset()
+        self.ctx.reset_counters()
 
-    def set_faults(
-        self,
-        *,
-        reset: bool = False,
-        twitch: dict[str, Any] | None = None,
-        youtube: dict[str, Any] | None = None,
-        rumble: dict[str, Any] | None = None,
-        **global_settings: Any,
-    ) -> dict[str, Any]:
-        """Merge fault settings (`None` removes one); `reset=True` clears them all first."""
-        body: dict[str, Any] = {"reset": reset, "global": global_settings}
-        for name, spec in (("twitch", twitch), ("youtube", youtube), ("rumble", rumble)):
-            if spec is not None:
-                body[name] = spec
+    def set_faults(self, *, reset: bool = False, **settings: Any) -> dict[str, Any]:
+        """Merge fault settings (`None` removes one); `reset=True` clears them all first.
+
+        A platform's name with a dict sets that platform's scope
+        (`twitch={"error_rate": 1}`); any other keyword is a global setting.
+        """
+        scoped = {k: v for k, v in settings.items() if k in fakes() and v is not None}
+        bare = {k: v for k, v in settings.items() if k not in fakes()}
+        body: dict[str, Any] = {"reset": reset, "global": bare, **scoped}
         control.set_faults(self.ctx, body)
         return self.ctx.faults.snapshot()
 
@@ -265,4 +249,25 @@ class Sandbox:
         return truth(self.ctx, to_epoch(start), to_epoch(end), channel, viewers, platform)
 
     def revoke_twitch_tokens(self) -> int:
-        return self.ctx.twitch.revoke_all()
+        """Invalidate every token the fake token endpoint issued (its own control)."""
+        revoke = fake("twitch").controls[("POST", "/_sandbox/twitch/revoke")]
+        answer = revoke(self.ctx, Request("POST", "/_sandbox/twitch/revoke", {}, {}))
+        return int(json.loads(answer.body)["revoked"])
+
+
+def _extra_counters() -> list[str]:
+    return [name for platform in fakes().values() for name in platform.extra_counters]
+
+
+def _platform_state(options: dict[str, Any]) -> dict[str, Any]:
+    """Each fake's state from its options (defaults where not given); unknown ones refused."""
+    known = {o.name: o for p in fakes().values() for o in p.options}
+    unknown = set(options) - set(known)
+    if unknown:
+        raise TypeError(f"unknown sandbox option(s): {', '.join(sorted(unknown))}")
+    state: dict[str, Any] = {}
+    for name, platform in fakes().items():
+        if platform.state is not None:
+            values = {o.name: options.get(o.name, o.default) for o in platform.options}
+            state[name] = platform.state(values)
+    return state

@@ -2,7 +2,7 @@
 
 Viewer counts are per minute: `[minute, n]` means n viewers from `minute` to
 the next minute, exactly what every endpoint answers during that minute (the
-YouTube API leaves the count out when the channel hides it; `viewers_hidden`
+platform may leave the count out when the channel hides it; `viewers_hidden`
 says so, and the true count is here all the same).
 """
 
@@ -10,8 +10,8 @@ from typing import Any
 
 from localdev.sandbox.context import Context
 from localdev.sandbox.ids import iso_z
+from localdev.sandbox.platforms import fake
 from localdev.sandbox.population import Channel
-from localdev.sandbox.rumble import rumble_time
 from localdev.sandbox.schedule import Stream
 
 MAX_RANGE_S = 31 * 86_400
@@ -34,15 +34,7 @@ def _stream(
         "no_show": s.start is None,
         "restart_of": None if s.restart_of is None else sched.stream_id(plan[s.restart_of]),
     }
-    if ch.platform == "youtube":
-        out |= {
-            "published": _iso(s.announced),
-            "scheduled_start": _iso(s.scheduled),
-            "deleted": _iso(s.gone),
-            "viewers_hidden": ch.hide_viewers,
-        }
-    elif ch.platform == "rumble":
-        out["created_on"] = rumble_time(s.announced)
+    out |= fake(ch.platform).truth(ch, s)
     if s.start is not None and s.end is not None:
         out["peak_viewers"] = sched.peak(s)
         if viewers:

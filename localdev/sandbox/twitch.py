@@ -7,18 +7,93 @@ the token endpoint's are `{"status": 400, "message": "invalid client"}`.
 import base64
 import binascii
 import json
+import random
+import secrets
+import string
+import threading
 import time
+from collections.abc import Mapping
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import parse_qs
 
-from localdev.sandbox.context import TWITCH_CLIENT_ID, TWITCH_CLIENT_SECRET, Context
 from localdev.sandbox.faults import Decision
-from localdev.sandbox.ids import iso_z
+from localdev.sandbox.ids import h64, iso_z
 from localdev.sandbox.messages import Request, Response, json_response
+from localdev.sandbox.platforms import FakePlatform, Option, Route
 from localdev.sandbox.population import CATEGORIES, Channel
 
+if TYPE_CHECKING:
+    from localdev.sandbox.context import Context
+    from localdev.sandbox.schedule import Stream
+
+TWITCH_CLIENT_ID = "sandbox-twitch-client-id"
+TWITCH_CLIENT_SECRET = "sandbox-twitch-client-secret"
+
 _LANGUAGE_TAG = {"en": "English", "es": "Español", "de": "Deutsch", "fr": "Français"}
+
+
+class TwitchAuth:
+    """App access tokens issued by the fake token endpoint, and their rate-limit buckets.
+
+    Buckets refill on real time (they are about real request rates), and
+    `Ratelimit-Reset` is wall-clock epoch seconds, as a client compares it
+    with its own clock.
+    """
+
+    TOKEN_LIFETIME_S = 5_184_000
+
+    def __init__(self, bucket: int) -> None:
+        self.bucket = bucket
+        self._lock = threading.Lock()
+        self._tokens: dict[str, str] = {}
+        self._buckets: dict[str, tuple[float, float]] = {}
+
+    def issue(self, client_id: str) -> str:
+        token = "".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(30))
+        with self._lock:
+            self._tokens[token] = client_id
+        return token
+
+    def client_of(self, token: str) -> str | None:
+        with self._lock:
+            return self._tokens.get(token)
+
+    def revoke_all(self) -> int:
+        with self._lock:
+            count = len(self._tokens)
+            self._tokens.clear()
+            self._buckets.clear()
+            return count
+
+    def take(self, token: str) -> tuple[bool, dict[str, str]]:
+        """Spend one point; (allowed, Ratelimit-* headers)."""
+        now = time.monotonic()
+        refill = self.bucket / 60
+        with self._lock:
+            points, last = self._buckets.get(token, (float(self.bucket), now))
+            points = min(float(self.bucket), points + (now - last) * refill)
+            allowed = points >= 1
+            if allowed:
+                points -= 1
+            self._buckets[token] = (points, now)
+        reset = time.time() + (self.bucket - points) / refill
+        return allowed, self.headers(int(points), reset)
+
+    def headers(self, remaining: int, reset: float) -> dict[str, str]:
+        return {
+            "Ratelimit-Limit": str(self.bucket),
+            "Ratelimit-Remaining": str(max(0, remaining)),
+            "Ratelimit-Reset": str(int(reset) + 1),
+        }
+
+
+def _auth(ctx: "Context") -> TwitchAuth:
+    return cast(TwitchAuth, ctx.state["twitch"])
+
+
+def stream_id(seed: int, s: "Stream") -> str:
+    return str(10**10 + h64("twitch-stream", seed, s.channel, s.window, s.ordinal) % (9 * 10**10))
 
 
 def error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
@@ -26,15 +101,15 @@ def error(status: int, message: str, headers: dict[str, str] | None = None) -> R
     return json_response(status, body, headers)
 
 
-def fault(ctx: Context, status: int, d: Decision) -> Response:
+def fault(ctx: "Context", status: int, d: Decision) -> Response:
     """An injected 5xx or 429 (the latter with an empty bucket's Ratelimit-* headers)."""
     if status == 429:
-        headers = ctx.twitch.headers(0, time.time() + d.retry_after_s)
+        headers = _auth(ctx).headers(0, time.time() + d.retry_after_s)
         return error(429, "Too Many Requests", headers)
     return error(status, "")
 
 
-def token(ctx: Context, req: Request, _d: Decision) -> Response:
+def token(ctx: "Context", req: Request, _d: Decision) -> Response:
     form = {k: v[-1] for k, v in parse_qs(req.body.decode(errors="replace")).items()}
     form |= {k: v[-1] for k, v in req.query.items() if k not in form}
     if form.get("client_id") != TWITCH_CLIENT_ID:
@@ -46,20 +121,20 @@ def token(ctx: Context, req: Request, _d: Decision) -> Response:
     return json_response(
         200,
         {
-            "access_token": ctx.twitch.issue(form["client_id"]),
-            "expires_in": ctx.twitch.TOKEN_LIFETIME_S,
+            "access_token": _auth(ctx).issue(form["client_id"]),
+            "expires_in": _auth(ctx).TOKEN_LIFETIME_S,
             "token_type": "bearer",
         },
     )
 
 
-def _authorize(ctx: Context, req: Request) -> tuple[Response | None, dict[str, str]]:
+def _authorize(ctx: "Context", req: Request) -> tuple[Response | None, dict[str, str]]:
     """None and the rate-limit headers when the request may go on, else the error to answer."""
     auth = req.header("authorization") or ""
     scheme, _, token_value = auth.partition(" ")
     if scheme.lower() != "bearer" or not token_value.strip():
         return error(401, "OAuth token is missing"), {}
-    client = ctx.twitch.client_of(token_value.strip())
+    client = _auth(ctx).client_of(token_value.strip())
     if client is None:
         return error(401, "Invalid OAuth token"), {}
     client_id = req.header("client-id")
@@ -67,7 +142,7 @@ def _authorize(ctx: Context, req: Request) -> tuple[Response | None, dict[str, s
         return error(401, "Client-Id header required"), {}
     if client_id != client:
         return error(401, "Client ID and OAuth token do not match"), {}
-    allowed, headers = ctx.twitch.take(token_value.strip())
+    allowed, headers = _auth(ctx).take(token_value.strip())
     if not allowed:
         ctx.counters.add("twitch.rate_limited")
         return error(429, "Too Many Requests", headers), headers
@@ -99,19 +174,17 @@ def _offset(cursor: str | None) -> int | None:
     return value if isinstance(value, int) and value >= 0 else None
 
 
-def _lookup(ctx: Context, req: Request) -> list[Channel] | Response:
+def _lookup(ctx: "Context", req: Request) -> list[Channel] | Response:
     ids, logins = req.args("user_id") + req.args("id"), req.args("user_login") + req.args("login")
     if len(ids) + len(logins) > 100:
         return error(400, "The number of ids and logins must not exceed 100")
-    pop = ctx.population
-    found = [pop.twitch_by_id.get(i) for i in ids] + [
-        pop.twitch_by_login.get(n.lower()) for n in logins
-    ]
+    by_id, by_login = ctx.population.by_id["twitch"], ctx.population.by_login["twitch"]
+    found = [by_id.get(i) for i in ids] + [by_login.get(n.lower()) for n in logins]
     seen: dict[int, Channel] = {c.index: c for c in found if c is not None}
     return list(seen.values())
 
 
-def streams(ctx: Context, req: Request, d: Decision) -> Response:
+def streams(ctx: "Context", req: Request, d: Decision) -> Response:
     denied, headers = _authorize(ctx, req)
     if denied:
         return denied
@@ -122,7 +195,7 @@ def streams(ctx: Context, req: Request, d: Decision) -> Response:
     if offset is None:
         return error(400, "Invalid cursor")
     filtered = bool(req.args("user_id") or req.args("user_login"))
-    chosen = _lookup(ctx, req) if filtered else list(ctx.population.twitch_by_id.values())
+    chosen = _lookup(ctx, req) if filtered else list(ctx.population.by_id["twitch"].values())
     if isinstance(chosen, Response):
         return chosen
     now = ctx.clock.time()
@@ -139,7 +212,7 @@ def streams(ctx: Context, req: Request, d: Decision) -> Response:
         game_id, game_name, _ = CATEGORIES[ch.category]
         entries.append(
             {
-                "id": ctx.schedule.twitch_id(s),
+                "id": stream_id(ctx.seed, s),
                 "user_id": ch.platform_id,
                 "user_login": ch.login,
                 "user_name": ch.name,
@@ -164,7 +237,7 @@ def streams(ctx: Context, req: Request, d: Decision) -> Response:
     return json_response(200, {"data": page, "pagination": pagination}, headers)
 
 
-def users(ctx: Context, req: Request, _d: Decision) -> Response:
+def users(ctx: "Context", req: Request, _d: Decision) -> Response:
     denied, headers = _authorize(ctx, req)
     if denied:
         return denied
@@ -191,7 +264,7 @@ def users(ctx: Context, req: Request, _d: Decision) -> Response:
     return json_response(200, {"data": data}, headers)
 
 
-def followers(ctx: Context, req: Request, _d: Decision) -> Response:
+def followers(ctx: "Context", req: Request, _d: Decision) -> Response:
     denied, headers = _authorize(ctx, req)
     if denied:
         return denied
@@ -201,7 +274,50 @@ def followers(ctx: Context, req: Request, _d: Decision) -> Response:
     first = _first(req)
     if isinstance(first, Response):
         return first
-    ch = ctx.population.twitch_by_id.get(broadcaster)
+    ch = ctx.population.by_id["twitch"].get(broadcaster)
     total = ctx.schedule.followers(ch, ctx.clock.time()) if ch else 0
     # With an app access token Helix returns only the total, never the follower list.
     return json_response(200, {"total": total, "data": [], "pagination": {}}, headers)
+
+
+def _settings_env(url: str) -> dict[str, str]:
+    return {
+        "TWITCH_CLIENT_ID": TWITCH_CLIENT_ID,
+        "TWITCH_CLIENT_SECRET": TWITCH_CLIENT_SECRET,
+        "TWITCH_AUTH_URL": f"{url}/twitch/oauth2",
+        "TWITCH_API_URL": f"{url}/twitch/helix",
+    }
+
+
+def _make_id(rng: random.Random, index: int) -> str:
+    return str(10_000_000 + index * 7919 + rng.randint(0, 7918))
+
+
+def _state(options: Mapping[str, Any]) -> TwitchAuth:
+    return TwitchAuth(int(options["twitch_bucket"]))
+
+
+def _revoke(ctx: "Context", req: Request) -> Response:
+    return json_response(200, {"revoked": _auth(ctx).revoke_all()})
+
+
+FAKE = FakePlatform(
+    name="twitch",
+    display_name="Twitch",
+    share=0.6,
+    routes=(
+        Route("POST", "/twitch/oauth2/token", "twitch.token", token),
+        Route("GET", "/twitch/helix/streams", "twitch.streams", streams),
+        Route("GET", "/twitch/helix/users", "twitch.users", users),
+        Route("GET", "/twitch/helix/channels/followers", "twitch.followers", followers),
+    ),
+    fault=lambda ctx, req, status, d: fault(ctx, status, d),
+    settings_env=_settings_env,
+    make_id=_make_id,
+    public=lambda ch: {"login": ch.login},
+    stream_id=stream_id,
+    options=(Option("twitch_bucket", int, 800, "Twitch points per minute"),),
+    state=_state,
+    extra_counters=("twitch.rate_limited",),
+    controls={("POST", "/_sandbox/twitch/revoke"): _revoke},
+)

@@ -1,11 +1,15 @@
 """Fake YouTube channel feed (Atom), `feeds/videos.xml?channel_id=UC...`: quota-free, no key."""
 
+from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape, quoteattr
 
-from localdev.sandbox.context import Context
 from localdev.sandbox.faults import Decision
 from localdev.sandbox.ids import iso_z
 from localdev.sandbox.messages import Request, Response
+from localdev.sandbox.youtube_api import video_id
+
+if TYPE_CHECKING:
+    from localdev.sandbox.context import Context
 
 
 def not_found() -> Response:
@@ -13,9 +17,9 @@ def not_found() -> Response:
     return Response(404, body, "text/html; charset=UTF-8")
 
 
-def feed(ctx: Context, req: Request, _d: Decision) -> Response:
+def feed(ctx: "Context", req: Request, _d: Decision) -> Response:
     """The ~15 latest videos by publish time, live and upcoming broadcasts included."""
-    ch = ctx.population.youtube_by_id.get(req.arg("channel_id") or "")
+    ch = ctx.population.by_id["youtube"].get(req.arg("channel_id") or "")
     if ch is None:
         return not_found()
     t = ctx.clock.time()
@@ -35,7 +39,7 @@ def feed(ctx: Context, req: Request, _d: Decision) -> Response:
         f" <published>{_atom_time(ch.created_at)}</published>",
     ]
     for s in ctx.schedule.visible(ch, t):
-        vid = ctx.schedule.youtube_id(s)
+        vid = video_id(ctx.seed, s)
         updated = max(x for x in (s.announced, s.start, s.end) if x is not None and x <= t)
         views = 0 if s.start is None else s.peak * 3
         out += [

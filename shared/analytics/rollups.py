@@ -10,21 +10,40 @@ The figures are defined in `supabase/migrations/20261124120300_analytics.sql`
 - this cycle's sample itself (live count, known count, sum, peak);
 - this cycle's followers minus the channel's previous followers.
 
-Only channels with something to add travel to the database (this or the
-previous sample live, or followers sampled): most channels are offline most
-of the time, and joining every sample of a cycle to its poll state cost more
-than the samples' own insert. One set-based statement upserts both tables.
-`analytics.rebuild_rollups` computes the same rows from raw samples.
+The monitor passes only channels with something to add (this or the previous
+sample live, or followers sampled), as `RollupSample`s and `FollowerCount`s:
+this module knows nothing of the monitor's own types. One set-based statement
+upserts both tables. `analytics.rebuild_rollups` computes the same rows from
+raw samples.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 import psycopg
 
-from shared.monitor.state import ChannelOutcome, DueChannel
+
+class RollupSample(NamedTuple):
+    """A new sample and the channel's previous one (whose value it holds until this one)."""
+
+    channel_id: UUID
+    observed_at: datetime
+    viewer_count: int | None
+    is_live: bool
+    previous_at: datetime | None
+    previous_live: bool | None
+    previous_viewers: int | None
+
+
+class FollowerCount(NamedTuple):
+    """A follower count sampled this cycle."""
+
+    channel_id: UUID
+    observed_at: datetime
+    followers: int
+
 
 ROLLUPS_SQL = """
 with new as (
@@ -119,41 +138,27 @@ on conflict (channel_id, day) do update set
 
 def write_rollups(
     conn: psycopg.Connection[Any],
-    due: Sequence[DueChannel],
-    samples: Sequence[tuple[UUID, datetime, int | None, int | None, bool]],
-    outcomes: Mapping[UUID, ChannelOutcome],
+    samples: Sequence[RollupSample],
+    followers: Sequence[FollowerCount],
     max_gap: timedelta,
 ) -> None:
-    """Add this cycle's new samples (channel, observed_at, viewers, session, is_live) and
-    followers to the rollups; call before `channel_stats` gets this cycle's rows."""
-    previous = {d.id: d.memory.last_sample for d in due}
-    rows = []
-    for cid, at, viewers, _, live in samples:
-        prev = previous.get(cid)
-        if prev is not None and at <= prev.observed_at:
-            continue  # not newer: already counted (the monitor does not write it either)
-        if live or (prev is not None and prev.is_live):
-            rows.append((cid, at, viewers, live, prev))
-    stats = [
-        (cid, o.stats_at, o.followers)
-        for cid, o in outcomes.items()
-        if o.stats_at is not None and o.followers is not None
-    ]
-    if not rows and not stats:
+    """Add this cycle's new samples and follower counts to the rollups; call before
+    `channel_stats` gets this cycle's rows (the previous count is read from it)."""
+    if not samples and not followers:
         return
     conn.execute(
         ROLLUPS_SQL,
         {
-            "channel": [r[0] for r in rows],
-            "at": [r[1] for r in rows],
-            "viewers": [r[2] for r in rows],
-            "live": [r[3] for r in rows],
-            "prev_at": [r[4].observed_at if r[4] else None for r in rows],
-            "prev_live": [r[4].is_live if r[4] else None for r in rows],
-            "prev_viewers": [r[4].viewer_count if r[4] else None for r in rows],
+            "channel": [r.channel_id for r in samples],
+            "at": [r.observed_at for r in samples],
+            "viewers": [r.viewer_count for r in samples],
+            "live": [r.is_live for r in samples],
+            "prev_at": [r.previous_at for r in samples],
+            "prev_live": [r.previous_live for r in samples],
+            "prev_viewers": [r.previous_viewers for r in samples],
             "max_gap": max_gap,
-            "s_channel": [s[0] for s in stats],
-            "s_at": [s[1] for s in stats],
-            "s_followers": [s[2] for s in stats],
+            "s_channel": [f.channel_id for f in followers],
+            "s_at": [f.observed_at for f in followers],
+            "s_followers": [f.followers for f in followers],
         },
     )

@@ -10,15 +10,15 @@ transaction that holds the lock.
 
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from datetime import UTC, datetime
-from typing import Protocol
+from datetime import datetime
 from uuid import UUID
 
 import psycopg
 
+from shared.clock import Clock, utc_now
 from shared.db import Database
 from shared.monitor import store
 from shared.monitor.state import (
@@ -29,7 +29,9 @@ from shared.monitor.state import (
     RunInfo,
 )
 from shared.monitor.stitching import Rules
-from shared.platforms.base import PlatformClient
+from shared.platforms.polling import PlatformFetcher
+
+__all__ = ["PlatformFetcher", "due_channel_ids", "fetch_all", "run_cycle", "shard_channels"]
 
 logger = logging.getLogger(__name__)
 
@@ -37,28 +39,6 @@ logger = logging.getLogger(__name__)
 # queue shard its index, so shards run side by side but never twice at once.
 LOCK_NAMESPACE = 0x5354  # "ST"
 CYCLE_LOCK_KEY = -1
-
-
-class PlatformFetcher(Protocol):
-    """Polls one platform for a batch of due channels."""
-
-    platform: str
-    concurrency: int
-
-    @property
-    def client(self) -> PlatformClient:
-        """The platform client it polls with (also resolves channels for the API)."""
-        ...
-
-    def fetch(
-        self, channels: Sequence[DueChannel], now: datetime, deadline: float
-    ) -> tuple[dict[UUID, ChannelOutcome], PlatformUsage]:
-        """Outcomes by channel; `deadline` is a `time.monotonic()` instant."""
-        ...
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def fetch_all(
@@ -118,7 +98,7 @@ def run_cycle(
     budget_s: float,
     run: RunInfo | None = None,
     only: Sequence[UUID] | None = None,
-    clock: Callable[[], datetime] = _utcnow,
+    clock: Clock = utc_now,
 ) -> CycleReport:
     """Run one cycle (or one shard of it, `only`); never overlaps another."""
     started = time.monotonic()
@@ -158,9 +138,7 @@ def run_cycle(
     return report
 
 
-def _record_failure(
-    db: Database, run: RunInfo, started: float, message: str, clock: Callable[[], datetime]
-) -> None:
+def _record_failure(db: Database, run: RunInfo, started: float, message: str, clock: Clock) -> None:
     report = CycleReport(
         status="failed",
         errors=[{"platform": None, "message": message[:500]}],

@@ -2,31 +2,30 @@
 
 import logging
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from functools import lru_cache
-from typing import Any
 
 import httpx
 
+from shared.clock import Clock, utc_now
 from shared.config import Settings, get_settings
 from shared.crypto import CredentialError, SecretBox
 from shared.db import Database, get_database
 from shared.monitor.cycle import PlatformFetcher, due_channel_ids, run_cycle, shard_channels
-from shared.monitor.fetchers import BatchFetcher, YouTubeFetcher
 from shared.monitor.shards import (
     ShardMessage,
     enqueue,
+    normalize_connection_string,
     queue_client,
-    resolve_connection_string,
 )
 from shared.monitor.state import CycleReport, RunInfo
 from shared.monitor.stitching import Rules
+from shared.platforms.base import PlatformClient
+from shared.platforms.registry import Platform, build_clients, default_clients, spec
 from shared.platforms.retry import RetryPolicy
-from shared.platforms.rumble import RumbleClient
-from shared.platforms.twitch import TwitchClient
-from shared.platforms.youtube import YouTubeClient
+from shared.platforms.spec import ClientOptions, FetcherContext
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +34,7 @@ def storage_connection(settings: Settings) -> str:
     value = settings.azure_storage_connection
     if not value:
         raise RuntimeError("AzureWebJobsStorage is not set: the monitor cannot shard")
-    return resolve_connection_string(value)
+    return normalize_connection_string(value)
 
 
 def rules_from(settings: Settings) -> Rules:
@@ -47,79 +46,42 @@ def build_fetchers(
     settings: Settings,
     *,
     http: httpx.Client | None = None,
-    clock: Callable[[], datetime] | None = None,
-    rumble_key_interval_s: float | None = None,
+    clock: Clock | None = None,
+    key_interval_s: float | None = None,
     policy: RetryPolicy | None = None,
+    clients: Mapping[Platform, PlatformClient] | None = None,
 ) -> dict[str, PlatformFetcher]:
-    """A fetcher for each platform that has credentials configured.
+    """A fetcher for each platform this server is configured for, as its spec builds it.
 
-    `clock` and `rumble_key_interval_s` exist for simulated time (the demo):
-    Rumble's one-request-per-5-seconds rule is about real seconds.
+    `clients`: poll with these (the process's shared clients) instead of new
+    ones. `clock` and `key_interval_s` exist for simulated time (the demo): a
+    per-key interval such as one request per 5 seconds is about real seconds.
     """
-
-    def client_for(concurrency: int) -> httpx.Client:
-        # One pool per platform, as large as its concurrency: httpcore scans a
-        # pool's idle connections under its lock on every request, so one big
-        # pool shared by every platform's threads halved the cycle's speed.
-        return http or httpx.Client(
-            timeout=settings.platform_timeout_s,
-            limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
+    if clients is None:
+        options = ClientOptions(
+            http=http, clock=clock, policy=policy, key_interval_s=key_interval_s
         )
-
-    extra: dict[str, Any] = {"clock": clock} if clock else {}
-    if policy is not None:
-        extra["policy"] = policy
-    stats = timedelta(seconds=settings.stats_interval_s)
-    fetchers: dict[str, PlatformFetcher] = {}
-    if settings.twitch_client_id and settings.twitch_client_secret:
-        fetchers["twitch"] = BatchFetcher(
-            TwitchClient.from_settings(
-                settings, http_client=client_for(settings.monitor_concurrency_twitch), **extra
-            ),
-            concurrency=settings.monitor_concurrency_twitch,
-            live_batch=100,
-            stats_batch=10,
-            stats_interval=stats,
-        )
-    if settings.youtube_api_key:
-        fetchers["youtube"] = YouTubeFetcher(
-            YouTubeClient.from_settings(
-                settings, http_client=client_for(settings.monitor_concurrency_youtube), **extra
-            ),
-            concurrency=settings.monitor_concurrency_youtube,
-            feed_interval=timedelta(seconds=settings.youtube_feed_interval_s),
-            stats_interval=stats,
-            **({"clock": clock} if clock else {}),
-        )
-    rumble_extra: dict[str, Any] = {}
-    if rumble_key_interval_s is not None:
-        rumble_extra["interval_s"] = rumble_key_interval_s
+        clients = build_clients(settings, options)
     try:
         secrets: SecretBox | None = SecretBox.from_settings(settings)
     except CredentialError:
-        secrets = None  # Rumble channels then fail with a clear per-channel error
-    fetchers["rumble"] = BatchFetcher(
-        RumbleClient.from_settings(
-            settings,
-            http_client=client_for(settings.monitor_concurrency_rumble),
-            **extra,
-            **rumble_extra,
-        ),
-        concurrency=settings.monitor_concurrency_rumble,
-        live_batch=1,
-        stats_batch=1,
-        stats_interval=stats,
-        secrets=secrets,
-        paired_stats=True,
-    )
+        secrets = None  # channels polled with a credential then fail one by one, saying why
+    fetchers: dict[str, PlatformFetcher] = {}
+    for platform, client in clients.items():
+        declared = spec(platform)
+        context = FetcherContext(
+            spec=declared, client=client, settings=settings, clock=clock, secrets=secrets
+        )
+        fetchers[platform.value] = declared.fetcher(context)
     return fetchers
 
 
 @lru_cache(maxsize=1)
 def default_fetchers() -> dict[str, PlatformFetcher]:
-    """The process's fetchers, built once: HTTP pools and the Twitch app token
-    then live across timer invocations instead of being made anew each minute."""
-    return build_fetchers(get_settings())
+    """The process's fetchers, built once around the process's clients
+    (`registry.default_clients`, which the teams API resolves channels with), so HTTP
+    pools and app tokens live across timer invocations."""
+    return build_fetchers(get_settings(), clients=default_clients())
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +98,7 @@ def tick(
     settings: Settings | None = None,
     database: Database | None = None,
     fetchers: Mapping[str, PlatformFetcher] | None = None,
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    clock: Clock = utc_now,
 ) -> TickResult:
     """The timer: run one cycle, or split it into queue shards when it is too big.
 
@@ -184,7 +146,7 @@ def process_shard(
     settings: Settings | None = None,
     database: Database | None = None,
     fetchers: Mapping[str, PlatformFetcher] | None = None,
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    clock: Clock = utc_now,
 ) -> CycleReport:
     """The queue function: one shard of a cycle, restricted to its channels."""
     settings = settings or get_settings()

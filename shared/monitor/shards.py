@@ -5,6 +5,10 @@ The timer enqueues one `ShardMessage` per shard when the due channels exceed
 restricted to its channels. Messages are base64-encoded, as the Functions
 host's queue trigger expects by default; a message that keeps failing goes to
 `<queue>-poison` after host.json's `maxDequeueCount`.
+
+`UseDevelopmentStorage=true` (the local settings' value) is resolved by the
+Azure Storage SDK itself, to Azurite's well-known account on 127.0.0.1; this
+module only normalises the flag's spelling, and holds no development key.
 """
 
 from datetime import datetime
@@ -14,28 +18,16 @@ from azure.core.exceptions import ResourceExistsError
 from azure.storage.queue import QueueClient, TextBase64DecodePolicy, TextBase64EncodePolicy
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-# Azurite's published development account: the same on every machine, not a secret.
-AZURITE_ACCOUNT = "devstoreaccount1"
-AZURITE_KEY = (
-    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
-)
-AZURITE_QUEUE_PORT = 10001
+DEVELOPMENT_STORAGE = "UseDevelopmentStorage=true"
 
 
-def azurite_connection_string(port: int = AZURITE_QUEUE_PORT, host: str = "127.0.0.1") -> str:
-    """A storage connection string for Azurite's queue service at host:port."""
-    return (
-        f"DefaultEndpointsProtocol=http;AccountName={AZURITE_ACCOUNT};AccountKey={AZURITE_KEY};"
-        f"QueueEndpoint=http://{host}:{port}/{AZURITE_ACCOUNT};"
-    )
-
-
-def resolve_connection_string(value: str) -> str:
-    """`UseDevelopmentStorage=true` (any case, other fields ignored) means local Azurite."""
+def normalize_connection_string(value: str) -> str:
+    """The connection string for the SDK: `UseDevelopmentStorage=true` in any case
+    (other fields ignored, as the host does) in the one spelling the SDK reads."""
     fields = dict(p.split("=", 1) for p in value.strip().rstrip(";").split(";") if "=" in p)
     flags = {k.lower(): v.lower() for k, v in fields.items()}
     if flags.get("usedevelopmentstorage") == "true":
-        return azurite_connection_string()
+        return DEVELOPMENT_STORAGE
     return value
 
 

@@ -1,13 +1,26 @@
-"""What one cycle works on and produces, independent of the database and the platforms."""
+"""What one cycle works on and produces, independent of the database.
+
+The part a platform's fetcher sees (`PollTarget`, `PollState`, `ChannelOutcome`,
+`PlatformUsage`) is defined beside the fetchers, in `shared.platforms.polling`;
+a `DueChannel` is a `PollTarget` plus what the monitor remembers about it.
+"""
 
 from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
-from shared.crypto import Sealed
-from shared.monitor.stitching import Memory, Observation
+from shared.monitor.stitching import Memory
+from shared.platforms.polling import ChannelOutcome, PlatformUsage, PollState, PollTarget
 
-PLATFORMS = ("twitch", "youtube", "rumble")
+__all__ = [
+    "ChannelOutcome",
+    "CycleReport",
+    "DueChannel",
+    "PlatformUsage",
+    "PollState",
+    "RunInfo",
+    "StatusSnapshot",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,60 +37,11 @@ class StatusSnapshot:
 
 
 @dataclass(frozen=True, slots=True)
-class PollState:
-    """The channel's bookkeeping in `channel_poll_state`."""
-
-    last_polled_at: datetime | None = None
-    consecutive_failures: int = 0
-    feed_checked_at: datetime | None = None
-    candidate_video_ids: tuple[str, ...] = ()
-    settled_video_ids: tuple[str, ...] = ()
-    stats_checked_at: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class DueChannel:
+class DueChannel(PollTarget):
     """A channel the cycle checks, with everything remembered about it."""
 
-    id: UUID
-    platform: str
-    platform_channel_id: str
-    interval_s: int
     memory: Memory = field(default_factory=Memory)
     status: StatusSnapshot | None = None
-    poll: PollState = field(default_factory=PollState)
-    credential: Sealed | None = None
-    """The owner's sealed API key (Rumble)."""
-
-
-@dataclass(slots=True)
-class ChannelOutcome:
-    """What the fetch phase learned about one channel."""
-
-    observation: Observation | None = None
-    """None: no answer this cycle (the platform failed); nothing about the stream changes."""
-    error: str | None = None
-    pending: bool = False
-    """Not looked at yet by design (a YouTube feed awaiting its first read): no failure."""
-    poll: PollState | None = None
-    """Updated bookkeeping (YouTube candidates, stats time); None keeps it as it was."""
-    followers: int | None = None
-    subscribers: int | None = None
-    stats_at: datetime | None = None
-    """Set when followers/subscribers were sampled this cycle."""
-
-
-@dataclass(slots=True)
-class PlatformUsage:
-    """Requests, quota and errors of one platform in one cycle."""
-
-    requests: int = 0
-    quota_units: int = 0
-    errors: list[dict[str, object]] = field(default_factory=list)
-    channels: int = 0
-    """Due channels of this platform in the cycle."""
-    minimum_requests: int = 0
-    """The fewest requests that answer what the cycle asked (full batches, no retries)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,19 +26,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import Enum
 
+from shared.platforms.polling import Observation
 
-@dataclass(frozen=True, slots=True)
-class Observation:
-    """What the platform said about one channel at one instant."""
-
-    observed_at: datetime
-    is_live: bool
-    platform_stream_id: str | None = None
-    title: str | None = None
-    category: str | None = None
-    viewer_count: int | None = None
-    """None when the platform hides the count: unknown, never 0."""
-    started_at: datetime | None = None
+__all__ = ["LastSample", "Memory", "Observation", "Rules", "Session", "SessionChange", "Step"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,8 +154,8 @@ def _open(obs: Observation, last: LastSample | None) -> Session:
     assert obs.platform_stream_id is not None
     # The platform's own start time is the truth when it has one; a stream
     # cannot start after it was first seen live. Nor long before the channel
-    # was last seen offline: Rumble, for one, gives only the time the
-    # livestream was created, which may be hours before it went live.
+    # was last seen offline: some platforms give only the time the stream was
+    # created, which may be hours before it went live.
     started = min(obs.started_at or obs.observed_at, obs.observed_at)
     if last is not None and not last.is_live and started < last.observed_at - START_LAG:
         started = last.observed_at

@@ -8,16 +8,16 @@ bulk (one statement per table; samples by COPY into a temporary table, then
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 import psycopg
+from psycopg.rows import namedtuple_row
 from psycopg.types.json import Jsonb
 
-from shared.analytics.rollups import write_rollups
+from shared.analytics.rollups import FollowerCount, RollupSample, write_rollups
 from shared.crypto import Sealed
 from shared.monitor.state import (
     ChannelOutcome,
@@ -29,14 +29,13 @@ from shared.monitor.state import (
     StatusSnapshot,
 )
 from shared.monitor.stitching import LastSample, Memory, Rules, Session, SessionChange, advance
+from shared.platforms.registry import quota_day as platform_quota_day
 from shared.realtime import broadcast_status_changes
-
-# YouTube's quota day starts at midnight Pacific time; the others count in UTC.
-PACIFIC = ZoneInfo("America/Los_Angeles")
 
 # Channels tracked by at least one team (not paused), due by the shortest
 # sample interval among those teams' plans. `slack` absorbs timer jitter so a
-# channel due in a second is not left for a whole extra cycle.
+# channel due in a second is not left for a whole extra cycle. Columns are
+# named: rows come back as named tuples (`DueRow`), read by name.
 DUE_CHANNELS_SQL = """
 with tracked as (
   select tc.channel_id, min(p.min_sample_interval_seconds) as interval_s
@@ -47,16 +46,23 @@ with tracked as (
     and (%(ids)s::uuid[] is null or tc.channel_id = any(%(ids)s::uuid[]))
   group by tc.channel_id
 )
-select c.id, c.platform::text, c.platform_channel_id, tr.interval_s,
+select c.id, c.platform::text as platform, c.platform_channel_id, tr.interval_s,
        ps.last_polled_at, ps.consecutive_failures, ps.feed_checked_at,
        ps.candidate_video_ids, ps.settled_video_ids, ps.stats_checked_at,
        ps.last_sample_at, ps.last_sample_live, ps.last_sample_viewers,
-       s.id, s.platform_stream_id, s.started_at, s.last_seen_at, s.ended_at, s.title,
-       s.category, s.peak_viewers, s.viewer_count_sum, s.viewer_seconds, s.sample_count,
-       s.known_viewer_sample_count,
-       st.is_live, st.platform_stream_id, st.title, st.category, st.viewer_count,
-       st.started_at, st.session_id,
-       cr.ciphertext, cr.nonce, cr.key_version
+       s.id as session_id, s.platform_stream_id as session_stream_id,
+       s.started_at as session_started_at, s.last_seen_at as session_last_seen_at,
+       s.ended_at as session_ended_at, s.title as session_title,
+       s.category as session_category, s.peak_viewers as session_peak_viewers,
+       s.viewer_count_sum as session_viewer_count_sum,
+       s.viewer_seconds as session_viewer_seconds, s.sample_count as session_sample_count,
+       s.known_viewer_sample_count as session_known_viewer_sample_count,
+       st.is_live as status_is_live, st.platform_stream_id as status_stream_id,
+       st.title as status_title, st.category as status_category,
+       st.viewer_count as status_viewer_count, st.started_at as status_started_at,
+       st.session_id as status_session_id,
+       cr.ciphertext as credential_ciphertext, cr.nonce as credential_nonce,
+       cr.key_version as credential_key_version
 from tracked tr
 join public.channels c on c.id = tr.channel_id
 left join public.channel_poll_state ps on ps.channel_id = c.id
@@ -80,43 +86,68 @@ order by c.platform, c.id
 """
 
 
-def _row_to_due(row: tuple[Any, ...]) -> DueChannel:
-    (cid, platform, pcid, interval_s, last_polled, failures, feed_at, candidates, settled,
-     stats_at, ls_at, ls_live, ls_viewers,
-     s_id, s_stream, s_started, s_seen, s_ended, s_title, s_cat, s_peak, s_sum, s_secs,
-     s_count, s_known,
-     st_live, st_stream, st_title, st_cat, st_viewers, st_started, st_session,
-     ciphertext, nonce, key_version) = row  # fmt: skip
+def _due_channel(row: Any) -> DueChannel:
+    """A `DUE_CHANNELS_SQL` row (a named tuple) as the cycle's `DueChannel`."""
     session = None
-    if s_id is not None:
+    if row.session_id is not None:
         session = Session(
-            id=s_id, platform_stream_id=s_stream, started_at=s_started, last_seen_at=s_seen,
-            ended_at=s_ended, title=s_title, category=s_cat, peak_viewers=s_peak,
-            viewer_count_sum=s_sum, viewer_seconds=float(s_secs), sample_count=s_count,
-            known_viewer_sample_count=s_known,
-        )  # fmt: skip
-    last = LastSample(ls_at, bool(ls_live), ls_viewers) if ls_at is not None else None
+            id=row.session_id,
+            platform_stream_id=row.session_stream_id,
+            started_at=row.session_started_at,
+            last_seen_at=row.session_last_seen_at,
+            ended_at=row.session_ended_at,
+            title=row.session_title,
+            category=row.session_category,
+            peak_viewers=row.session_peak_viewers,
+            viewer_count_sum=row.session_viewer_count_sum,
+            viewer_seconds=float(row.session_viewer_seconds),
+            sample_count=row.session_sample_count,
+            known_viewer_sample_count=row.session_known_viewer_sample_count,
+        )
+    last = None
+    if row.last_sample_at is not None:
+        last = LastSample(row.last_sample_at, bool(row.last_sample_live), row.last_sample_viewers)
     status = None
-    if st_live is not None:
-        status = StatusSnapshot(st_live, st_stream, st_title, st_cat, st_viewers, st_started,
-                                st_session)  # fmt: skip
+    if row.status_is_live is not None:
+        status = StatusSnapshot(
+            is_live=row.status_is_live,
+            platform_stream_id=row.status_stream_id,
+            title=row.status_title,
+            category=row.status_category,
+            viewer_count=row.status_viewer_count,
+            started_at=row.status_started_at,
+            session_id=row.status_session_id,
+        )
+    credential = None
+    if row.credential_ciphertext is not None:
+        credential = Sealed(
+            row.credential_ciphertext, row.credential_nonce, row.credential_key_version
+        )
     return DueChannel(
-        id=cid,
-        platform=platform,
-        platform_channel_id=pcid,
-        interval_s=interval_s,
+        id=row.id,
+        platform=row.platform,
+        platform_channel_id=row.platform_channel_id,
+        interval_s=row.interval_s,
         memory=Memory(session, last),
         status=status,
         poll=PollState(
-            last_polled_at=last_polled,
-            consecutive_failures=failures or 0,
-            feed_checked_at=feed_at,
-            candidate_video_ids=tuple(candidates or ()),
-            settled_video_ids=tuple(settled or ()),
-            stats_checked_at=stats_at,
+            last_polled_at=row.last_polled_at,
+            consecutive_failures=row.consecutive_failures or 0,
+            feed_checked_at=row.feed_checked_at,
+            candidate_video_ids=tuple(row.candidate_video_ids or ()),
+            settled_video_ids=tuple(row.settled_video_ids or ()),
+            stats_checked_at=row.stats_checked_at,
         ),
-        credential=Sealed(ciphertext, nonce, key_version) if ciphertext is not None else None,
+        credential=credential,
     )
+
+
+def _due_params(now: datetime, slack: timedelta, only: Sequence[UUID] | None) -> dict[str, Any]:
+    return {
+        "now": now,
+        "slack": slack,
+        "ids": list(only) if only else None,
+    }
 
 
 def due_channels(
@@ -127,10 +158,9 @@ def due_channels(
     slack: timedelta = timedelta(seconds=5),
 ) -> list[DueChannel]:
     """Channels to check now; `only` restricts to a shard (and ignores due-ness)."""
-    rows = conn.execute(
-        DUE_CHANNELS_SQL, {"now": now, "slack": slack, "ids": list(only) if only else None}
-    ).fetchall()
-    return [_row_to_due(row) for row in rows]
+    with conn.cursor(row_factory=namedtuple_row) as cur:
+        rows = cur.execute(DUE_CHANNELS_SQL, _due_params(now, slack, only)).fetchall()
+    return [_due_channel(row) for row in rows]
 
 
 def due_channel_ids(
@@ -138,28 +168,51 @@ def due_channel_ids(
 ) -> list[UUID]:
     """Just the ids of `due_channels` (the planner drops the joins nothing here reads)."""
     rows = conn.execute(
-        f"select d.channel_id from ({DUE_CHANNELS_SQL}) as d(channel_id, platform)"
-        " order by d.platform, d.channel_id",
-        {"now": now, "slack": slack, "ids": None},
+        f"select d.id from ({DUE_CHANNELS_SQL}) as d order by d.platform, d.id",
+        _due_params(now, slack, None),
     ).fetchall()
     return [row[0] for row in rows]
 
 
 def quota_day(platform: str, at: datetime) -> str:
-    zone = PACIFIC if platform == "youtube" else ZoneInfo("UTC")
-    return at.astimezone(zone).date().isoformat()
+    """The `platform_quota_usage.quota_day` of `at`, as the platform counts its quota."""
+    return platform_quota_day(platform, at).isoformat()
+
+
+class Sample(NamedTuple):
+    """A `viewer_samples` row, in the table's column order (COPY writes it as is)."""
+
+    channel_id: UUID
+    observed_at: datetime
+    viewer_count: int | None
+    session_id: int | None
+    is_live: bool
+
+
+class SessionWrite(NamedTuple):
+    """A known session to update, and its channel."""
+
+    channel_id: UUID
+    session: Session
 
 
 @dataclass(slots=True)
-class _Plan:
+class CycleWrites:
     """The rows one cycle writes, gathered before any SQL runs."""
 
-    session_updates: dict[int, tuple[UUID, Session]]
-    session_inserts: dict[UUID, Session]
-    samples: list[tuple[UUID, datetime, int | None, int | None, bool, bool]]
-    """channel, observed_at, viewers, session id, is_live, session is new this cycle"""
-    statuses: dict[UUID, tuple[StatusSnapshot, datetime]]
-    memories: dict[UUID, Memory]
+    session_updates: dict[int, SessionWrite] = field(default_factory=dict)
+    """By session id."""
+    session_inserts: dict[UUID, Session] = field(default_factory=dict)
+    """By channel: sessions opened this cycle."""
+    samples: list[Sample] = field(default_factory=list)
+    opening: set[UUID] = field(default_factory=set)
+    """Channels whose sample belongs to a session opened this cycle: its id comes
+    with the session's insert."""
+    statuses: dict[UUID, StatusSnapshot] = field(default_factory=dict)
+    """`channel_status` rows that change, by channel..."""
+    status_times: dict[UUID, datetime] = field(default_factory=dict)
+    """...and when each was observed."""
+    memories: dict[UUID, Memory] = field(default_factory=dict)
 
 
 def _status_for(memory: Memory, obs_live: bool, viewers: int | None, stream: str | None,
@@ -170,10 +223,11 @@ def _status_for(memory: Memory, obs_live: bool, viewers: int | None, stream: str
     return StatusSnapshot(True, stream, title, category, viewers, session.started_at, session.id)
 
 
-def _plan(
+def gather_writes(
     due: Sequence[DueChannel], outcomes: Mapping[UUID, ChannelOutcome], rules: Rules
-) -> tuple[_Plan, CycleReport]:
-    plan = _Plan({}, {}, [], {}, {})
+) -> tuple[CycleWrites, CycleReport]:
+    """Stitch every observation into the rows to write (pure: no SQL)."""
+    plan = CycleWrites()
     report = CycleReport(channels_due=len(due))
     for channel in due:
         outcome = outcomes.get(channel.id)
@@ -188,7 +242,7 @@ def _plan(
         memory = step.memory
         plan.memories[channel.id] = memory
         if step.closed is not None and step.closed.id is not None:
-            plan.session_updates[step.closed.id] = (channel.id, step.closed)
+            plan.session_updates[step.closed.id] = SessionWrite(channel.id, step.closed)
             report.sessions_closed += 1
         session = memory.session
         if session is not None and step.change is not SessionChange.NONE:
@@ -196,25 +250,26 @@ def _plan(
                 plan.session_inserts[channel.id] = session
                 report.sessions_opened += 1
             elif step.closed is None or step.closed.id != session.id:
-                plan.session_updates[session.id] = (channel.id, session)
+                plan.session_updates[session.id] = SessionWrite(channel.id, session)
         in_session = step.sample_in_session and session is not None
-        plan.samples.append((
-            channel.id, obs.observed_at, obs.viewer_count if obs.is_live else None,
-            session.id if in_session and session is not None else None, obs.is_live,
-            in_session and session is not None and session.id is None,
-        ))  # fmt: skip
+        viewers = obs.viewer_count if obs.is_live else None
+        sid = session.id if in_session and session is not None else None
+        plan.samples.append(Sample(channel.id, obs.observed_at, viewers, sid, obs.is_live))
+        if in_session and session is not None and session.id is None:
+            plan.opening.add(channel.id)
         status = _status_for(memory, obs.is_live, obs.viewer_count, obs.platform_stream_id,
                              obs.title, obs.category)  # fmt: skip
         if status != channel.status:
-            plan.statuses[channel.id] = (status, obs.observed_at)
+            plan.statuses[channel.id] = status
+            plan.status_times[channel.id] = obs.observed_at
     return plan, report
 
 
-def _write_sessions(conn: psycopg.Connection[Any], plan: _Plan) -> dict[UUID, int]:
+def _write_sessions(conn: psycopg.Connection[Any], plan: CycleWrites) -> dict[UUID, int]:
     """Update changed sessions (closes first), insert new ones; return new ids by channel."""
     if plan.session_updates:
-        items = sorted(plan.session_updates.items(), key=lambda kv: kv[1][1].ended_at is None)
-        cols = _session_columns([s for _, (_, s) in items])
+        items = sorted(plan.session_updates.items(), key=lambda kv: kv[1].session.ended_at is None)
+        cols = _session_columns([write.session for _, write in items])
         conn.execute(
             """
             update public.stream_sessions s set
@@ -296,10 +351,7 @@ def _session_columns(sessions: Sequence[Session]) -> dict[str, list[Any]]:
     }
 
 
-def write_samples(
-    conn: psycopg.Connection[Any],
-    rows: Sequence[tuple[UUID, datetime, int | None, int | None, bool]],
-) -> int:
+def write_samples(conn: psycopg.Connection[Any], rows: Sequence[Sample]) -> int:
     """Bulk-insert viewer samples, skipping any already stored; return how many were new."""
     if not rows:
         return 0
@@ -322,13 +374,13 @@ def write_samples(
 
 
 def _write_statuses(
-    conn: psycopg.Connection[Any], plan: _Plan, ids: Mapping[UUID, int]
+    conn: psycopg.Connection[Any], plan: CycleWrites, ids: Mapping[UUID, int]
 ) -> list[UUID]:
     """Write the statuses that really changed; return those channels' ids."""
     if not plan.statuses:
         return []
     channels = list(plan.statuses)
-    snaps = [plan.statuses[c][0] for c in channels]
+    snaps = [plan.statuses[c] for c in channels]
     snaps = [
         replace(s, session_id=ids.get(c, s.session_id)) if s.is_live else s
         for c, s in zip(channels, snaps, strict=True)
@@ -368,47 +420,80 @@ def _write_statuses(
             [s.viewer_count for s in snaps],
             [s.started_at for s in snaps],
             [s.session_id for s in snaps],
-            [plan.statuses[c][1] for c in channels],
+            [plan.status_times[c] for c in channels],
         ),
     )
     return [row[0] for row in cur.fetchall()]
+
+
+class PollStateRow(NamedTuple):
+    """A `channel_poll_state` row as the cycle writes it."""
+
+    channel_id: UUID
+    last_polled_at: datetime | None
+    last_attempt_at: datetime
+    consecutive_failures: int
+    last_error: str | None
+    last_sample_at: datetime | None
+    last_sample_live: bool | None
+    last_sample_viewers: int | None
+    last_session_id: int | None
+    feed_checked_at: datetime | None
+    candidate_video_ids: tuple[str, ...]
+    settled_video_ids: tuple[str, ...]
+    stats_checked_at: datetime | None
+
+
+def _poll_state_row(
+    channel: DueChannel,
+    outcome: ChannelOutcome,
+    plan: CycleWrites,
+    ids: Mapping[UUID, int],
+    run: RunInfo,
+) -> PollStateRow:
+    poll = outcome.poll or channel.poll
+    observed = outcome.observation is not None or outcome.pending
+    memory = plan.memories.get(channel.id, channel.memory)
+    last = memory.last_sample
+    session = memory.session
+    session_id = ids.get(channel.id) if session is not None and session.id is None else None
+    return PollStateRow(
+        channel.id,
+        outcome.observation.observed_at if outcome.observation else poll.last_polled_at,
+        run.started_at,
+        0 if observed else channel.poll.consecutive_failures + 1,
+        None if observed else (outcome.error or "no answer")[:500],
+        last.observed_at if last else None,
+        last.is_live if last else None,
+        last.viewer_count if last else None,
+        session_id or (session.id if session else None),
+        poll.feed_checked_at,
+        poll.candidate_video_ids,
+        poll.settled_video_ids,
+        poll.stats_checked_at,
+    )
 
 
 def _write_poll_state(
     conn: psycopg.Connection[Any],
     due: Sequence[DueChannel],
     outcomes: Mapping[UUID, ChannelOutcome],
-    plan: _Plan,
+    plan: CycleWrites,
     ids: Mapping[UUID, int],
     run: RunInfo,
 ) -> None:
-    rows: list[tuple[Any, ...]] = []
-    for channel in due:
-        outcome = outcomes.get(channel.id) or ChannelOutcome(error="no answer")
-        poll = outcome.poll or channel.poll
-        observed = outcome.observation is not None or outcome.pending
-        memory = plan.memories.get(channel.id, channel.memory)
-        last = memory.last_sample
-        session = memory.session
-        session_id = ids.get(channel.id) if session is not None and session.id is None else None
-        rows.append((
-            channel.id,
-            outcome.observation.observed_at if outcome.observation else poll.last_polled_at,
-            run.started_at,
-            0 if observed else channel.poll.consecutive_failures + 1,
-            None if observed else (outcome.error or "no answer")[:500],
-            last.observed_at if last else None,
-            last.is_live if last else None,
-            last.viewer_count if last else None,
-            session_id or (session.id if session else None),
-            poll.feed_checked_at,
-            list(poll.candidate_video_ids),
-            list(poll.settled_video_ids),
-            poll.stats_checked_at,
-        ))  # fmt: skip
+    no_answer = ChannelOutcome(error="no answer")
+    rows = [_poll_state_row(c, outcomes.get(c.id) or no_answer, plan, ids, run) for c in due]
     if not rows:
         return
-    columns = [list(col) for col in zip(*rows, strict=True)]  # psycopg: lists are arrays
+    # One array per column (psycopg sends lists as arrays). Variable-length text
+    # arrays cannot be unnested as a 2-D array: each channel's list goes as JSON.
+    transposed = zip(*rows, strict=True)
+    columns = {
+        name: list(values) for name, values in zip(PollStateRow._fields, transposed, strict=True)
+    }
+    for name in ("candidate_video_ids", "settled_video_ids"):
+        columns[name] = [Jsonb(list(ids_)) for ids_ in columns[name]]
     conn.execute(
         """
         insert into public.channel_poll_state as ps
@@ -422,9 +507,13 @@ def _write_poll_state(
                coalesce((select array_agg(x) from jsonb_array_elements_text(u.settled) x),
                         '{}'),
                u.stats_at
-        from unnest(%s::uuid[], %s::timestamptz[], %s::timestamptz[], %s::int[], %s::text[],
-                    %s::timestamptz[], %s::bool[], %s::int[], %s::bigint[], %s::timestamptz[],
-                    %s::jsonb[], %s::jsonb[], %s::timestamptz[])
+        from unnest(%(channel_id)s::uuid[], %(last_polled_at)s::timestamptz[],
+                    %(last_attempt_at)s::timestamptz[], %(consecutive_failures)s::int[],
+                    %(last_error)s::text[], %(last_sample_at)s::timestamptz[],
+                    %(last_sample_live)s::bool[], %(last_sample_viewers)s::int[],
+                    %(last_session_id)s::bigint[], %(feed_checked_at)s::timestamptz[],
+                    %(candidate_video_ids)s::jsonb[], %(settled_video_ids)s::jsonb[],
+                    %(stats_checked_at)s::timestamptz[])
           as u(channel_id, last_polled_at, last_attempt_at, failures, last_error, ls_at, ls_live,
                ls_viewers, session_id, feed_at, candidates, settled, stats_at)
         on conflict (channel_id) do update set
@@ -439,15 +528,44 @@ def _write_poll_state(
           settled_video_ids = excluded.settled_video_ids,
           stats_checked_at = excluded.stats_checked_at
         """,
-        # Variable-length text arrays cannot be unnested as a 2-D array: pass
-        # each channel's list as a JSON array instead.
-        [
-            *columns[:10],
-            [Jsonb(list(c)) for c in columns[10]],
-            [Jsonb(list(c)) for c in columns[11]],
-            columns[12],
-        ],
+        columns,
     )
+
+
+def _rollup_samples(due: Sequence[DueChannel], samples: Sequence[Sample]) -> list[RollupSample]:
+    """The samples that add to the rollups: this or the channel's previous sample live.
+
+    Only these travel to the database: most channels are offline most of the
+    time, and joining every sample of a cycle to its poll state cost more than
+    the samples' own insert.
+    """
+    previous = {d.id: d.memory.last_sample for d in due}
+    rows = []
+    for sample in samples:
+        prev = previous.get(sample.channel_id)
+        if prev is not None and sample.observed_at <= prev.observed_at:
+            continue  # not newer: already counted (the monitor does not write it either)
+        if sample.is_live or (prev is not None and prev.is_live):
+            rows.append(
+                RollupSample(
+                    channel_id=sample.channel_id,
+                    observed_at=sample.observed_at,
+                    viewer_count=sample.viewer_count,
+                    is_live=sample.is_live,
+                    previous_at=prev.observed_at if prev else None,
+                    previous_live=prev.is_live if prev else None,
+                    previous_viewers=prev.viewer_count if prev else None,
+                )
+            )
+    return rows
+
+
+def _follower_counts(outcomes: Mapping[UUID, ChannelOutcome]) -> list[FollowerCount]:
+    return [
+        FollowerCount(cid, o.stats_at, o.followers)
+        for cid, o in outcomes.items()
+        if o.stats_at is not None and o.followers is not None
+    ]
 
 
 def _write_stats(conn: psycopg.Connection[Any], outcomes: Mapping[UUID, ChannelOutcome]) -> int:
@@ -501,25 +619,28 @@ def record_run(
           (started_at, finished_at, status, channels_checked, samples_written, requests,
            quota_units, errors, duration_ms, cycle_id, trigger, shard_index, shard_count,
            past_due)
-        values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+        values (%(started_at)s, %(finished_at)s, %(status)s, %(channels_checked)s,
+                %(samples_written)s, %(requests)s, %(quota_units)s, %(errors)s,
+                %(duration_ms)s, %(cycle_id)s, %(trigger)s, %(shard_index)s, %(shard_count)s,
+                %(past_due)s)
         returning id
         """,
-        (
-            run.started_at,
-            finished_at,
-            report.status,
-            report.channels_checked,
-            report.samples_written,
-            Jsonb(report.requests),
-            Jsonb(report.quota_units),
-            Jsonb(report.errors),
-            report.duration_ms,
-            run.cycle_id,
-            run.trigger,
-            run.shard_index,
-            run.shard_count,
-            run.past_due,
-        ),
+        {
+            "started_at": run.started_at,
+            "finished_at": finished_at,
+            "status": report.status,
+            "channels_checked": report.channels_checked,
+            "samples_written": report.samples_written,
+            "requests": Jsonb(report.requests),
+            "quota_units": Jsonb(report.quota_units),
+            "errors": Jsonb(report.errors),
+            "duration_ms": report.duration_ms,
+            "cycle_id": run.cycle_id,
+            "trigger": run.trigger,
+            "shard_index": run.shard_index,
+            "shard_count": run.shard_count,
+            "past_due": run.past_due,
+        },
     ).fetchone()
     assert row is not None
     return int(row[0])
@@ -534,16 +655,16 @@ def write_cycle(
     run: RunInfo,
 ) -> CycleReport:
     """Write everything one cycle learned, in the caller's transaction."""
-    plan, report = _plan(due, outcomes, rules)
+    plan, report = gather_writes(due, outcomes, rules)
     new_ids = _write_sessions(conn, plan)
     samples = [
-        (cid, at, viewers, new_ids.get(cid) if is_new else sid, live)
-        for cid, at, viewers, sid, live, is_new in plan.samples
+        s._replace(session_id=new_ids.get(s.channel_id)) if s.channel_id in plan.opening else s
+        for s in plan.samples
     ]
     began = time.perf_counter()
     report.samples_written = write_samples(conn, samples)
     # Part of the samples' write (and of its measured time): their rollups.
-    write_rollups(conn, due, samples, outcomes, rules.max_gap)
+    write_rollups(conn, _rollup_samples(due, samples), _follower_counts(outcomes), rules.max_gap)
     report.samples_s = time.perf_counter() - began
     changed = _write_statuses(conn, plan, new_ids)
     report.status_changes = len(changed)

@@ -1,15 +1,20 @@
-"""Clients for the streaming platforms, all behind one Protocol (`base.PlatformClient`).
+"""The streaming platforms: one package each, behind one registry.
 
-base.py          the Protocol and the normalised models (Platform, ChannelRef, ...)
-errors.py        the one error tree
-retry.py         the one retry policy and HTTP send helper
-pacing.py        slowing down before a platform says so (Twitch bucket, Rumble key)
-twitch.py        Helix (+ twitch_auth.py: the app access token)
-youtube.py       Data API v3 (+ youtube_feed.py, youtube_videos.py)
-rumble.py        Livestream API, one owner key per channel (+ rumble_models.py)
+registry.py  the `Platform` enum and the lookups everything else asks (spec, clients)
+spec.py      what a package declares: `PlatformSpec` (batches, credential, quota, factories)
+base.py      the client Protocol and the normalised models (ChannelRef, LiveBatch, ...)
+polling.py   the monitor-fetcher contract (PollTarget, ChannelOutcome, PlatformUsage)
+             and the rules spreading periodic work over cycles
+batch.py     the generic fetcher: live checks in batches, stats when due
+errors.py    the one error tree
+retry.py     the one retry policy and HTTP send helper
+pacing.py    slowing down before a platform says so (points bucket, per-key interval)
+parsing.py   payloads into models at the boundary, item by item for batches
+twitch/, youtube/, rumble/   a platform each: client, wire models, reference
+             parsing, fetcher where it needs its own, and its `SPEC`
+
+Adding a platform: docs/platforms.md.
 """
-
-from typing import TYPE_CHECKING
 
 from shared.platforms.base import (
     Channel,
@@ -19,11 +24,9 @@ from shared.platforms.base import (
     InvalidChannelRef,
     LiveBatch,
     LiveObservation,
-    Platform,
     PlatformClient,
     RefKind,
     StatsBatch,
-    parse_channel_ref,
 )
 from shared.platforms.errors import (
     AuthError,
@@ -35,10 +38,17 @@ from shared.platforms.errors import (
     QuotaExhausted,
     RateLimited,
 )
+from shared.platforms.registry import (
+    Platform,
+    build_clients,
+    default_clients,
+    needing_credentials,
+    parse_channel_ref,
+    quota_day,
+    spec,
+    specs,
+)
 from shared.platforms.retry import RetryPolicy
-from shared.platforms.rumble import RumbleClient
-from shared.platforms.twitch import TwitchClient
-from shared.platforms.youtube import YouTubeClient, quota_day
 
 __all__ = [
     "AuthError",
@@ -60,15 +70,12 @@ __all__ = [
     "RateLimited",
     "RefKind",
     "RetryPolicy",
-    "RumbleClient",
     "StatsBatch",
-    "TwitchClient",
-    "YouTubeClient",
+    "build_clients",
+    "default_clients",
+    "needing_credentials",
     "parse_channel_ref",
     "quota_day",
+    "spec",
+    "specs",
 ]
-
-if TYPE_CHECKING:
-    # mypy checks here that every client satisfies the Protocol.
-    def _conforms(t: TwitchClient, y: YouTubeClient, r: RumbleClient) -> list[PlatformClient]:
-        return [t, y, r]

@@ -8,10 +8,9 @@ the channels it could not answer for, so one bad channel never sinks a batch.
 """
 
 import logging
-import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC
 from enum import StrEnum
 from typing import Annotated, Protocol, TypeVar
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -24,27 +23,14 @@ from shared.platforms.errors import (
     PlatformError,
     QuotaExhausted,
 )
+from shared.platforms.registry import Platform as Platform
+from shared.platforms.registry import parse_channel_ref as parse_channel_ref
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
-
-def utc_now() -> datetime:
-    """The default clock of every client: aware UTC now."""
-    return datetime.now(UTC)
-
-
-Clock = Callable[[], datetime]
 UtcDatetime = Annotated[AwareDatetime, AfterValidator(lambda value: value.astimezone(UTC))]
 """An aware datetime, normalised to UTC; naive datetimes are rejected."""
-
-
-class Platform(StrEnum):
-    """A streaming platform (the values of the database enum)."""
-
-    TWITCH = "twitch"
-    YOUTUBE = "youtube"
-    RUMBLE = "rumble"
 
 
 class RefKind(StrEnum):
@@ -54,9 +40,10 @@ class RefKind(StrEnum):
     LOGIN = "login"
     HANDLE = "handle"
     USERNAME = "username"
-    """A legacy YouTube username (`youtube.com/user/<name>`)."""
+    """A legacy account name some platforms still resolve (`/user/<name>` URLs)."""
     KEY = "key"
-    """A Rumble owner's Livestream API key (carried in `ChannelRef.secret`)."""
+    """The owner's credential (in `ChannelRef.secret`) identifies the channel; `value` is
+    the channel name the user typed, if any."""
 
 
 class InvalidChannelRef(ValueError):
@@ -71,9 +58,9 @@ class ChannelRef(BaseModel):
     platform: Platform
     kind: RefKind
     value: str
-    """The id, login or handle (`@name`); for Rumble the channel name, if known."""
+    """The id, login or handle (`@name`); with a credential, the channel name if known."""
     secret: SecretStr | None = None
-    """The owner's API key (Rumble); never logged."""
+    """The owner's credential, for platforms that poll with one; never logged."""
 
 
 class Channel(BaseModel):
@@ -84,20 +71,20 @@ class Channel(BaseModel):
     platform: Platform
     platform_channel_id: str
     handle: str | None = None
-    """Twitch login, YouTube `@handle`, Rumble channel or user name."""
+    """The name people know the channel by: a login, an `@handle`, a channel name."""
     display_name: str | None = None
     url: str
     avatar_url: str | None = None
 
 
 class ChannelTarget(BaseModel):
-    """A channel to poll: its platform id and, for Rumble, the owner's key."""
+    """A channel to poll: its platform id and, where the platform needs it, the owner's key."""
 
     model_config = ConfigDict(frozen=True)
 
     platform_channel_id: str
     api_key: SecretStr | None = None
-    """The owner's Livestream API key (Rumble only)."""
+    """The owner's credential, for platforms whose channels are polled with one."""
 
 
 class LiveObservation(BaseModel):
@@ -125,9 +112,9 @@ class ChannelStats(BaseModel):
     platform: Platform
     platform_channel_id: str
     followers: int | None = Field(default=None, ge=0)
-    """Twitch and Rumble followers; None where the platform has none or hides them."""
+    """Followers; None where the platform has none or hides them."""
     subscribers: int | None = Field(default=None, ge=0)
-    """YouTube subscribers (rounded by YouTube), Rumble paid subscribers."""
+    """Subscribers (free or paid, as the platform counts them; possibly rounded)."""
     observed_at: UtcDatetime
 
 
@@ -233,83 +220,26 @@ def log_batch(platform: Platform, kind: str, channels: int, batch: LiveBatch | S
 
 # --- parsing what users type --------------------------------------------------------
 
-_TWITCH_LOGIN = re.compile(r"^[a-zA-Z0-9_]{1,25}$")
-_TWITCH_RESERVED = frozenset(
-    "directory videos settings search p downloads subscriptions inventory wallet drops "
-    "jobs turbo friends messages payments moderator".split()
-)
-_YOUTUBE_ID = re.compile(r"^UC[0-9A-Za-z_-]{22}$")
-_YOUTUBE_HANDLE = re.compile(r"^@?[^\s/?#@]{3,100}$")
-_RUMBLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+
+@dataclass(frozen=True, slots=True)
+class TypedReference:
+    """What a user typed as a channel reference, split the way every platform reads it."""
+
+    text: str
+    """Stripped; the whole input."""
+    host: str
+    """The URL's host without `www.`/`m.`; empty when the text is not a URL."""
+    path: list[str]
+    """The URL's path segments, percent-decoded."""
+    query: dict[str, list[str]]
 
 
-def parse_channel_ref(platform: Platform, text: str, *, secret: str | None = None) -> ChannelRef:
-    """Read a URL, @handle, login or id as typed by a user (`secret`: a Rumble key)."""
+def split_reference(text: str) -> TypedReference:
+    """Split a reference: anything with a `/` is read as a URL (scheme optional)."""
     text = text.strip()
-    if not text and not secret:
-        raise InvalidChannelRef("empty channel reference")
     parsed = urlsplit(text if "://" in text else f"https://{text}") if "/" in text else None
-    path = [unquote(p) for p in parsed.path.split("/") if p] if parsed else []
-    host = (parsed.hostname or "").removeprefix("www.").removeprefix("m.") if parsed else ""
-    if platform is Platform.TWITCH:
-        return _twitch_ref(text, host, path)
-    if platform is Platform.YOUTUBE:
-        return _youtube_ref(text, host, path)
-    keys = parse_qs(parsed.query).get("key", []) if parsed else []
-    return _rumble_ref(text, host, path, secret or (keys[-1] if keys else None))
-
-
-def _twitch_ref(text: str, host: str, path: list[str]) -> ChannelRef:
-    if host:
-        if host not in ("twitch.tv", "go.twitch.tv") or not path or path[0] in _TWITCH_RESERVED:
-            raise InvalidChannelRef("not a Twitch channel URL")
-        text = path[0]
-    text = text.removeprefix("@")
-    if text.isdigit():
-        # An all-digit value may be a login too; resolve() asks for both at once.
-        return ChannelRef(platform=Platform.TWITCH, kind=RefKind.ID, value=text)
-    if not _TWITCH_LOGIN.match(text):
-        raise InvalidChannelRef("not a Twitch login")
-    return ChannelRef(platform=Platform.TWITCH, kind=RefKind.LOGIN, value=text.lower())
-
-
-def _youtube_ref(text: str, host: str, path: list[str]) -> ChannelRef:
-    kind = RefKind.HANDLE
-    if host:
-        if host != "youtube.com" or not path:
-            raise InvalidChannelRef("not a YouTube channel URL")
-        if path[0] == "channel" and len(path) > 1:
-            text = path[1]
-        elif path[0] == "user" and len(path) > 1:
-            kind, text = RefKind.USERNAME, path[1]
-        elif path[0] == "c" and len(path) > 1:
-            # Custom URLs have no API lookup; YouTube turned most of them into handles.
-            text = f"@{path[1]}"
-        elif path[0].startswith("@"):
-            text = path[0]
-        else:
-            raise InvalidChannelRef("not a YouTube channel URL")
-    if _YOUTUBE_ID.match(text):
-        return ChannelRef(platform=Platform.YOUTUBE, kind=RefKind.ID, value=text)
-    if kind is RefKind.USERNAME:
-        return ChannelRef(platform=Platform.YOUTUBE, kind=kind, value=text)
-    if not _YOUTUBE_HANDLE.match(text):
-        raise InvalidChannelRef("not a YouTube channel id or handle")
-    return ChannelRef(platform=Platform.YOUTUBE, kind=kind, value=f"@{text.removeprefix('@')}")
-
-
-def _rumble_ref(text: str, host: str, path: list[str], key: str | None) -> ChannelRef:
-    name = "" if host else text
-    if host:
-        if host != "rumble.com":
-            raise InvalidChannelRef("not a Rumble URL")
-        if len(path) > 1 and path[0] in ("c", "user"):
-            name = path[1]
-        elif not key:
-            raise InvalidChannelRef("not a Rumble channel URL")
-    if name and not _RUMBLE_NAME.match(name):
-        raise InvalidChannelRef("not a Rumble channel name")
-    if key:
-        secret = SecretStr(key)
-        return ChannelRef(platform=Platform.RUMBLE, kind=RefKind.KEY, value=name, secret=secret)
-    return ChannelRef(platform=Platform.RUMBLE, kind=RefKind.HANDLE, value=name)
+    if parsed is None:
+        return TypedReference(text, "", [], {})
+    path = [unquote(p) for p in parsed.path.split("/") if p]
+    host = (parsed.hostname or "").removeprefix("www.").removeprefix("m.")
+    return TypedReference(text, host, path, parse_qs(parsed.query))

@@ -4,14 +4,14 @@
      ├── PlatformUnavailable       5xx, timeouts, transport errors (retried)
      │    └── DeadlineExceeded     the caller's time budget ran out first
      ├── RateLimited               429 or a per-user rate limit (retried; `retry_after`)
-     ├── QuotaExhausted            YouTube's daily quota is spent (not retried)
+     ├── QuotaExhausted            a daily unit quota is spent (not retried)
      ├── AuthError                 credentials missing, wrong or revoked
      ├── NotFound                  the channel, video or key does not exist
      └── InvalidResponse           a payload that is malformed or not what the API documents
 
 Every error carries the platform, the HTTP status (None when no response
 arrived) and the request id when the platform sent one. Messages never contain
-credentials: URLs carry API keys (YouTube, Rumble), so no message includes one.
+credentials: some URLs carry API keys, so no message includes one.
 A bare `PlatformError` is an answer none of the branches fits, such as a 400
 for a request this code should not have sent.
 """
@@ -19,7 +19,7 @@ for a request this code should not have sent.
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from shared.platforms.base import Platform
+    from shared.platforms.registry import Platform
 
 
 class PlatformError(Exception):

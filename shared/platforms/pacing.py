@@ -1,7 +1,7 @@
 """Slowing down before a platform has to tell us to.
 
-`RatePacer` follows Twitch's `Ratelimit-Remaining`/`Ratelimit-Reset` headers;
-`KeyInterval` keeps Rumble's one request per key per 5 seconds. Both are
+`RatePacer` follows a points bucket's `Ratelimit-Remaining`/`Ratelimit-Reset`
+headers; `KeyInterval` keeps a one-request-per-key-per-interval rule. Both are
 thread-safe, sleep through the retry policy's injectable `sleep`, and raise
 DeadlineExceeded rather than sleep past the caller's deadline.
 """
@@ -12,8 +12,8 @@ import threading
 
 import httpx
 
-from shared.platforms.base import Platform
 from shared.platforms.errors import DeadlineExceeded
+from shared.platforms.registry import Platform
 from shared.platforms.retry import RetryPolicy
 
 logger = logging.getLogger(__name__)
@@ -39,8 +39,8 @@ def _sleep_within(
 class RatePacer:
     """Spreads what is left of a rate-limit bucket over the time until it refills.
 
-    Helix reports `Ratelimit-Remaining` and `Ratelimit-Reset` (epoch seconds,
-    when the bucket is full again) on every answer. Once the points left drop
+    The platform reports `Ratelimit-Remaining` and `Ratelimit-Reset` (epoch
+    seconds, when the bucket is full again) on every answer. Once the points left drop
     to `pace_below`, each request waits its share of the time until the reset,
     so the client slows down before the platform answers 429. Every request
     reserves a point, so concurrent threads do not all spend the last one.

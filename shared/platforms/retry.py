@@ -2,11 +2,11 @@
 
 `Sender.send` makes one logical request: it retries 429s, 5xx, timeouts and
 transport errors with full-jitter exponential backoff, waits what the platform
-asked for (`Retry-After`, Twitch's `Ratelimit-Reset`) when that is under a cap
+asked for (`Retry-After`, or a `Ratelimit-Reset` epoch) when that is under a cap
 and gives up when it is not, stops after `max_attempts`, and never sleeps past
 the caller's deadline: when the next wait would cross it, the last error is
 raised instead. Every attempt counts as a request (and costs quota where the
-platform charges: YouTube bills invalid and retried calls too).
+platform charges: some bill invalid and retried calls too), in the caller's `Cost`.
 
 Waits go through `RetryPolicy.sleep`, so tests record them instead of sleeping.
 """
@@ -18,14 +18,12 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
-from pydantic import BaseModel, ValidationError
 from tenacity import RetryCallState, Retrying, retry_if_exception
 
 from shared.config import Settings
-from shared.platforms.base import Platform
 from shared.platforms.errors import (
     AuthError,
     DeadlineExceeded,
@@ -35,11 +33,10 @@ from shared.platforms.errors import (
     PlatformUnavailable,
     RateLimited,
 )
+from shared.platforms.parsing import request_id_of
+from shared.platforms.registry import Platform
 
 logger = logging.getLogger(__name__)
-
-REQUEST_ID_HEADERS = ("x-request-id", "request-id")
-"""None of the three platforms documents a request id; these are read when present."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +68,7 @@ class RetryPolicy:
         return self.jitter(0.0, ceiling)
 
 
-class Usage:
+class Cost:
     """Requests and quota units spent by one logical operation (thread-safe)."""
 
     def __init__(self) -> None:
@@ -83,13 +80,6 @@ class Usage:
         with self._lock:
             self.requests += requests
             self.quota_units += quota_units
-
-
-def request_id_of(response: httpx.Response) -> str | None:
-    for name in REQUEST_ID_HEADERS:
-        if value := response.headers.get(name):
-            return str(value)[:200]
-    return None
 
 
 def retry_after_of(headers: Mapping[str, str], wall_now: float) -> float | None:
@@ -141,31 +131,6 @@ def error_for_status(
 
 
 Classifier = Callable[[httpx.Response], PlatformError]
-M = TypeVar("M", bound=BaseModel)
-
-
-def parse_json(model: type[M], response: httpx.Response, platform: Platform) -> M:
-    """The body as `model`; anything else (bad JSON, wrong shape or types) is InvalidResponse."""
-    try:
-        return model.model_validate_json(response.content)
-    except ValidationError as exc:
-        raise InvalidResponse(
-            f"unexpected {model.__name__} payload: {describe(exc)}",
-            platform=platform,
-            status=response.status_code,
-            request_id=request_id_of(response),
-        ) from None
-
-
-def describe(exc: ValidationError) -> str:
-    """The first problem of a validation error, without echoing the payload."""
-    errors = exc.errors(include_input=False, include_url=False)
-    if not errors:
-        return "invalid"
-    first = errors[0]
-    where = ".".join(str(part) for part in first["loc"]) or "body"
-    more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
-    return f"{where}: {first['msg']}{more}"
 
 
 @dataclass(slots=True)
@@ -189,7 +154,7 @@ class Sender:
         method: str,
         url: str,
         *,
-        usage: Usage,
+        cost: Cost,
         deadline: float | None = None,
         params: Any = None,
         headers: Mapping[str, str] | Callable[[], Mapping[str, str]] | None = None,
@@ -218,7 +183,7 @@ class Sender:
                 final = True
                 raise (last[-1] if last else exc) from None
             try:
-                return self._once(method, url, params, headers, data, deadline, usage, quota_cost)
+                return self._once(method, url, params, headers, data, deadline, cost, quota_cost)
             except PlatformError as exc:
                 exc.message = _redact(exc.message, secrets)
                 exc.args = (exc.message,)
@@ -247,11 +212,11 @@ class Sender:
         headers: Mapping[str, str] | Callable[[], Mapping[str, str]] | None,
         data: Mapping[str, str] | None,
         deadline: float | None,
-        usage: Usage,
+        cost: Cost,
         quota_cost: int,
     ) -> httpx.Response:
         hdrs = headers() if callable(headers) else headers
-        usage.add(requests=1)
+        cost.add(requests=1)
         try:
             response = self.http.request(
                 method, url, params=params, headers=hdrs, data=data, timeout=self._timeout(deadline)
@@ -264,7 +229,7 @@ class Sender:
             transport = isinstance(exc, httpx.TransportError)
             kind = PlatformUnavailable if transport else InvalidResponse
             raise kind(f"{type(exc).__name__}: {exc}", platform=self.platform) from None
-        usage.add(quota_units=quota_cost)
+        cost.add(quota_units=quota_cost)
         if self.after_response is not None:
             self.after_response(response)
         if response.is_success:

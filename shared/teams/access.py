@@ -19,7 +19,14 @@ import psycopg
 from psycopg import errors as pg
 
 from shared.auth import AccessClaims
-from shared.errors import Conflict, Forbidden, NotFound, ServiceError, TooManyRequests
+from shared.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    ServiceError,
+    TooManyRequests,
+    Unauthenticated,
+)
 from shared.teams.models import ROLE_RANK, TeamRole
 
 # The SQLSTATE the database raises for a rate limit (PostgREST would answer it
@@ -104,11 +111,24 @@ def database_rules() -> Iterator[None]:
         raise Conflict(_message(exc)) from exc
     except pg.NoDataFound as exc:
         raise NotFound(_message(exc)) from exc
+    except pg.ForeignKeyViolation as exc:
+        if _references_users(exc):
+            # A valid token whose user was deleted since: the session is over.
+            raise Unauthenticated(ACCOUNT_GONE) from exc
+        raise Conflict(_message(exc)) from exc
     except psycopg.Error as exc:
         if exc.sqlstate != RATE_LIMITED:
             raise
         found = _RETRY_AFTER.search(exc.diag.message_detail or "")
         raise TooManyRequests(_message(exc), int(found.group(1)) if found else 60) from exc
+
+
+ACCOUNT_GONE = "the account this access token was issued for no longer exists; sign in again"
+
+
+def _references_users(exc: psycopg.Error) -> bool:
+    """Whether a foreign-key refusal is about a row of `auth.users` that is not there."""
+    return 'in table "users"' in (exc.diag.message_detail or "")
 
 
 def _message(exc: psycopg.Error) -> str:

@@ -1,20 +1,21 @@
 """The channels a team tracks: add one by URL, handle or id (resolved through the
 platform clients), list them, stop tracking one.
 
-Adding writes a shared `channels` row (and, for a channel polled with its
-owner's credential, a Rumble key, the team's own copy of that key sealed with
-AES-GCM in `channel_credentials`), which clients may not write; so that part
-runs on the service side, after the role, MFA and plan checks, and the same
-transaction then continues as the user and calls `track_team_channel`, where
-the database checks role, MFA and the team's credential again, the plan-limit
-trigger runs and the audit trail records the user. A team's key goes when the
-team stops tracking the channel (the database cascades it).
+Adding writes a shared `channels` row (and, for a platform whose channels are
+polled with their owner's credential, the team's own copy of that credential
+sealed with AES-GCM in `channel_credentials`), which clients may not write; so
+that part runs on the service side, after the role, MFA and plan checks, and
+the same transaction then continues as the user and calls `track_team_channel`,
+where the database checks role, MFA and the team's credential again, the
+plan-limit trigger runs and the audit trail records the user. A team's
+credential goes when the team stops tracking the channel (the database
+cascades it). What a platform needs is its spec's to say
+(`shared.platforms.registry`); nothing here names one.
 """
 
 import logging
 import time
 from collections.abc import Mapping
-from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -27,19 +28,19 @@ from shared.crypto import CredentialError, SecretBox
 from shared.db import Database, become_user
 from shared.errors import Conflict, NotFound, Unavailable, Unprocessable
 from shared.platforms import errors as platform_errors
-from shared.platforms.base import (
-    Channel,
-    ChannelRef,
-    InvalidChannelRef,
+from shared.platforms.base import Channel, ChannelRef, InvalidChannelRef, PlatformClient
+from shared.platforms.registry import (
     Platform,
-    PlatformClient,
+    default_clients,
+    needing_credentials,
     parse_channel_ref,
+    spec,
 )
+from shared.platforms.spec import PlatformSpec
 from shared.teams.access import database_rules, membership, require
 from shared.teams.models import ChannelCreate, TrackedChannelPublic, TrackedChannelsPublic
 
 Resolvers = Mapping[Platform, PlatformClient]
-RUMBLE_KEY_KIND = "rumble_livestream_api_key"
 RESOLVE_BUDGET_S = 20.0
 logger = logging.getLogger(__name__)
 
@@ -51,13 +52,9 @@ _COLUMNS = """
 """
 
 
-@lru_cache(maxsize=1)
-def default_resolvers() -> dict[Platform, PlatformClient]:
-    """The monitor's process-wide platform clients (their HTTP pools and the Twitch
-    app token are shared); platforms without credentials are absent."""
-    from shared.monitor.service import default_fetchers  # the monitor owns the clients
-
-    return {Platform(name): fetcher.client for name, fetcher in default_fetchers().items()}
+default_resolvers = default_clients
+"""The process-wide platform clients the monitor polls with too (their HTTP pools and
+app tokens are shared); platforms this server is not configured for are absent."""
 
 
 def track_channel(
@@ -74,14 +71,18 @@ def track_channel(
         require(membership(conn, team_id), claims, "member", action="add channels")
         _check_room(conn, team_id)
 
-    channel = _resolve(resolvers, ref)
-    box = _secret_box(settings) if ref.secret is not None else None
+    declared = spec(ref.platform)
+    channel = _resolve(resolvers, ref, declared)
+    credential = declared.credential if ref.secret is not None else None
+    box = _secret_box(settings, declared) if credential is not None else None
 
     with db.service() as conn, database_rules():
         # A platform whose channels are read with the owner's secret marks them:
         # every team tracking one must then supply its own (the database checks).
-        channel_id = _upsert_channel(conn, channel, requires_credential=ref.secret is not None)
-        if box is not None and ref.secret is not None:
+        channel_id = _upsert_channel(
+            conn, channel, requires_credential=declared.credential is not None
+        )
+        if box is not None and credential is not None and ref.secret is not None:
             sealed = box.seal(ref.secret.get_secret_value(), channel_id)
             conn.execute(
                 "insert into public.channel_credentials "
@@ -93,7 +94,7 @@ def track_channel(
                 (
                     channel_id,
                     team_id,
-                    RUMBLE_KEY_KIND,
+                    credential.kind,
                     sealed.ciphertext,
                     sealed.nonce,
                     sealed.key_version,
@@ -136,14 +137,18 @@ def untrack_channel(db: Database, claims: AccessClaims, team_id: UUID, channel_i
 
 
 def _reference(body: ChannelCreate) -> ChannelRef:
+    """The body as a channel reference, by the platform's own rules (422 otherwise)."""
     key = body.api_key.get_secret_value() if body.api_key else None
-    if body.platform is Platform.RUMBLE and not key:
+    declared = spec(body.platform)
+    if declared.credential is not None and not key:
         raise Unprocessable(
-            "a Rumble channel is added with its owner's Livestream API key: send api_key"
+            f"a {declared.display_name} channel is added with {declared.credential.label}: "
+            "send api_key"
         )
-    if body.platform is not Platform.RUMBLE and key:
-        raise Unprocessable("api_key is for Rumble channels only; leave it out")
-    if body.platform is not Platform.RUMBLE and not body.channel:
+    if declared.credential is None and key:
+        names = " and ".join(spec(p).display_name for p in needing_credentials())
+        raise Unprocessable(f"api_key is for {names} channels only; leave it out")
+    if declared.credential is None and not body.channel:
         raise Unprocessable("channel: send the channel's URL, handle or id")
     try:
         return parse_channel_ref(body.platform, body.channel, secret=key)
@@ -151,9 +156,9 @@ def _reference(body: ChannelCreate) -> ChannelRef:
         raise Unprocessable(f"channel: {exc}") from None
 
 
-def _resolve(resolvers: Resolvers, ref: ChannelRef) -> Channel:
+def _resolve(resolvers: Resolvers, ref: ChannelRef, declared: PlatformSpec) -> Channel:
     client = resolvers.get(ref.platform)
-    name = ref.platform.value.capitalize()
+    name = declared.display_name
     if client is None:
         raise Unavailable(f"{name} is not configured on this server; ask its operator")
     try:
@@ -161,10 +166,20 @@ def _resolve(resolvers: Resolvers, ref: ChannelRef) -> Channel:
     except platform_errors.NotFound:
         raise Unprocessable(f"{name} has no channel {ref.value!r}; check the spelling") from None
     except platform_errors.AuthError as exc:
-        if ref.platform is Platform.RUMBLE:
-            raise Unprocessable(f"Rumble refused the API key: {exc.message}") from None
+        if declared.credential is not None:
+            # The credential is the caller's (the owner's key), not this server's.
+            raise Unprocessable(f"{name} refused the API key: {exc.message}") from None
         logger.error("platform credentials refused", extra={"platform": ref.platform.value})
         raise Unavailable(f"{name} refused this server's credentials; try again later") from exc
+    except platform_errors.InvalidResponse as exc:
+        logger.warning(
+            "channel resolution got an unusable answer: %s",
+            exc.message,
+            extra={"platform": ref.platform.value},
+        )
+        raise Unavailable(
+            f"{name} answered something this server cannot use ({exc.message}); try again later"
+        ) from exc
     except platform_errors.PlatformError as exc:
         logger.warning(
             "channel resolution failed: %s",
@@ -174,13 +189,14 @@ def _resolve(resolvers: Resolvers, ref: ChannelRef) -> Channel:
         raise Unavailable(f"{name} did not answer; try again in a minute") from exc
 
 
-def _secret_box(settings: Settings) -> SecretBox:
+def _secret_box(settings: Settings, declared: PlatformSpec) -> SecretBox:
     try:
         return SecretBox.from_settings(settings)
     except CredentialError as exc:
         logger.error("CREDENTIALS_ENCRYPTION_KEY is missing or invalid")
         raise Unavailable(
-            "this server cannot store Rumble keys (no encryption key configured); ask its operator"
+            f"this server cannot store {declared.display_name} keys (no encryption key "
+            "configured); ask its operator"
         ) from exc
 
 

@@ -141,10 +141,11 @@ class ChannelCreate(_Body):
 
     platform: Platform
     channel: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2048)] = ""
-    """A channel URL, @handle, login or id as the user typed it (for Rumble, optional:
-    the API key identifies the channel)."""
+    """A channel URL, @handle, login or id as the user typed it (optional where the
+    owner's API key identifies the channel)."""
     api_key: SecretStr | None = Field(default=None, min_length=1, max_length=256)
-    """Rumble only: the channel owner's Livestream API key. Stored encrypted, never returned."""
+    """The channel owner's API key, for platforms that are polled with one (required
+    there, refused elsewhere). Stored encrypted, never returned."""
 
 
 class TrackedChannelPublic(BaseModel):

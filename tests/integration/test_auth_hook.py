@@ -12,8 +12,8 @@ import psycopg
 import pytest
 
 from shared.db import Database
-from tests.conftest import create_user, url_as
-from tests.integration.test_monitor_store import make_team
+from tests.factories.teams import make_team
+from tests.factories.users import create_user, url_as
 
 
 def run_hook(url: str, user_id: uuid.UUID) -> dict[str, object]:

@@ -4,8 +4,8 @@ import socket
 
 from azure.storage.queue import QueueClient
 
+from localdev.azurite import AZURITE_ACCOUNT as ACCOUNT_NAME
 from localdev.azurite import Azurite
-from shared.monitor.shards import AZURITE_ACCOUNT as ACCOUNT_NAME
 
 
 def test_queue_round_trip_then_port_closed() -> None:

@@ -10,7 +10,7 @@ from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
 from shared.db import Database, DatabaseError, QueryTimeoutError, become_user
-from tests.conftest import claims_for, create_user
+from tests.factories.users import claims_for, create_user
 
 
 def test_user_transaction_runs_as_authenticated_with_claims(database: Database) -> None:

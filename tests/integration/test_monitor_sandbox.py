@@ -21,10 +21,10 @@ from shared.config import Settings
 from shared.crypto import SecretBox
 from shared.db import Database
 from shared.monitor.cycle import PlatformFetcher, run_cycle
-from shared.monitor.fetchers import YouTubeFetcher
 from shared.monitor.service import build_fetchers, rules_from
 from shared.monitor.state import CycleReport
 from shared.platforms.retry import RetryPolicy
+from shared.platforms.youtube import YouTubeFetcher
 
 START = "2026-11-24T12:00:00Z"
 
@@ -64,7 +64,7 @@ def make_world(db: Database, sandbox: Sandbox) -> World:
     fetchers = build_fetchers(
         settings,
         clock=sandbox.clock.now,
-        rumble_key_interval_s=0,  # simulated minutes pass in milliseconds here
+        key_interval_s=0,  # simulated minutes pass in milliseconds here
         policy=RetryPolicy.from_settings(settings, sleep=lambda _s: None),
     )
     return World(sandbox, settings, registered, fetchers)

@@ -51,8 +51,10 @@ from shared.config import get_settings
 from shared.db import Database, reset_database
 from shared.monitor.service import default_fetchers
 from shared.teams.channels import default_resolvers
-from tests.conftest import create_user
-from tests.integration.teams_support import SUPABASE_URL, api_env, fake_auth_mail, mint
+from tests.factories.auth_mail import fake_auth_mail
+from tests.factories.tokens import SUPABASE_URL, mint
+from tests.factories.users import create_user
+from tests.integration.teams_support import api_env
 from tests.stripe_fake import PRICE_BUSINESS, PRICE_PRO, WEBHOOK_SECRET, FakeStripe
 
 STORAGE = re.escape(f"{SUPABASE_URL}/storage/v1")
@@ -339,3 +341,39 @@ def _choice(case: Case) -> int:
     body = None if isinstance(case.body, NotSet) else case.body
     generated = json.dumps([params, body], sort_keys=True, default=repr)
     return zlib.crc32(generated.encode()) % 4
+
+
+# Deeply nested JSON, which generated cases never reach: it was a RecursionError (500).
+NESTED = {
+    "unterminated": b"[" * 60_000,
+    "deep-array": b'{"name": ' + b"[" * 5_000 + b"]" * 5_000 + b"}",
+    "past-the-model-parser": b'{"name": ' + b"[" * 500 + b"]" * 500 + b"}",
+}
+
+
+@pytest.mark.parametrize("body", list(NESTED.values()), ids=list(NESTED))
+def test_deeply_nested_bodies_get_a_documented_4xx_problem(hosted: Hosted, body: bytes) -> None:
+    world = hosted.world("owner", "pro")
+    ids = {
+        "team_id": world.team_id,
+        "user_id": world.member_id,
+        "invitation_id": world.invitation_id,
+        "channel_id": world.channel_id,
+    }
+    headers = {
+        "Authorization": f"Bearer {hosted.caller.token()}",
+        "Content-Type": "application/json",
+    }
+    checked = 0
+    for path, operations in openapi_document()["paths"].items():
+        for method, operation in operations.items():
+            if method not in ("post", "patch", "put"):
+                continue
+            url = hosted.base_url + path.format(**{k: str(v) for k, v in ids.items()})
+            response = httpx.request(method, url, content=body, headers=headers, timeout=10)
+            label = f"{method.upper()} {path}"
+            assert 400 <= response.status_code < 500, (label, response.status_code)
+            assert str(response.status_code) in operation["responses"], label
+            assert response.headers["content-type"] == "application/problem+json", label
+            checked += 1
+    assert checked >= 8  # every operation that takes a body, the webhook included

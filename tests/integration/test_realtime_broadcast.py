@@ -14,7 +14,8 @@ from shared.monitor import store
 from shared.monitor.state import ChannelOutcome, PlatformUsage, RunInfo
 from shared.monitor.stitching import Observation
 from shared.realtime import STATUS_EVENT, broadcast_status_changes, status_topic
-from tests.integration.test_monitor_store import RULES, T0, cycle, live, make_team, off
+from tests.factories.monitor import RULES, T0, cycle, live, off
+from tests.factories.teams import make_team
 
 
 def track(database: Database, channel: uuid.UUID, *teams: uuid.UUID) -> None:

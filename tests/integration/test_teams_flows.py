@@ -18,20 +18,13 @@ from localdev.sandbox import Sandbox
 from shared.auth import AuthError, TokenVerifier
 from shared.crypto import Sealed, SecretBox
 from shared.db import Database
-from tests.conftest import claims_for, create_user
-from tests.integration.teams_support import (
-    ENCRYPTION_KEY,
-    INVITE_URL,
-    OTP_URL,
-    Api,
-    email_of,
-    fake_auth_mail,
-    make_crew,
-    mint,
-    snapshot,
-    supabase_user,
-)
-from tests.unit import test_auth
+from tests.factories import jwks
+from tests.factories.attacks import ATTACKS
+from tests.factories.auth_mail import INVITE_URL, OTP_URL, fake_auth_mail, supabase_user
+from tests.factories.teams import make_crew
+from tests.factories.tokens import ENCRYPTION_KEY, mint
+from tests.factories.users import claims_for, create_user, email_of
+from tests.integration.teams_support import Api, snapshot
 
 
 def teams_named(database: Database, name: str) -> int:
@@ -48,14 +41,14 @@ def attack_verifier(monkeypatch: pytest.MonkeyPatch) -> Any:
     """The real verifier on the unit attack table's project, keys and clock."""
 
     def install(secret: str | None) -> TokenVerifier:
-        env = test_auth.make_env(secret=secret)
+        env = jwks.make_env(secret=secret)
         monkeypatch.setattr(functions.http, "get_token_verifier", lambda: env.verifier)
         return env.verifier
 
     return install
 
 
-@pytest.mark.parametrize(("make_token", "error", "reason", "secret"), test_auth.ATTACKS)
+@pytest.mark.parametrize(("make_token", "error", "reason", "secret"), ATTACKS)
 def test_every_attack_is_a_401_and_writes_nothing(
     api: Api,
     database: Database,
@@ -91,7 +84,7 @@ def test_the_attack_verifier_accepts_a_genuine_token(
     """The control row: the same set-up lets a correctly signed token through."""
     attack_verifier(None)
     user = create_user(database)
-    token = test_auth.es256(test_auth.claims(sub=str(user)))
+    token = jwks.es256(jwks.claims(sub=str(user)))
     assert api("GET", "/api/teams", token=token).status == 200
 
 

@@ -13,15 +13,10 @@ import respx
 
 from localdev.sandbox import Sandbox
 from shared.db import Database
-from tests.conftest import create_user
-from tests.integration.teams_support import (
-    Api,
-    Crew,
-    email_of,
-    fake_auth_mail,
-    make_crew,
-    snapshot,
-)
+from tests.factories.auth_mail import fake_auth_mail
+from tests.factories.teams import Crew, make_crew
+from tests.factories.users import create_user, email_of
+from tests.integration.teams_support import Api, snapshot
 
 ROLES = ("owner", "admin", "member", "viewer", "outsider")
 

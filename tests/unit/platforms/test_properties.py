@@ -13,8 +13,7 @@ from shared.platforms.base import ChannelTarget, Platform, parse_channel_ref
 from shared.platforms.errors import AuthError, InvalidResponse, NotFound, PlatformError
 from shared.platforms.rumble import RumbleClient, RumbleData
 from shared.platforms.twitch import TwitchClient
-from shared.platforms.youtube import YouTubeClient
-from shared.platforms.youtube_feed import parse_feed
+from shared.platforms.youtube import YouTubeClient, parse_feed
 from tests.unit.platforms.support import FakeTime, fixture_bytes, fixture_json, json_response
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -17,9 +17,9 @@ from shared.platforms.errors import (
     RateLimited,
 )
 from shared.platforms.retry import (
+    Cost,
     RetryPolicy,
     Sender,
-    Usage,
     error_for_status,
     retry_after_of,
 )
@@ -40,13 +40,13 @@ def ok() -> httpx.Response:
 
 
 def test_retries_5xx_with_exponential_backoff_then_succeeds() -> None:
-    time, usage = FakeTime(), Usage()
+    time, cost = FakeTime(), Cost()
     rec = Recorder(sequence(httpx.Response(503), httpx.Response(502), httpx.Response(500), ok()))
-    response = sender(time, rec).send("GET", URL, usage=usage)
+    response = sender(time, rec).send("GET", URL, cost=cost)
     assert response.json() == {"ok": True}
     # Full jitter up to 0.5, 1, 2 s (the fake jitter picks the top of the range).
     assert time.sleeps == [0.5, 1.0, 2.0]
-    assert usage.requests == 4
+    assert cost.requests == 4
 
 
 def test_backoff_is_jittered_and_capped() -> None:
@@ -58,13 +58,13 @@ def test_backoff_is_jittered_and_capped() -> None:
 
 
 def test_gives_up_after_max_attempts_with_the_last_error() -> None:
-    time, usage = FakeTime(), Usage()
+    time, cost = FakeTime(), Cost()
     rec = Recorder(sequence(httpx.Response(503, headers={"X-Request-Id": "req-42"})))
     with pytest.raises(PlatformUnavailable) as info:
-        sender(time, rec, max_attempts=3).send("GET", URL, usage=usage)
+        sender(time, rec, max_attempts=3).send("GET", URL, cost=cost)
     assert info.value.status == 503
     assert info.value.request_id == "req-42"
-    assert len(rec.requests) == usage.requests == 3
+    assert len(rec.requests) == cost.requests == 3
     assert len(time.sleeps) == 2
 
 
@@ -76,7 +76,7 @@ def test_retry_after_seconds_is_honoured() -> None:
     time = FakeTime()
     limited = httpx.Response(429, headers={"Retry-After": "7"})
     rec = Recorder(sequence(limited, ok()))
-    sender(time, rec).send("GET", URL, usage=Usage())
+    sender(time, rec).send("GET", URL, cost=Cost())
     assert time.sleeps == [7.0]
 
 
@@ -84,7 +84,7 @@ def test_retry_after_http_date_is_honoured() -> None:
     time = FakeTime()
     when = email.utils.formatdate(WALL_START + 12, usegmt=True)
     rec = Recorder(sequence(httpx.Response(429, headers={"Retry-After": when}), ok()))
-    sender(time, rec).send("GET", URL, usage=Usage())
+    sender(time, rec).send("GET", URL, cost=Cost())
     assert time.sleeps == [12.0]
 
 
@@ -92,7 +92,7 @@ def test_twitch_ratelimit_reset_is_honoured() -> None:
     time = FakeTime()
     headers = {"Ratelimit-Remaining": "0", "Ratelimit-Reset": str(int(WALL_START) + 9)}
     rec = Recorder(sequence(httpx.Response(429, headers=headers), ok()))
-    sender(time, rec).send("GET", URL, usage=Usage())
+    sender(time, rec).send("GET", URL, cost=Cost())
     assert time.sleeps == [9.0]
 
 
@@ -100,7 +100,7 @@ def test_a_wait_longer_than_the_cap_is_not_retried() -> None:
     time = FakeTime()
     rec = Recorder(sequence(httpx.Response(429, headers={"Retry-After": "3600"}), ok()))
     with pytest.raises(RateLimited) as info:
-        sender(time, rec, retry_after_cap_s=30.0).send("GET", URL, usage=Usage())
+        sender(time, rec, retry_after_cap_s=30.0).send("GET", URL, cost=Cost())
     assert info.value.retry_after == 3600.0
     assert len(rec.requests) == 1
     assert time.sleeps == []
@@ -110,7 +110,7 @@ def test_never_sleeps_past_the_deadline() -> None:
     time = FakeTime()
     rec = Recorder(sequence(httpx.Response(429, headers={"Retry-After": "5"}), ok()))
     with pytest.raises(RateLimited):
-        sender(time, rec).send("GET", URL, usage=Usage(), deadline=time.mono + 4.0)
+        sender(time, rec).send("GET", URL, cost=Cost(), deadline=time.mono + 4.0)
     assert time.sleeps == []
     assert len(rec.requests) == 1
 
@@ -120,7 +120,7 @@ def test_retries_within_the_deadline_then_gives_up_with_the_last_error() -> None
     rec = Recorder(sequence(httpx.Response(503)))
     with pytest.raises(PlatformUnavailable) as info:
         # Backoff 0.5 + 1.0 fits in 2 s; the next 2.0 would not.
-        sender(time, rec, max_attempts=10).send("GET", URL, usage=Usage(), deadline=time.mono + 2)
+        sender(time, rec, max_attempts=10).send("GET", URL, cost=Cost(), deadline=time.mono + 2)
     assert not isinstance(info.value, DeadlineExceeded)
     assert time.sleeps == [0.5, 1.0]
     assert len(rec.requests) == 3
@@ -130,7 +130,7 @@ def test_a_spent_budget_sends_nothing() -> None:
     time = FakeTime()
     rec = Recorder(sequence(ok()))
     with pytest.raises(DeadlineExceeded):
-        sender(time, rec).send("GET", URL, usage=Usage(), deadline=time.mono)
+        sender(time, rec).send("GET", URL, cost=Cost(), deadline=time.mono)
     assert rec.requests == []
 
 
@@ -142,7 +142,7 @@ def test_the_request_timeout_shrinks_to_the_time_left() -> None:
         seen.append(request.extensions["timeout"]["read"])
         return ok()
 
-    sender(time, Recorder(handler)).send("GET", URL, usage=Usage(), deadline=time.mono + 2.5)
+    sender(time, Recorder(handler)).send("GET", URL, cost=Cost(), deadline=time.mono + 2.5)
     assert seen == [2.5]
 
 
@@ -160,15 +160,15 @@ def test_timeouts_and_transport_errors_are_retried_as_unavailable() -> None:
             raise outcome
         return outcome
 
-    usage = Usage()
-    assert sender(time, Recorder(handler)).send("GET", URL, usage=usage).is_success
-    assert usage.requests == 3
+    cost = Cost()
+    assert sender(time, Recorder(handler)).send("GET", URL, cost=cost).is_success
+    assert cost.requests == 3
 
     def always_timeout(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectTimeout("slow")
 
     with pytest.raises(PlatformUnavailable, match="timed out") as info:
-        sender(time, Recorder(always_timeout), max_attempts=2).send("GET", URL, usage=Usage())
+        sender(time, Recorder(always_timeout), max_attempts=2).send("GET", URL, cost=Cost())
     assert info.value.status is None
     assert info.value.__cause__ is None
 
@@ -198,7 +198,7 @@ def test_non_retryable_errors_are_raised_at_once() -> None:
     for status in (400, 401, 403, 404):
         rec = Recorder(sequence(httpx.Response(status), ok()))
         with pytest.raises(PlatformError):
-            sender(time, rec).send("GET", URL, usage=Usage())
+            sender(time, rec).send("GET", URL, cost=Cost())
         assert len(rec.requests) == 1
     assert time.sleeps == []
 
@@ -211,7 +211,7 @@ def test_secrets_never_reach_error_messages() -> None:
 
     s = sender(time, Recorder(handler), max_attempts=1)
     with pytest.raises(PlatformUnavailable) as info:
-        s.send("GET", URL, params={"key": "hunter2"}, usage=Usage(), extra_secrets=["hunter2"])
+        s.send("GET", URL, params={"key": "hunter2"}, cost=Cost(), extra_secrets=["hunter2"])
     assert "hunter2" not in str(info.value)
     assert "hunter2" not in repr(info.value.args)
     assert info.value.__cause__ is None
@@ -225,7 +225,7 @@ def test_undecodable_bodies_are_invalid_responses() -> None:
         return httpx.Response(200, headers={"Content-Encoding": "gzip"}, content=b"not gzip")
 
     with pytest.raises(InvalidResponse):
-        sender(time, Recorder(handler)).send("GET", URL, usage=Usage())
+        sender(time, Recorder(handler)).send("GET", URL, cost=Cost())
 
 
 def test_retry_after_parsing() -> None:

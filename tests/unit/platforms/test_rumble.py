@@ -1,3 +1,4 @@
+import json
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -270,3 +271,54 @@ def test_from_settings() -> None:
     client = RumbleClient.from_settings(settings, http_client=rec.client(), clock=time.now)
     client.fetch_live([target()])
     assert str(rec.requests[0].url).startswith("http://127.0.0.1:9/-livestream-api/get-data?key=")
+
+
+def test_an_unreadable_livestream_makes_live_status_unknown_not_offline() -> None:
+    time = FakeTime()
+    client, _ = make(time, Recorder(sequence(ok("data_one_malformed_livestream.json"))))
+    live, stats = client.fetch_live_and_stats([target()])
+    assert isinstance(live.failures[USER], InvalidResponse)
+    assert USER not in live.observations
+    # The same answer's follower count is sound: it is kept.
+    assert stats.stats[USER].followers == 165
+    assert USER not in stats.failures
+
+
+def test_a_readable_live_stream_wins_over_an_unreadable_entry() -> None:
+    time = FakeTime()
+    body = json.loads(fixture_bytes("rumble", "data_live.json"))
+    body["livestreams"].append({"id": "2j6xo9", "is_live": "perhaps", "created_on": "soon"})
+    client, _ = make(time, Recorder(sequence(httpx.Response(200, json=body))))
+    batch = client.fetch_live([target()])
+    assert batch.observations[USER].is_live
+    assert batch.observations[USER].platform_stream_id == "2j6xo4"
+
+
+def test_resolving_rumbles_documented_example_refuses_instead_of_an_empty_name() -> None:
+    # Rumble's documented answer for a user key carries no `username`: there is no
+    # name to show nor page to link, so no channel is made of it.
+    time = FakeTime()
+    client, _ = make(time, Recorder(sequence(ok("data_documented_example.json"))))
+    with pytest.raises(InvalidResponse, match="username"):
+        client.resolve(parse_channel_ref(Platform.RUMBLE, "", secret=KEY))
+    named = parse_channel_ref(Platform.RUMBLE, "https://rumble.com/user/someone", secret=KEY)
+    with pytest.raises(InvalidResponse) as refused:
+        client.resolve(named)
+    assert "''" not in str(refused.value)
+
+
+def test_a_channel_key_without_channel_name_is_refused() -> None:
+    time = FakeTime()
+    body = json.loads(fixture_bytes("rumble", "data_channel.json"))
+    body["channel_name"] = None
+    client, _ = make(time, Recorder(sequence(httpx.Response(200, json=body))))
+    with pytest.raises(InvalidResponse, match="channel_name"):
+        client.resolve(parse_channel_ref(Platform.RUMBLE, "", secret=KEY))
+
+
+def test_a_documented_answer_still_polls_by_user_id() -> None:
+    time = FakeTime()
+    client, _ = make(time, Recorder(sequence(ok("data_documented_example.json"))))
+    live, stats = client.fetch_live_and_stats([target("XXXXX")])
+    assert live.observations["XXXXX"].is_live is False
+    assert stats.stats["XXXXX"].followers == 165

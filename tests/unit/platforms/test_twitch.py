@@ -196,7 +196,7 @@ def test_an_answer_for_a_user_not_asked_for_is_invalid() -> None:
     assert isinstance(batch.failures["1"], InvalidResponse)
 
 
-@pytest.mark.parametrize("name", ["streams_wrong_types.json", "streams_malformed.json"])
+@pytest.mark.parametrize("name", ["streams_malformed.json"])
 def test_malformed_payloads_fail_their_batch_as_invalid(name: str) -> None:
     time = FakeTime()
     fake = FakeTwitch(time)
@@ -206,6 +206,55 @@ def test_malformed_payloads_fail_their_batch_as_invalid(name: str) -> None:
     assert not batch.observations
     assert {type(e) for e in batch.failures.values()} == {InvalidResponse}
     assert batch.failures["2"].status == 200
+
+
+def test_a_malformed_stream_fails_only_its_own_channel() -> None:
+    # streams_wrong_types.json: a readable answer whose one stream has values of the
+    # wrong types. Until issue 11 the whole batch failed with it.
+    time = FakeTime()
+    fake = FakeTwitch(time)
+    body = fixture_bytes("twitch", "streams_wrong_types.json")
+    fake.override["streams"] = [httpx.Response(200, content=body)]
+    client, _ = make(time, fake)
+    batch = client.fetch_live(targets("101051819", "2"))
+    assert set(batch.failures) == {"101051819"}
+    assert isinstance(batch.failures["101051819"], InvalidResponse)
+    assert batch.failures["101051819"].status == 200
+    assert batch.observations["2"].is_live is False
+
+
+def test_one_malformed_item_among_100_never_sinks_the_batch() -> None:
+    time = FakeTime()
+    fake = FakeTwitch(time)
+    page = fixture_json("twitch", "streams_one_malformed.json")
+    fake.override["streams"] = [json_response(page)]
+    client, _ = make(time, fake)
+    ids = [s.get("user_id") for s in page["data"] if isinstance(s, dict)]
+    asked = [*[i for i in ids if isinstance(i, str)], *[str(n) for n in range(1, 98)]]
+    batch = client.fetch_live(targets(*asked))
+    assert set(batch.failures) == {"12826"}
+    assert isinstance(batch.failures["12826"], InvalidResponse)
+    assert "viewer_count" in batch.failures["12826"].message
+    assert batch.observations["101051819"].is_live
+    assert batch.observations["459331509"].viewer_count == 1213
+    assert batch.observations["5"].is_live is False
+    assert len(batch.observations) == len(asked) - 1
+
+
+def test_an_item_naming_no_user_leaves_only_the_live_ones_certain() -> None:
+    # Which channel an item without a user id was about cannot be told: every
+    # channel not listed live might be it, so none of them is reported offline.
+    time = FakeTime()
+    fake = FakeTwitch(time)
+    nameless = {**stream("101051819"), "user_id": None, "id": "s-nameless"}
+    fake.override["streams"] = [
+        json_response({"data": [stream("7", viewers=3), nameless], "pagination": {}})
+    ]
+    client, _ = make(time, fake)
+    batch = client.fetch_live(targets("7", "8", "9"))
+    assert batch.observations["7"].viewer_count == 3
+    assert set(batch.failures) == {"8", "9"}
+    assert all(isinstance(e, InvalidResponse) for e in batch.failures.values())
 
 
 def test_ids_that_cannot_be_twitch_ids_fail_alone() -> None:

@@ -345,3 +345,53 @@ def test_from_settings() -> None:
     ]
     with pytest.raises(ValueError, match="YOUTUBE_API_KEY"):
         YouTubeClient.from_settings(Settings())
+
+
+def test_one_malformed_video_fails_only_itself() -> None:
+    time = FakeTime()
+    fake = FakeYouTube()
+    body = fixture_bytes("youtube", "videos_one_malformed.json")
+    fake.override["videos"] = [httpx.Response(200, content=body)]
+    client, _ = make(time, fake)
+    check = client.check_videos(list(POOL))
+    assert set(check.failures) == {HIDDEN}
+    assert isinstance(check.failures[HIDDEN], InvalidResponse)
+    assert "actualStartTime" in check.failures[HIDDEN].message
+    assert check.videos[LIVE].state is VideoState.LIVE
+    assert check.videos[UPLOAD].state is VideoState.NONE
+    assert set(check.videos) == set(POOL) - {HIDDEN}
+
+
+def test_a_video_item_naming_no_id_leaves_only_the_readable_ones_certain() -> None:
+    time = FakeTime()
+    fake = FakeYouTube()
+    nameless = {**POOL[HIDDEN], "id": 7}
+    fake.override["videos"] = [json_response({"items": [POOL[LIVE], nameless]})]
+    client, _ = make(time, fake)
+    check = client.check_videos([LIVE, HIDDEN, UPLOAD])
+    assert check.videos[LIVE].state is VideoState.LIVE
+    # Absent from the answer would mean "missing"; with an unreadable item, it is unknown.
+    assert set(check.failures) == {HIDDEN, UPLOAD}
+
+
+def test_one_malformed_channel_fails_only_its_stats() -> None:
+    time = FakeTime()
+    fake = FakeYouTube()
+    body = fixture_bytes("youtube", "channels_one_malformed.json")
+    fake.override["channels"] = [httpx.Response(200, content=body)]
+    client, _ = make(time, fake)
+    batch = client.fetch_stats(targets(LOFI, QUIET, "UCgone00000000000000000"))
+    assert isinstance(batch.failures[LOFI], InvalidResponse)
+    assert "subscriberCount" in batch.failures[LOFI].message
+    assert batch.stats[QUIET].subscribers is None  # hidden, and read
+    assert isinstance(batch.failures["UCgone00000000000000000"], NotFound)
+
+
+def test_resolve_refuses_a_malformed_channel_rather_than_guess() -> None:
+    time = FakeTime()
+    fake = FakeYouTube()
+    body = fixture_bytes("youtube", "channels_one_malformed.json")
+    fake.override["channels"] = [httpx.Response(200, content=body)]
+    client, _ = make(time, fake)
+    with pytest.raises(InvalidResponse):
+        client.resolve(parse_channel_ref(Platform.YOUTUBE, LOFI))

@@ -21,57 +21,45 @@ from zoneinfo import ZoneInfo
 import httpx
 from pydantic import Field, SecretStr, ValidationError
 
+from shared.clock import Clock, utc_now
 from shared.config import Settings
 from shared.platforms.base import (
     Channel,
     ChannelRef,
     ChannelStats,
     ChannelTarget,
-    Clock,
     LiveBatch,
-    Platform,
     RefKind,
     StatsBatch,
     chunks,
     each_group,
     log_batch,
-    utc_now,
 )
 from shared.platforms.errors import (
     AuthError,
-    InvalidResponse,
     NotFound,
     PlatformError,
     QuotaExhausted,
     RateLimited,
 )
-from shared.platforms.retry import RetryPolicy, Sender, Usage, error_for_status, parse_json
-from shared.platforms.youtube_feed import ChannelFeed, Discovery, FeedEntry
-from shared.platforms.youtube_videos import (
+from shared.platforms.parsing import Items, invalid, parse_batch, string_field
+from shared.platforms.registry import Platform
+from shared.platforms.retry import Cost, RetryPolicy, Sender, error_for_status
+from shared.platforms.spec import QuotaAccounting
+from shared.platforms.youtube.feed import ChannelFeed, Discovery
+from shared.platforms.youtube.videos import (
     GoogleModel,
+    Video,
     VideoCheck,
     VideoList,
-    VideoState,
-    VideoStatus,
     observe_channel,
     video_status,
 )
 
-__all__ = [
-    "ChannelList",
-    "Discovery",
-    "FeedEntry",
-    "VideoCheck",
-    "VideoState",
-    "VideoStatus",
-    "YouTubeChannel",
-    "YouTubeClient",
-    "observe_channel",
-    "quota_day",
-]
-
 BATCH = 50
 PACIFIC = ZoneInfo("America/Los_Angeles")
+QUOTA = QuotaAccounting(day_zone=PACIFIC, daily_units=10_000)
+"""10,000 units a day by default; the day resets at midnight Pacific time."""
 _QUOTA = frozenset({"quotaExceeded", "dailyLimitExceeded"})
 _RATE = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
 _AUTH = frozenset(
@@ -82,9 +70,7 @@ _AUTH = frozenset(
 
 def quota_day(at: datetime) -> date:
     """The quota day `at` falls in: YouTube's quota resets at midnight Pacific time."""
-    if at.tzinfo is None:
-        raise ValueError("quota_day needs an aware datetime")
-    return at.astimezone(PACIFIC).date()
+    return QUOTA.day(at)
 
 
 class Thumbnail(GoogleModel):
@@ -119,7 +105,8 @@ class YouTubeChannel(GoogleModel):
 
 
 class ChannelList(GoogleModel):
-    """A channels.list answer; `items` is left out when nothing matched."""
+    """A channels.list answer; `items` is left out when nothing matched. Read with
+    `parsing.parse_batch`, so one malformed channel fails only itself."""
 
     items: list[YouTubeChannel] = Field(default_factory=list)
 
@@ -197,7 +184,11 @@ class YouTubeClient:
         params = {RefKind.ID: "id", RefKind.HANDLE: "forHandle", RefKind.USERNAME: "forUsername"}
         if ref.platform is not Platform.YOUTUBE or ref.kind not in params:
             raise ValueError(f"not a YouTube id, handle or username reference: {ref.kind}")
-        found = self._channels({params[ref.kind]: ref.value}, Usage(), deadline)
+        answer = self._channels({params[ref.kind]: ref.value}, Cost(), deadline)
+        malformed = answer.unattributed or next(iter(answer.failed.values()), None)
+        if malformed is not None:
+            raise malformed
+        found = answer.valid
         if not found:
             raise NotFound(f"no YouTube channel {ref.value!r}", platform=self.platform)
         snippet = found[0].snippet
@@ -236,16 +227,22 @@ class YouTubeClient:
     def fetch_stats(
         self, channels: Sequence[ChannelTarget], *, deadline: float | None = None
     ) -> StatsBatch:
-        usage, batch = Usage(), StatsBatch()
+        cost, batch = Cost(), StatsBatch()
         ids = list(dict.fromkeys(c.platform_channel_id for c in channels))
 
         def count(group: Sequence[str]) -> None:
             params = {"id": ",".join(group), "maxResults": str(BATCH)}
-            found = {c.id: c for c in self._channels(params, usage, deadline)}
+            answer = self._channels(params, cost, deadline)
+            found = {c.id: c for c in answer.valid}
             now = self.clock()
             for channel_id in group:
+                if (failure := answer.failed.get(channel_id)) is not None:
+                    batch.failures[channel_id] = failure
+                    continue
                 if (channel := found.get(channel_id)) is None:
-                    batch.failures[channel_id] = NotFound("no such channel", platform=self.platform)
+                    batch.failures[channel_id] = answer.unattributed or NotFound(
+                        "no such channel", platform=self.platform
+                    )
                     continue
                 stats = channel.statistics
                 hidden = stats.hidden_subscriber_count
@@ -257,7 +254,7 @@ class YouTubeClient:
                 )
 
         each_group(chunks(ids, BATCH), count, batch.failures)
-        batch.requests, batch.quota_units = usage.requests, usage.quota_units
+        batch.requests, batch.quota_units = cost.requests, cost.quota_units
         log_batch(self.platform, "stats", len(ids), batch)
         return batch
 
@@ -273,43 +270,55 @@ class YouTubeClient:
         self, video_ids: Sequence[str], *, deadline: float | None = None
     ) -> VideoCheck:
         """Each video's broadcast state, 50 ids per videos.list call (1 unit each)."""
-        usage, check = Usage(), VideoCheck()
+        cost, check = Cost(), VideoCheck()
 
         def look(group: Sequence[str]) -> None:
             params = {"part": "snippet,liveStreamingDetails", "id": ",".join(group)}
-            response = self._get("/videos", params, usage, deadline)
-            videos = {v.id: v for v in parse_json(VideoList, response, self.platform).items}
-            if not videos.keys() <= set(group):
-                raise InvalidResponse(
-                    "videos.list answered for a video not asked for",
-                    platform=self.platform,
-                    status=response.status_code,
+            response = self._get("/videos", params, cost, deadline)
+            _, items = parse_batch(
+                VideoList, "items", Video, string_field("id"), response, self.platform
+            )
+            videos = {v.id: v for v in items.valid}
+            if not (videos.keys() | items.failed.keys()) <= set(group):
+                # Not a bad item but a wrong answer: nothing in it can be trusted.
+                raise invalid(
+                    "videos.list answered for a video not asked for", response, self.platform
                 )
             now = self.clock()
             for video_id in group:
-                check.videos[video_id] = video_status(video_id, videos.get(video_id), now)
+                video = videos.get(video_id)
+                failure = items.failed.get(video_id)
+                if failure is None and video is None:
+                    failure = items.unattributed
+                if failure is not None:
+                    check.failures[video_id] = failure
+                else:
+                    check.videos[video_id] = video_status(video_id, video, now)
 
         each_group(chunks(list(dict.fromkeys(video_ids)), BATCH), look, check.failures)
-        check.requests, check.quota_units = usage.requests, usage.quota_units
+        check.requests, check.quota_units = cost.requests, cost.quota_units
         return check
 
     # --- HTTP -----------------------------------------------------------------
 
     def _channels(
-        self, params: dict[str, str], usage: Usage, deadline: float | None
-    ) -> list[YouTubeChannel]:
-        response = self._get("/channels", {"part": "snippet,statistics", **params}, usage, deadline)
-        return parse_json(ChannelList, response, self.platform).items
+        self, params: dict[str, str], cost: Cost, deadline: float | None
+    ) -> Items[YouTubeChannel]:
+        response = self._get("/channels", {"part": "snippet,statistics", **params}, cost, deadline)
+        _, items = parse_batch(
+            ChannelList, "items", YouTubeChannel, string_field("id"), response, self.platform
+        )
+        return items
 
     def _get(
-        self, path: str, params: dict[str, str], usage: Usage, deadline: float | None
+        self, path: str, params: dict[str, str], cost: Cost, deadline: float | None
     ) -> httpx.Response:
         params = {**params, "key": self._key.get_secret_value()}
         return self._api.send(
             "GET",
             f"{self._api_url}{path}",
             params=params,
-            usage=usage,
+            cost=cost,
             deadline=deadline,
             quota_cost=1,
         )

@@ -11,7 +11,9 @@ key for `fetch_live`, `fetch_stats` and `resolve` together, because:
 - The key is a secret: it is never logged, it is held only as a hash in the
   limiter and the cache, and it is scrubbed from every error message.
 
-The answer's models live in `rumble_models`.
+The answer's models live in `models.py`. A malformed livestream entry fails
+the channel's live status (unless another entry shows it live), not its
+follower count.
 """
 
 import threading
@@ -22,28 +24,26 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
+from shared.clock import Clock, utc_now
 from shared.config import Settings
 from shared.platforms.base import (
     Channel,
     ChannelRef,
     ChannelStats,
     ChannelTarget,
-    Clock,
     LiveBatch,
     LiveObservation,
-    Platform,
     StatsBatch,
     chunks,
     each_group,
     log_batch,
-    utc_now,
 )
-from shared.platforms.errors import AuthError, DeadlineExceeded, PlatformError
+from shared.platforms.errors import AuthError, DeadlineExceeded, InvalidResponse, PlatformError
 from shared.platforms.pacing import KeyInterval
-from shared.platforms.retry import RetryPolicy, Sender, Usage, error_for_status, parse_json
-from shared.platforms.rumble_models import RumbleData
-
-__all__ = ["RumbleClient", "RumbleData"]
+from shared.platforms.parsing import parse_batch
+from shared.platforms.registry import Platform
+from shared.platforms.retry import Cost, RetryPolicy, Sender, error_for_status
+from shared.platforms.rumble.models import Livestream, RumbleData
 
 INTERVAL_S = 5.0
 
@@ -97,16 +97,25 @@ class RumbleClient:
             raise AuthError(
                 "a Rumble channel is resolved through its owner's API key", platform=self.platform
             )
-        data, _ = self.get_data(ref.secret, Usage(), deadline=deadline)
-        name = data.channel_name if data.type == "channel" and data.channel_name else data.username
+        data, _ = self.get_data(ref.secret, Cost(), deadline=deadline)
+        name = data.account_name
+        if name is None:
+            # Without a name there is no handle to show and no page to link: refuse
+            # rather than store a channel with an empty name and a URL to nothing.
+            kind = "channel_name" if data.type == "channel" else "username"
+            raise InvalidResponse(
+                f"the answer for this {data.type} key has no {kind}, so the channel cannot "
+                "be named or linked",
+                platform=self.platform,
+            )
         if ref.value and ref.value.lower() != name.lower():
             raise AuthError(f"the key belongs to {name!r}", platform=self.platform)
         path = "c" if data.type == "channel" else "user"
         return Channel(
             platform=self.platform,
             platform_channel_id=data.account_id,
-            handle=name or None,
-            display_name=name or None,
+            handle=name,
+            display_name=name,
             url=f"https://rumble.com/{path}/{name}",
         )
 
@@ -129,16 +138,23 @@ class RumbleClient:
         live, stats = LiveBatch(), StatsBatch()
 
         def record(channel_id: str, data: RumbleData, observed_at: datetime) -> None:
-            live.observations[channel_id] = _observation(channel_id, data, observed_at)
             stats.stats[channel_id] = _stats(channel_id, data, observed_at)
+            if data.unreadable_livestreams and not any(s.is_live for s in data.livestreams):
+                # The unreadable entry may be the live stream: offline would be a guess.
+                live.failures[channel_id] = InvalidResponse(
+                    f"{data.unreadable_livestreams} livestream entries could not be read",
+                    platform=self.platform,
+                )
+                return
+            live.observations[channel_id] = _observation(channel_id, data, observed_at)
 
-        live.requests = self._each(channels, deadline, record, live.failures)
-        stats.failures = dict(live.failures)
+        live.requests = self._each(channels, deadline, record, stats.failures)
+        live.failures |= stats.failures
         log_batch(self.platform, "live and stats", len(channels), live)
         return live, stats
 
     def get_data(
-        self, key: SecretStr, usage: Usage, *, deadline: float | None = None
+        self, key: SecretStr, cost: Cost, *, deadline: float | None = None
     ) -> tuple[RumbleData, datetime]:
         """The key's answer and when it was observed: cached for 5 s, else one request."""
         secret = key.get_secret_value()
@@ -154,12 +170,16 @@ class RumbleClient:
                 "GET",
                 self._url,
                 params={"key": secret},
-                usage=usage,
+                cost=cost,
                 deadline=deadline,
                 extra_secrets=(secret,),
                 pace=lambda d: self._limiter.before(secret, d),
             )
-            data = parse_json(RumbleData, response, self.platform)
+            # One answer, one channel: an unreadable livestream is about no one else.
+            data, streams = parse_batch(
+                RumbleData, "livestreams", Livestream, lambda _: None, response, self.platform
+            )
+            data = data.with_unreadable(streams.malformed)
             entry = (self._policy.monotonic(), data, self.clock())
             with self._lock:
                 self._cache[digest] = entry
@@ -174,20 +194,20 @@ class RumbleClient:
         failures: dict[str, PlatformError],
     ) -> int:
         """`record` each channel's answer; the requests this took."""
-        usage, targets = Usage(), {c.platform_channel_id: c for c in channels}
+        cost, targets = Cost(), {c.platform_channel_id: c for c in channels}
 
         def one(group: Sequence[str]) -> None:
             key = targets[group[0]].api_key
             if key is None:
                 raise AuthError("no Livestream API key for this channel", platform=self.platform)
-            data, observed_at = self.get_data(key, usage, deadline=deadline)
+            data, observed_at = self.get_data(key, cost, deadline=deadline)
             if group[0] not in (data.user_id, data.channel_id):
                 raise AuthError("the key belongs to another Rumble account", platform=self.platform)
             record(group[0], data, observed_at)
 
         # Each channel has its own key: one bad key says nothing about the next.
         each_group(chunks(list(targets), 1), one, failures, fatal=(DeadlineExceeded,))
-        return usage.requests
+        return cost.requests
 
     def _prune(self, now: float) -> None:
         expired = [d for d, (at, _, _) in self._cache.items() if now - at >= self._interval_s]

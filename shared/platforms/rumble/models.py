@@ -2,11 +2,13 @@
 
 Rumble's PHP back end writes an empty object as `[]` and some ids as numbers;
 both are read leniently. Times carry the account's UTC offset and become UTC.
+Read with `parsing.parse_batch` over `livestreams`: a malformed livestream is
+counted (`unreadable_livestreams`), not fatal to the answer.
 """
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, JsonValue
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, JsonValue, PrivateAttr
 
 from shared.platforms.base import UtcDatetime
 
@@ -137,8 +139,27 @@ class RumbleData(_Model):
     followers: Followers
     subscribers: Annotated[Subscribers | None, BeforeValidator(_empty_as_none)] = None
     livestreams: list[Livestream] = []
+    _unreadable: int = PrivateAttr(default=0)
+
+    @property
+    def unreadable_livestreams(self) -> int:
+        """Entries of `livestreams` that were malformed and left out: while there are
+        any, seeing no live stream does not mean offline."""
+        return self._unreadable
+
+    def with_unreadable(self, count: int) -> "RumbleData":
+        self._unreadable = count
+        return self
 
     @property
     def account_id(self) -> str:
         """The id StreamTrack tracks the account by: the channel's, else the user's."""
         return self.channel_id if self.type == "channel" and self.channel_id else self.user_id
+
+    @property
+    def account_name(self) -> str | None:
+        """The name the account is known and linked by: a channel key's channel name,
+        a user key's username; None when the answer carries neither (Rumble's own
+        documented example has no `username`)."""
+        name = self.channel_name if self.type == "channel" else self.username
+        return (name.strip() or None) if name else None

@@ -14,8 +14,9 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from shared.platforms.base import LiveObservation, Platform, UtcDatetime
+from shared.platforms.base import LiveObservation, UtcDatetime
 from shared.platforms.errors import PlatformError
+from shared.platforms.registry import Platform
 
 
 class GoogleModel(BaseModel):
@@ -54,7 +55,8 @@ class Video(GoogleModel):
 
 
 class VideoList(GoogleModel):
-    """A videos.list answer; `items` is left out when nothing matched."""
+    """A videos.list answer; `items` is left out when nothing matched. Read with
+    `parsing.parse_batch`, so one malformed video fails only itself."""
 
     items: list[Video] = []
 

@@ -17,16 +17,11 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from shared.platforms.base import Platform, UtcDatetime, chunks, each_group
+from shared.platforms.base import UtcDatetime, chunks, each_group
 from shared.platforms.errors import InvalidResponse, PlatformError, PlatformUnavailable
-from shared.platforms.retry import (
-    RetryPolicy,
-    Sender,
-    Usage,
-    describe,
-    error_for_status,
-    request_id_of,
-)
+from shared.platforms.parsing import describe, request_id_of
+from shared.platforms.registry import Platform
+from shared.platforms.retry import Cost, RetryPolicy, Sender, error_for_status
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 YT = "{http://www.youtube.com/xml/schemas/2015}"
@@ -70,17 +65,17 @@ class ChannelFeed:
 
     def discover(self, channel_ids: Sequence[str], *, deadline: float | None = None) -> Discovery:
         """Each channel's feed entries; one request per channel."""
-        usage, found = Usage(), Discovery()
+        cost, found = Cost(), Discovery()
 
         def read(one: Sequence[str]) -> None:
             params = {"channel_id": one[0]}
             response = self._sender.send(
-                "GET", self._url, params=params, usage=usage, deadline=deadline
+                "GET", self._url, params=params, cost=cost, deadline=deadline
             )
             found.candidates[one[0]] = parse_feed(response, one[0])
 
         each_group(chunks(list(dict.fromkeys(channel_ids)), 1), read, found.failures)
-        found.requests = usage.requests
+        found.requests = cost.requests
         return found
 
     def _error(self, response: httpx.Response) -> PlatformError:

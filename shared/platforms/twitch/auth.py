@@ -12,9 +12,10 @@ import threading
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
-from shared.platforms.base import Platform
 from shared.platforms.errors import PlatformError
-from shared.platforms.retry import RetryPolicy, Sender, Usage, error_for_status, parse_json
+from shared.platforms.parsing import parse_json
+from shared.platforms.registry import Platform
+from shared.platforms.retry import Cost, RetryPolicy, Sender, error_for_status
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ class AppToken:
             http, Platform.TWITCH, policy, timeout_s, self._error, secrets=self.secrets
         )
 
-    def get(self, usage: Usage, deadline: float | None) -> str:
+    def get(self, cost: Cost, deadline: float | None) -> str:
         """The current token, fetching a new one when there is none or it is about to expire."""
         with self._lock:
             if self._token is not None and self._policy.monotonic() < self._expires:
@@ -85,9 +86,7 @@ class AppToken:
                 "client_secret": self._secret.get_secret_value(),
                 "grant_type": "client_credentials",
             }
-            response = self._sender.send(
-                "POST", self._url, data=form, usage=usage, deadline=deadline
-            )
+            response = self._sender.send("POST", self._url, data=form, cost=cost, deadline=deadline)
             token = parse_json(TwitchToken, response, Platform.TWITCH)
             # Refresh early, but never spend more than half a (short) lifetime doing so.
             margin = min(self._margin_s, token.expires_in / 2)

@@ -9,39 +9,52 @@ Costs (Helix points; 800 per minute per app token, 1 per request):
   before it expires; a 401 refreshes it once and the request is sent again.
 
 The client is shared by the monitor's threads: the token cache and the
-rate-limit pacer are guarded by locks.
+rate-limit pacer are guarded by locks. Answers are read item by item: one
+malformed stream fails only its own channel.
 """
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import SecretStr
 
+from shared.clock import Clock, utc_now
 from shared.config import Settings
 from shared.platforms.base import (
     Channel,
     ChannelRef,
     ChannelStats,
     ChannelTarget,
-    Clock,
     LiveBatch,
     LiveObservation,
-    Platform,
     RefKind,
     StatsBatch,
-    UtcDatetime,
     chunks,
     each_group,
     log_batch,
-    utc_now,
 )
-from shared.platforms.errors import AuthError, InvalidResponse, NotFound, PlatformError
+from shared.platforms.errors import (
+    AuthError,
+    InvalidResponse,
+    NotFound,
+    PlatformError,
+)
 from shared.platforms.pacing import RatePacer
-from shared.platforms.retry import RetryPolicy, Sender, Usage, error_for_status, parse_json
-from shared.platforms.twitch_auth import AppToken, error_message
+from shared.platforms.parsing import Items, invalid, parse_batch, parse_json, string_field
+from shared.platforms.registry import Platform
+from shared.platforms.retry import Cost, RetryPolicy, Sender, error_for_status
+from shared.platforms.twitch.auth import AppToken, error_message
+from shared.platforms.twitch.models import (
+    FollowersPage,
+    StreamsPage,
+    TwitchStream,
+    TwitchUser,
+    UsersPage,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -51,59 +64,16 @@ MAX_PAGES = 10
 followed; this only guards against one that never ends."""
 
 
-class _Model(BaseModel):
-    # Only the fields StreamTrack reads: the rest of Twitch's answer may change freely.
-    model_config = ConfigDict(extra="ignore", frozen=True)
+@dataclass(slots=True)
+class LiveStreams:
+    """What Get Streams said about a group of users."""
 
-
-class TwitchStream(_Model):
-    """One live stream from Get Streams."""
-
-    id: str
-    user_id: str
-    user_login: str
-    user_name: str
-    game_name: str = ""
-    """Empty when the broadcaster set no category."""
-    type: str
-    """`live`; an empty string when Twitch had an error."""
-    title: str
-    viewer_count: int = Field(ge=0)
-    started_at: UtcDatetime
-
-
-class Pagination(_Model):
-    """Helix's pagination object; empty on the last page."""
-
-    cursor: str | None = None
-
-
-class StreamsPage(_Model):
-    """A Get Streams answer."""
-
-    data: list[TwitchStream]
-    pagination: Pagination = Pagination()
-
-
-class TwitchUser(_Model):
-    """One user from Get Users."""
-
-    id: str
-    login: str
-    display_name: str
-    profile_image_url: str = ""
-
-
-class UsersPage(_Model):
-    """A Get Users answer."""
-
-    data: list[TwitchUser]
-
-
-class FollowersPage(_Model):
-    """A Get Channel Followers answer; with an app token only `total` is filled."""
-
-    total: int = Field(ge=0)
+    streams: dict[str, TwitchStream] = field(default_factory=dict)
+    """The live ones, by user id."""
+    failed: dict[str, InvalidResponse] = field(default_factory=dict)
+    """Users whose stream item was malformed."""
+    unattributed: InvalidResponse | None = None
+    """A malformed item that names no user: whoever is not listed live is uncertain."""
 
 
 class TwitchClient:
@@ -179,7 +149,12 @@ class TwitchClient:
             raise ValueError(f"not a Twitch id or login reference: {ref.kind}")
         # An all-digit value may be a login as well: ask for both in one request.
         ids = [ref.value] if ref.kind is RefKind.ID else []
-        users = self.lookup_users(ids, [ref.value], deadline=deadline)
+        found = self._users(ids, [ref.value], deadline)
+        malformed = found.unattributed or next(iter(found.failed.values()), None)
+        if malformed is not None:
+            # Which of the answers was the one asked for cannot be told: no guess.
+            raise malformed
+        users = [_channel(user) for user in found.valid]
         if not users:
             raise NotFound(f"no Twitch user {ref.value!r}", platform=self.platform)
         # Asked as both, the user whose id it is wins over one whose login it is.
@@ -188,29 +163,36 @@ class TwitchClient:
     def fetch_live(
         self, channels: Sequence[ChannelTarget], *, deadline: float | None = None
     ) -> LiveBatch:
-        usage, batch = Usage(), LiveBatch()
+        cost, batch = Cost(), LiveBatch()
         ids = self._valid_ids(channels, batch.failures)
 
         def check(chunk: Sequence[str]) -> None:
-            streams = self._streams(chunk, usage, deadline)
+            found = self._streams(chunk, cost, deadline)
             now = self.clock()
             for user_id in chunk:
-                batch.observations[user_id] = _observation(user_id, streams.get(user_id), now)
+                stream = found.streams.get(user_id)
+                failure = found.failed.get(user_id)
+                if failure is None and stream is None:
+                    failure = found.unattributed
+                if failure is not None:
+                    batch.failures[user_id] = failure
+                else:
+                    batch.observations[user_id] = _observation(user_id, stream, now)
 
         each_group(chunks(ids, BATCH), check, batch.failures)
-        batch.requests, batch.quota_units = usage.requests, usage.quota_units
+        batch.requests, batch.quota_units = cost.requests, cost.quota_units
         log_batch(self.platform, "live", len(ids), batch)
         return batch
 
     def fetch_stats(
         self, channels: Sequence[ChannelTarget], *, deadline: float | None = None
     ) -> StatsBatch:
-        usage, batch = Usage(), StatsBatch()
+        cost, batch = Cost(), StatsBatch()
         ids = self._valid_ids(channels, batch.failures)
 
         def count(one: Sequence[str]) -> None:
             params = [("broadcaster_id", one[0])]
-            response = self._get("/channels/followers", params, usage, deadline)
+            response = self._get("/channels/followers", params, cost, deadline)
             page = parse_json(FollowersPage, response, self.platform)
             batch.stats[one[0]] = ChannelStats(
                 platform=self.platform,
@@ -220,7 +202,7 @@ class TwitchClient:
             )
 
         each_group(chunks(ids, 1), count, batch.failures)
-        batch.requests, batch.quota_units = usage.requests, usage.quota_units
+        batch.requests, batch.quota_units = cost.requests, cost.quota_units
         log_batch(self.platform, "stats", len(ids), batch)
         return batch
 
@@ -229,49 +211,62 @@ class TwitchClient:
     def lookup_users(
         self, ids: Sequence[str] = (), logins: Sequence[str] = (), *, deadline: float | None = None
     ) -> list[Channel]:
-        """Users by id and/or login, 100 per request; unknown ones are simply absent."""
+        """Users by id and/or login, 100 per request; unknown (or malformed) ones are absent."""
+        return [_channel(user) for user in self._users(ids, logins, deadline).valid]
+
+    def _users(
+        self, ids: Sequence[str], logins: Sequence[str], deadline: float | None
+    ) -> Items[TwitchUser]:
         params = [("id", i) for i in dict.fromkeys(ids)]
         params += [("login", name.lower()) for name in dict.fromkeys(logins)]
-        usage, found = Usage(), []
+        cost, found = Cost(), Items[TwitchUser]()
         for chunk in chunks(params, BATCH):
-            page = parse_json(UsersPage, self._get("/users", chunk, usage, deadline), self.platform)
-            found += [_channel(user) for user in page.data]
+            response = self._get("/users", chunk, cost, deadline)
+            _, items = parse_batch(
+                UsersPage, "data", TwitchUser, string_field("id"), response, self.platform
+            )
+            found.valid += items.valid
+            found.failed |= items.failed
+            found.unattributed = found.unattributed or items.unattributed
         return found
 
-    def _streams(
-        self, user_ids: Sequence[str], usage: Usage, deadline: float | None
-    ) -> dict[str, TwitchStream]:
-        wanted, found = set(user_ids), dict[str, TwitchStream]()
+    def _streams(self, user_ids: Sequence[str], cost: Cost, deadline: float | None) -> LiveStreams:
+        wanted, found = set(user_ids), LiveStreams()
         params = [("user_id", i) for i in user_ids] + [("first", str(BATCH))]
         cursor: str | None = None
         for _ in range(MAX_PAGES):
             after = [("after", cursor)] if cursor else []
-            response = self._get("/streams", params + after, usage, deadline)
-            page = parse_json(StreamsPage, response, self.platform)
-            for stream in page.data:
-                if stream.user_id not in wanted:
-                    raise InvalidResponse(
-                        "Get Streams answered for a user that was not asked for",
-                        platform=self.platform,
-                        status=response.status_code,
-                    )
-                found[stream.user_id] = stream
+            response = self._get("/streams", params + after, cost, deadline)
+            page, items = parse_batch(
+                StreamsPage, "data", TwitchStream, string_field("user_id"), response, self.platform
+            )
+            answered = {s.user_id for s in items.valid} | items.failed.keys()
+            if not answered <= wanted:
+                # Not a bad item but a wrong answer: nothing in it can be trusted.
+                raise invalid(
+                    "Get Streams answered for a user that was not asked for",
+                    response,
+                    self.platform,
+                )
+            found.streams |= {s.user_id: s for s in items.valid}
+            found.failed |= items.failed
+            found.unattributed = found.unattributed or items.unattributed
             if not page.data or not page.pagination.cursor or page.pagination.cursor == cursor:
                 break
             cursor = page.pagination.cursor
         return found
 
     def _get(
-        self, path: str, params: Sequence[tuple[str, str]], usage: Usage, deadline: float | None
+        self, path: str, params: Sequence[tuple[str, str]], cost: Cost, deadline: float | None
     ) -> httpx.Response:
         def send(token: str) -> httpx.Response:
             headers = {"Client-Id": self._client_id, "Authorization": f"Bearer {token}"}
             url = f"{self._api_url}{path}"
             return self._helix.send(
-                "GET", url, params=params, headers=headers, usage=usage, deadline=deadline
+                "GET", url, params=params, headers=headers, cost=cost, deadline=deadline
             )
 
-        token = self.token.get(usage, deadline)
+        token = self.token.get(cost, deadline)
         try:
             return send(token)
         except AuthError as exc:
@@ -279,7 +274,7 @@ class TwitchClient:
                 raise
             logger.info("twitch: app token rejected; refreshing once", extra={"platform": "twitch"})
             self.token.drop(token)
-        return send(self.token.get(usage, deadline))
+        return send(self.token.get(cost, deadline))
 
     def _valid_ids(
         self, channels: Sequence[ChannelTarget], failures: dict[str, PlatformError]

@@ -1,0 +1,186 @@
+"""The monitor's YouTube fetcher: staggered feed discovery plus videos.list over candidates.
+
+Feeds are quota-free but one request per channel, so each channel's feed is
+read on a slower cadence (YOUTUBE_FEED_INTERVAL_S, staggered across cycles);
+every cycle, one videos.list per 50 *candidate* videos says which are live:
+the live, upcoming and not yet classified ones. Videos known to be uploads
+or ended broadcasts are never checked again. Subscribers: one channels.list
+per 50 channels, for the cycle's share of them.
+"""
+
+import math
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from shared.clock import Clock, utc_now
+from shared.platforms.base import ChannelTarget, chunks
+from shared.platforms.errors import PlatformError
+from shared.platforms.polling import (
+    ChannelOutcome,
+    PlatformUsage,
+    PollState,
+    PollTarget,
+    add_stats,
+    most_overdue,
+    results,
+    stats_quota,
+    submit_each,
+    to_observation,
+)
+from shared.platforms.spec import FetcherContext
+from shared.platforms.youtube.client import BATCH, YouTubeClient
+from shared.platforms.youtube.videos import VideoState, VideoStatus, observe_channel
+
+MAX_CANDIDATES = 50  # one videos.list call's worth per channel at most
+MAX_SETTLED = 100
+
+
+class YouTubeFetcher:
+    """Staggered feed discovery plus videos.list over candidate videos."""
+
+    def __init__(
+        self,
+        client: YouTubeClient,
+        *,
+        concurrency: int,
+        feed_interval: timedelta,
+        stats_interval: timedelta,
+        clock: Clock = utc_now,
+    ) -> None:
+        self.client = client
+        self.platform = client.platform.value
+        self.clock = clock
+        self.concurrency = concurrency
+        self.feed_interval = feed_interval
+        self.stats_interval = stats_interval
+
+    @classmethod
+    def from_context(cls, ctx: FetcherContext) -> "YouTubeFetcher":
+        """The factory the spec's `fetcher` points at."""
+        if not isinstance(ctx.client, YouTubeClient):
+            raise TypeError("the YouTube fetcher polls with a YouTubeClient")
+        return cls(
+            ctx.client,
+            concurrency=ctx.spec.concurrency(ctx.settings),
+            feed_interval=timedelta(seconds=ctx.settings.youtube_feed_interval_s),
+            stats_interval=timedelta(seconds=ctx.settings.stats_interval_s),
+            clock=ctx.clock or utc_now,
+        )
+
+    def fetch(
+        self, channels: Sequence[PollTarget], now: datetime, deadline: float
+    ) -> tuple[dict[UUID, ChannelOutcome], PlatformUsage]:
+        used = PlatformUsage()
+        by_id = {c.platform_channel_id: c for c in channels}
+        polls = {c.platform_channel_id: c.poll for c in channels}
+        # Never-read feeds come first, so one newly added channel is read at
+        # once, while a bulk import spreads over the feed interval.
+        feeds_due = most_overdue(
+            channels,
+            lambda c: c.poll.feed_checked_at,
+            now,
+            self.feed_interval,
+            stats_quota(channels, self.feed_interval),
+        )
+        share = stats_quota(channels, self.stats_interval)
+        stats_due = most_overdue(
+            channels, lambda c: c.poll.stats_checked_at, now, self.stats_interval, share
+        )
+        feed_failed: dict[str, PlatformError] = {}
+        with ThreadPoolExecutor(self.concurrency, thread_name_prefix=self.platform) as ex:
+            stats = submit_each(
+                ex, self.client.fetch_stats,
+                chunks([ChannelTarget(platform_channel_id=c.platform_channel_id)
+                        for c in stats_due], BATCH),
+                deadline,
+            )  # fmt: skip
+            feeds = {
+                c.platform_channel_id: ex.submit(
+                    self.client.discover_candidates, [c.platform_channel_id], deadline=deadline
+                )
+                for c in feeds_due
+            }
+            for pcid, future in feeds.items():
+                found = future.result()
+                used.add(None, requests=found.requests)
+                if pcid in found.failures:
+                    feed_failed[pcid] = found.failures[pcid]
+                    used.error(found.failures[pcid])
+                    continue
+                entries = [e.video_id for e in found.candidates.get(pcid, [])]
+                polls[pcid] = _after_feed(polls[pcid], entries, now)
+            # Every channel's candidates, in videos.list batches of 50.
+            wanted = list(dict.fromkeys(v for p in polls.values() for v in p.candidate_video_ids))
+            used.minimum_requests = (
+                len(feeds) + math.ceil(len(wanted) / BATCH) + math.ceil(len(stats_due) / BATCH)
+            )
+            checks = submit_each(ex, self.client.check_videos, chunks(wanted, BATCH), deadline)
+            statuses = {}
+            failed_videos: dict[str, PlatformError] = {}
+            for check in results(checks):
+                used.add(None, requests=check.requests, units=check.quota_units)
+                statuses.update(check.videos)
+                failed_videos.update(check.failures)
+                for exc in check.failures.values():
+                    used.error(exc)
+        outcomes: dict[UUID, ChannelOutcome] = {}
+        observed_at = self.clock()
+        for pcid, channel in by_id.items():
+            poll = polls[pcid]
+            mine = poll.candidate_video_ids
+            failure = next((failed_videos[v] for v in mine if v in failed_videos), None)
+            if failure is None and pcid in feed_failed and not mine:
+                failure = feed_failed[pcid]
+            if failure is not None:
+                outcomes[channel.id] = ChannelOutcome(error=str(failure)[:300], poll=poll)
+                continue
+            if poll.feed_checked_at is None:
+                # Not discovered yet: saying "offline" would be a guess.
+                outcomes[channel.id] = ChannelOutcome(pending=True)
+                continue
+            known = [statuses[v] for v in mine if v in statuses]
+            live = observe_channel(pcid, known, observed_at)
+            outcomes[channel.id] = ChannelOutcome(
+                observation=to_observation(live), poll=_after_check(poll, known)
+            )
+        for stats_batch in results(stats):
+            used.add(stats_batch)
+            for pcid, found_stats in stats_batch.stats.items():
+                if pcid in by_id:
+                    add_stats(outcomes, by_id[pcid], found_stats)
+        return outcomes, used
+
+
+def _after_feed(poll: PollState, feed_ids: Sequence[str], now: datetime) -> PollState:
+    """New feed entries become candidates; settled ids are kept only while in the feed."""
+    settled = set(poll.settled_video_ids)
+    known = set(poll.candidate_video_ids)
+    fresh = [v for v in feed_ids if v not in settled and v not in known]
+    candidates = (*fresh, *poll.candidate_video_ids)[:MAX_CANDIDATES]
+    in_feed = set(feed_ids)
+    return replace(
+        poll,
+        feed_checked_at=now,
+        candidate_video_ids=candidates,
+        settled_video_ids=tuple(v for v in poll.settled_video_ids if v in in_feed),
+    )
+
+
+def _after_check(poll: PollState, statuses: Sequence[VideoStatus]) -> PollState:
+    """Live and upcoming videos stay candidates; the rest are settled for good."""
+    keep, settle = [], []
+    for status in statuses:
+        if status.state in (VideoState.LIVE, VideoState.UPCOMING):
+            keep.append(status.video_id)
+        else:
+            settle.append(status.video_id)
+    checked = {*keep, *settle}
+    unchecked = [v for v in poll.candidate_video_ids if v not in checked]
+    return replace(
+        poll,
+        candidate_video_ids=tuple([*keep, *unchecked][:MAX_CANDIDATES]),
+        settled_video_ids=tuple([*settle, *poll.settled_video_ids][:MAX_SETTLED]),
+    )
