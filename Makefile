@@ -63,13 +63,17 @@ fmt: $(VENV_STAMP)
 
 # One fresh cluster for the whole run: migrations are applied from scratch by
 # the Supabase CLI every time, pgTAP and pytest both run against it, and it is
-# removed at the end whatever happened.
+# removed at the end whatever happened. Both connect as `postgres`, Supabase's
+# non-superuser; the superuser URL is handed to pytest only for fixtures that
+# play the platform (Realtime's janitor), never for the code under test.
 test: setup lint infra-scan
 	$(PY) -m localdev db reset --name $(TEST_DB) --no-seed >/dev/null
 	trap '$(PY) -m localdev db destroy --name $(TEST_DB)' EXIT; \
 	url=$$($(PY) -m localdev db url --name $(TEST_DB)); \
+	admin_url=$$($(PY) -m localdev db url --name $(TEST_DB) --admin); \
 	$(MAKE) --no-print-directory pgtap DATABASE_URL="$$url"; \
-	$(MAKE) --no-print-directory pytest STREAMTRACK_TEST_DATABASE_URL="$$url"
+	$(MAKE) --no-print-directory pytest STREAMTRACK_TEST_DATABASE_URL="$$url" \
+	  STREAMTRACK_TEST_ADMIN_DATABASE_URL="$$admin_url"
 
 # Fails on any checkov finding not skipped in place with a reason, on a template
 # checkov could not parse, and on a workflow that breaks GitHub's schema.
@@ -79,15 +83,22 @@ infra-scan: $(INFRA_STAMP)
 # pg_prove runs each suite in its own session, so the helpers they share
 # (schema `tests`, supabase/tests/helpers.sql) are installed in the database
 # for the run and dropped afterwards, whatever happened. Never a migration.
+# The suites run as Supabase's `postgres`: a superuser URL is refused, since
+# it would pass tests that fail on a real project.
 PGTAP_PSQL = PGOPTIONS=--client-min-messages=warning psql -X -q -v ON_ERROR_STOP=1 -d "$(DATABASE_URL)"
 pgtap:
+	if [ "$$($(PGTAP_PSQL) -tAc 'select rolsuper from pg_roles where rolname = current_user')" != f ]; then \
+	  echo "pgtap: DATABASE_URL must log in as a non-superuser (Supabase's postgres)" >&2; exit 1; fi
 	$(PGTAP_PSQL) -f supabase/tests/helpers.sql
 	trap '$(PGTAP_PSQL) -c "drop schema if exists tests cascade"' EXIT; \
-	pg_prove --ext .sql --failures --dbname "$(DATABASE_URL)" supabase/tests/database/*.test.sql
+	PGOPTIONS=--client-min-messages=warning \
+	  pg_prove --ext .sql --failures --dbname "$(DATABASE_URL)" supabase/tests/database/*.test.sql
 
 # pytest exits 5 when it collected nothing: that is a failure here, not a pass.
 pytest: $(VENV_STAMP)
-	rc=0; STREAMTRACK_TEST_DATABASE_URL="$(STREAMTRACK_TEST_DATABASE_URL)" $(PY) -m pytest $(PYTEST_ARGS) || rc=$$?; \
+	rc=0; STREAMTRACK_TEST_DATABASE_URL="$(STREAMTRACK_TEST_DATABASE_URL)" \
+	  STREAMTRACK_TEST_ADMIN_DATABASE_URL="$(STREAMTRACK_TEST_ADMIN_DATABASE_URL)" \
+	  $(PY) -m pytest $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; \
 	exit $$rc
 

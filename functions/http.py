@@ -39,6 +39,7 @@ from shared.errors import (
     Forbidden,
     NotFound,
     ServiceError,
+    TooManyRequests,
     Unauthenticated,
     Unavailable,
     Unprocessable,
@@ -174,6 +175,7 @@ _SERVICE_STATUS: dict[type[ServiceError], HTTPStatus] = {
     NotFound: HTTPStatus.NOT_FOUND,
     Conflict: HTTPStatus.CONFLICT,
     Unprocessable: HTTPStatus.UNPROCESSABLE_ENTITY,
+    TooManyRequests: HTTPStatus.TOO_MANY_REQUESTS,
     Unavailable: HTTPStatus.SERVICE_UNAVAILABLE,
 }
 
@@ -201,8 +203,10 @@ def respond(handler: Callable[[], func.HttpResponse]) -> func.HttpResponse:
         )
         if status >= HTTPStatus.INTERNAL_SERVER_ERROR:
             logger.warning("service unavailable: %s", exc)
-        challenge = _challenge("invalid_token") if status == HTTPStatus.UNAUTHORIZED else None
-        return problem_response(status, str(exc), challenge)
+        headers = dict(exc.headers)  # Retry-After of a rate limit, say
+        if status == HTTPStatus.UNAUTHORIZED:
+            headers.update(_challenge("invalid_token"))
+        return problem_response(status, str(exc), headers or None)
     except DatabaseError:
         logger.exception("database unavailable")
         return problem_response(

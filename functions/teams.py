@@ -132,7 +132,7 @@ def leave_team(claims: AccessClaims, team_id: UUID) -> None:
     tag="invitations",
     ok=HTTPStatus.CREATED,
     response=InvitationCreated,
-    errors=(*ON_A_TEAM, 400, 403, 409, 413),
+    errors=(*ON_A_TEAM, 400, 403, 409, 413, 429),
 )
 def create_invitation(claims: AccessClaims, team_id: UUID, body: InvitationCreate) -> Reply:
     created = invitations.create_invitation(get_database(), claims, team_id, body, get_settings())

@@ -22,7 +22,7 @@ def _db(args: argparse.Namespace) -> int:
         case "destroy":
             cluster.destroy()
         case "url":
-            print(cluster.url)
+            print(cluster.admin_url if args.admin else cluster.url)
         case "status":
             running = cluster.is_running()
             print(f"{args.name}: {'running at ' + cluster.url if running else 'stopped'}")
@@ -32,7 +32,7 @@ def _db(args: argparse.Namespace) -> int:
             if state is None or not cluster.is_running():
                 raise LocaldevError(f"local database {args.name!r} is not running: run `db up`")
             psql = str(Path(state.bin_dir) / "psql")
-            os.execv(psql, [psql, cluster.url, *args.rest])
+            os.execv(psql, [psql, cluster.admin_url if args.admin else cluster.url, *args.rest])
     return 0
 
 
@@ -89,6 +89,12 @@ def main(argv: list[str] | None = None) -> int:
     db.add_argument("action", choices=["up", "down", "reset", "destroy", "url", "status", "psql"])
     db.add_argument("--name", default="dev", help="cluster name (default: dev)")
     db.add_argument("--no-seed", action="store_true", help="skip supabase/seed.sql")
+    db.add_argument(
+        "--admin",
+        action="store_true",
+        help="url/psql: as the bootstrap superuser supabase_admin instead of postgres "
+        "(platform set-up only; migrations and the app use postgres, as on Supabase)",
+    )
     db.set_defaults(handler=_db)
 
     types = sub.add_parser("types", help="write supabase/types/database.ts")

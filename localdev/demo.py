@@ -70,7 +70,7 @@ def run(argv: list[str] | None = None) -> int:
         with Sandbox(
             seed=args.seed,
             channels=args.channels,
-            mix="twitch=0.6,youtube=0.3,rumble=0.1",
+            mix=None,  # every registered platform, at its default share
             start=START,
             rate=0,
         ) as sandbox:

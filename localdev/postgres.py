@@ -4,6 +4,12 @@ Each named cluster keeps its state under `.localdev/<name>/`; it listens on
 127.0.0.1 only, on a free port, with `wal_level=logical` like Supabase. As root
 the server programs run as the `postgres` system user through `runuser`, since
 PostgreSQL refuses to run as root.
+
+Database roles are Supabase's: initdb makes the bootstrap superuser
+`supabase_admin`, which only the platform's own set-up uses
+(`localdev/supabase_compat.sql`, Realtime's janitor); everything else
+(migrations, seed, tests, demo, bench, `db psql`) connects as `postgres`, a
+non-superuser exactly as on a Supabase project (`Cluster.url`).
 """
 
 import json
@@ -19,7 +25,12 @@ from pathlib import Path
 from localdev import STATE_ROOT
 
 PG_ROOT = Path("/usr/lib/postgresql")
+# The operating-system user the server runs as when we are root.
+SERVER_USER = "postgres"
+# The database role applications, the CLI and the tests use (not a superuser).
 USER = "postgres"
+# The bootstrap superuser, for the platform's objects only.
+ADMIN_USER = "supabase_admin"
 PASSWORD = "postgres"  # a local throwaway cluster on loopback, as `supabase start` does
 
 # Tuned for a disposable cluster: durability is worth nothing here, speed is.
@@ -86,6 +97,8 @@ class ClusterState:
     work_dir: str
     bin_dir: str
     compat_sha256: str = ""
+    # initdb's superuser: clusters made before the Supabase role layout used `postgres`.
+    bootstrap_user: str = USER
 
 
 class Cluster:
@@ -117,15 +130,32 @@ class Cluster:
 
     @property
     def url(self) -> str:
+        """The connection string for `postgres`, the project's own role (not a superuser)."""
+        return self.url_for(USER)
+
+    @property
+    def admin_url(self) -> str:
+        """The bootstrap superuser's connection string: platform set-up only."""
+        state = self._state()
+        if state.bootstrap_user != ADMIN_USER:
+            raise LocaldevError(
+                f"local database {self.name!r} was made before localdev used Supabase's roles "
+                f"(its superuser is {state.bootstrap_user!r}): "
+                f"`python -m localdev db reset --name {self.name}` rebuilds it"
+            )
+        return self.url_for(ADMIN_USER)
+
+    def url_for(self, role: str, *, dbname: str = "postgres") -> str:
+        """A connection string for a login role the compatibility layer gave a password."""
         port = self._state().port
-        return f"postgresql://{USER}:{PASSWORD}@127.0.0.1:{port}/postgres"
+        return f"postgresql://{role}:{PASSWORD}@127.0.0.1:{port}/{dbname}"
 
     # --- running programs ----------------------------------------------------
     def _run_as_server_user(
         self, argv: list[str], **kwargs: object
     ) -> "subprocess.CompletedProcess[str]":
         if is_root():
-            argv = ["runuser", "-u", USER, "--", *argv]
+            argv = ["runuser", "-u", SERVER_USER, "--", *argv]
         return subprocess.run(argv, text=True, capture_output=True, check=False, **kwargs)  # type: ignore[call-overload]
 
     def _work_dir_for_new_cluster(self) -> Path:
@@ -135,7 +165,7 @@ class Cluster:
         if not is_root():
             return work
         work.mkdir(exist_ok=True)
-        shutil.chown(work, USER, USER)
+        shutil.chown(work, SERVER_USER, SERVER_USER)
         probe = self._run_as_server_user(["test", "-w", str(work)])
         if probe.returncode == 0:
             return work
@@ -145,7 +175,7 @@ class Cluster:
         digest = sha256(str(self.base).encode()).hexdigest()[:12]
         work = Path("/tmp") / f"streamtrack-localdev-{digest}"
         work.mkdir(mode=0o700, exist_ok=True)
-        shutil.chown(work, USER, USER)
+        shutil.chown(work, SERVER_USER, SERVER_USER)
         return work
 
     # --- lifecycle -----------------------------------------------------------
@@ -174,7 +204,7 @@ class Cluster:
         pwfile = work / f".pw-{secrets.token_hex(4)}"
         pwfile.write_text(PASSWORD + "\n")
         if is_root():
-            shutil.chown(pwfile, USER, USER)
+            shutil.chown(pwfile, SERVER_USER, SERVER_USER)
         try:
             result = self._run_as_server_user(
                 [
@@ -182,7 +212,7 @@ class Cluster:
                     "-D",
                     str(work / "data"),
                     "-U",
-                    USER,
+                    ADMIN_USER,
                     f"--pwfile={pwfile}",
                     "--auth-local=trust",
                     "--auth-host=scram-sha-256",
@@ -199,7 +229,14 @@ class Cluster:
         self._run_as_server_user(["mkdir", "-p", str(socket_dir)])
         extra = SERVER_CONF + f"unix_socket_directories = '{socket_dir}'\n"
         self._run_as_server_user(["sh", "-c", f"cat >> '{conf}'"], input=extra)
-        self._save_state(ClusterState(port=free_port(), work_dir=str(work), bin_dir=str(bin_dir)))
+        self._save_state(
+            ClusterState(
+                port=free_port(),
+                work_dir=str(work),
+                bin_dir=str(bin_dir),
+                bootstrap_user=ADMIN_USER,
+            )
+        )
 
     def start(self) -> None:
         state = self._state()

@@ -2,7 +2,8 @@
 
 Writes what the teams API would: auth users, teams with their plans and
 owners, channels, team_channels, and the owner key of each channel whose
-platform polls with one, sealed in channel_credentials.
+platform polls with one, sealed in channel_credentials for the team that
+tracks it.
 """
 
 import uuid
@@ -86,9 +87,9 @@ def register(
         rows = conn.execute(
             """
             insert into public.channels as c
-              (id, platform, platform_channel_id, handle, display_name)
+              (id, platform, platform_channel_id, handle, display_name, requires_credential)
             select * from unnest(%s::uuid[], %s::public.platform[], %s::text[], %s::text[],
-                                 %s::text[])
+                                 %s::text[], %s::boolean[])
             on conflict (platform, platform_channel_id) do update set handle = excluded.handle
             returning c.platform::text || ':' || c.platform_channel_id, c.id
             """,
@@ -98,6 +99,7 @@ def register(
                 [c["id"] for c in sandbox_channels],
                 [c.get("login") or c.get("handle") or c.get("username") for c in sandbox_channels],
                 [c["name"] for c in sandbox_channels],
+                [spec(c["platform"]).credential is not None for c in sandbox_channels],
             ),
         ).fetchall()
         channel_ids.update(dict(rows))
@@ -105,17 +107,25 @@ def register(
             with cur.copy("copy public.team_channels (team_id, channel_id) from stdin") as copy:
                 for team_id, c in zip(assignment, sandbox_channels, strict=True):
                     copy.write_row((team_id, channel_ids[c["key"]]))
-            for c in sandbox_channels:
+            for team_id, c in zip(assignment, sandbox_channels, strict=True):
                 credential = spec(c["platform"]).credential
                 if credential is not None and c.get("owner_key"):
                     cid = channel_ids[c["key"]]
                     sealed = box.seal(c["owner_key"], cid)
                     cur.execute(
                         "insert into public.channel_credentials"
-                        " (channel_id, kind, ciphertext, nonce, key_version)"
-                        " values (%s, %s, %s, %s, %s)"
-                        " on conflict (channel_id) do update set ciphertext = excluded.ciphertext,"
-                        " nonce = excluded.nonce, key_version = excluded.key_version",
-                        (cid, credential.kind, sealed.ciphertext, sealed.nonce, sealed.key_version),
+                        " (channel_id, team_id, kind, ciphertext, nonce, key_version)"
+                        " values (%s, %s, %s, %s, %s, %s)"
+                        " on conflict (channel_id, team_id) do update set"
+                        " ciphertext = excluded.ciphertext, nonce = excluded.nonce,"
+                        " key_version = excluded.key_version",
+                        (
+                            cid,
+                            team_id,
+                            credential.kind,
+                            sealed.ciphertext,
+                            sealed.nonce,
+                            sealed.key_version,
+                        ),
                     )
     return Registered(team_ids, channel_ids)

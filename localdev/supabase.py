@@ -1,10 +1,19 @@
 """The Supabase side of the local database: compatibility layer, CLI, seed.
 
 The compatibility layer (`localdev/supabase_compat.sql`) recreates what the
-Supabase platform provides before any migration runs: its roles, the `auth`
-schema and functions, the `extensions` schema, the `supabase_realtime`
-publication and the default privileges on `public`. It lives here and never in
-`supabase/migrations`, which must apply unchanged to a real Supabase project.
+Supabase platform provides before any migration runs: its roles (a superuser
+`supabase_admin` for the platform's objects, `postgres` as Supabase's
+non-superuser), the `auth`, `storage`, `realtime` and `extensions` schemas,
+the `supabase_realtime` publication and the default privileges on `public`.
+It lives here and never in `supabase/migrations`, which must apply unchanged
+to a real Supabase project.
+
+Who runs what:
+- `supabase_admin` (superuser): the compatibility layer, once; Realtime's
+  janitor (daily `realtime.messages` partitions) on every `up`; the check
+  that the migrations did not take what supautils reserves.
+- `postgres` (not a superuser): `supabase db push`, the seed, and everything
+  else that connects (`Cluster.url`).
 """
 
 import os
@@ -13,7 +22,9 @@ import sys
 from hashlib import sha256
 from pathlib import Path
 
-from localdev import REPO_ROOT
+import psycopg
+
+from localdev import REPO_ROOT, realtime
 from localdev.postgres import Cluster, LocaldevError
 
 COMPAT_SQL = REPO_ROOT / "localdev" / "supabase_compat.sql"
@@ -38,8 +49,8 @@ def _env() -> dict[str, str]:
     return env
 
 
-def psql_file(cluster: Cluster, path: Path) -> None:
-    """Run one SQL file, stopping at the first error."""
+def psql_file(cluster: Cluster, path: Path, *, url: str | None = None) -> None:
+    """Run one SQL file (as `postgres` unless another URL is given), stopping at the first error."""
     state = cluster.load_state()
     assert state is not None
     result = subprocess.run(
@@ -50,7 +61,7 @@ def psql_file(cluster: Cluster, path: Path) -> None:
             "-v",
             "ON_ERROR_STOP=1",
             "-d",
-            cluster.url,
+            url or cluster.url,
             "-f",
             str(path),
         ],
@@ -60,7 +71,12 @@ def psql_file(cluster: Cluster, path: Path) -> None:
         check=False,
     )
     if result.returncode != 0:
-        raise LocaldevError(f"{path.relative_to(REPO_ROOT)} failed:\n{result.stderr.strip()}")
+        hint = (
+            "\n(pgTAP is missing: `python -m localdev sysdeps` installs it)"
+            if "pgtap.control" in result.stderr
+            else ""
+        )
+        raise LocaldevError(f"{path.relative_to(REPO_ROOT)} failed:\n{result.stderr.strip()}{hint}")
 
 
 def supabase_cli(*args: str) -> str:
@@ -105,15 +121,72 @@ def generate_types(url: str) -> str:
     return supabase_cli("gen", "types", "typescript", "--db-url", url, "--schema", "public")
 
 
+# supautils.reserved_memberships on Supabase (conf.d/supautils.conf): no
+# non-superuser may grant these roles to anyone. PostgreSQL 15 lets a
+# CREATEROLE role do it, so the local check is after the fact.
+RESERVED_MEMBERSHIPS = (
+    "pg_read_server_files",
+    "pg_write_server_files",
+    "pg_execute_server_program",
+    "supabase_admin",
+    "supabase_auth_admin",
+    "supabase_storage_admin",
+    "supabase_realtime_admin",
+    "authenticator",
+)
+# `postgres`' attributes on Supabase (10000000000000_demote-postgres.sql).
+POSTGRES_ATTRIBUTES = {
+    "rolsuper": False,
+    "rolcreatedb": True,
+    "rolcreaterole": True,
+    "rolcanlogin": True,
+    "rolreplication": True,
+    "rolbypassrls": True,
+}
+
+
+def check_platform_roles(cluster: Cluster) -> None:
+    """Fail when the roles no longer look like Supabase's: what a migration may not do there."""
+    with psycopg.connect(cluster.admin_url, autocommit=True) as conn:
+        members = conn.execute(
+            "select r.rolname, m.rolname from pg_auth_members a "
+            "join pg_roles r on r.oid = a.roleid join pg_roles m on m.oid = a.member "
+            "where r.rolname = any(%s) order by 1, 2",
+            (list(RESERVED_MEMBERSHIPS),),
+        ).fetchall()
+        attributes = conn.execute(
+            "select rolsuper, rolcreatedb, rolcreaterole, rolcanlogin, rolreplication, "
+            "rolbypassrls from pg_roles where rolname = 'postgres'"
+        ).fetchone()
+    problems = [f"{member} was granted the reserved role {role}" for role, member in members]
+    if attributes is None:
+        problems.append("role postgres is gone")
+    else:
+        for (name, expected), actual in zip(POSTGRES_ATTRIBUTES.items(), attributes, strict=True):
+            if actual != expected:
+                problems.append(f"postgres has {name} = {actual} (Supabase: {expected})")
+    if problems:
+        raise LocaldevError(
+            "the database no longer matches Supabase's roles; on a Supabase project "
+            "supautils refuses these changes, so the migration that made them would fail there:\n  "
+            + "\n  ".join(problems)
+        )
+
+
 def up(cluster: Cluster, *, seed: bool = True) -> str:
-    """Create (if needed) and start the cluster, bring its schema up to date, return its URL."""
-    created = not cluster.is_initialised()
+    """Create (if needed) and start the cluster, bring its schema up to date, return its URL.
+
+    The URL is `postgres`', Supabase's non-superuser role."""
+    state = cluster.load_state()
+    # No recorded compatibility layer: initdb or the layer failed half-way.
+    created = not cluster.is_initialised() or state is None or not state.compat_sha256
     if created:
         cluster.destroy()  # leftovers of a half-made cluster
         cluster.init()
     cluster.start()
+    admin_url = cluster.admin_url  # refuses a cluster made before this role layout
     if created:
-        psql_file(cluster, COMPAT_SQL)
+        psql_file(cluster, COMPAT_SQL, url=admin_url)
         cluster.record_compat(compat_digest())
     else:
         state = cluster.load_state()
@@ -123,7 +196,9 @@ def up(cluster: Cluster, *, seed: bool = True) -> str:
                 f"`python -m localdev db reset --name {cluster.name}` rebuilds it",
                 file=sys.stderr,
             )
+    realtime.maintain_messages_partitions(admin_url)
     push_migrations(cluster.url, cluster_name=cluster.name)
+    check_platform_roles(cluster)
     if created and seed and SEED_SQL.is_file():
         psql_file(cluster, SEED_SQL)
     return cluster.url

@@ -75,6 +75,12 @@ class Settings(BaseSettings):
     invitation_ttl_hours: int = Field(default=168, ge=1, le=720)
     """How long an invitation can be accepted."""
 
+    invitations_per_team_per_hour: int = Field(default=50, ge=1, le=10_000)
+    """Invitations one team may send in any hour (429 beyond; counted in the database)."""
+
+    invitations_per_inviter_per_hour: int = Field(default=30, ge=1, le=10_000)
+    """Invitations one person may send in any hour, over all their teams (429 beyond)."""
+
     # --- platform APIs -------------------------------------------------------
     # Base URLs default to the real APIs; `python -m localdev sandbox` prints the
     # values that point the same clients at the local platform sandbox.

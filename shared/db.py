@@ -11,17 +11,25 @@ role and claims are set with `set_config(..., is_local => true)`, the same call
 PostgREST makes, which is `SET LOCAL`: they die with the transaction, so a
 pooled connection never carries one user's identity into the next use.
 
+`SET ROLE` does not apply a role's own settings (`alter role authenticated set
+statement_timeout = '8s'`); PostgREST reads them once (`pg_db_role_setting`)
+and sets them locally in every request's transaction. `Database.user()` does
+the same, so a request on a user's behalf runs under that role's statement
+timeout (Supabase: anon 3 s, authenticated 8 s), not the pool's.
+
 Prepared statements are off (`prepare_threshold=None`) because Supabase's
 pooler in transaction mode (port 6543) does not support them.
 """
 
 import json
 import logging
+import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, Final
 
 import psycopg
+from psycopg import sql
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from shared.config import Settings, get_settings
@@ -32,6 +40,46 @@ logger = logging.getLogger(__name__)
 # (notably service_role) must never reach the database as that role.
 USER_ROLES: Final = frozenset({"authenticated", "anon"})
 
+RoleSettings = Mapping[str, tuple[tuple[str, str], ...]]
+"""Per role, the settings PostgREST would apply to its requests, as (name, value)."""
+
+# PostgREST's queryRoleSettings (src/PostgREST/Config/Database.hs): the
+# settings of the roles it may switch to, limited to those a session may set
+# (context `user`, or SET granted), values lower-cased, and without
+# default_transaction_isolation (PostgREST turns that into the transaction's
+# isolation level instead; none of our roles sets it). A database-specific
+# `alter role ... in database` setting wins over the role-wide one, as at login.
+_ROLE_SETTINGS_SQL = """
+with role_setting as (
+  select r.rolname, s.setdatabase, unnest(s.setconfig) as setting
+  from pg_catalog.pg_db_role_setting s
+  join pg_catalog.pg_roles r on r.oid = s.setrole
+  where r.rolname = any(%s)
+    and s.setdatabase in (0, (select oid from pg_catalog.pg_database
+                              where datname = current_database()))
+), kv as (
+  select rolname, setdatabase,
+         substr(setting, 1, strpos(setting, '=') - 1) as key,
+         lower(substr(setting, strpos(setting, '=') + 1)) as value
+  from role_setting
+)
+select distinct on (kv.rolname, kv.key) kv.rolname, kv.key, kv.value
+from kv
+join pg_catalog.pg_settings ps on ps.name = kv.key
+  and (ps.context = 'user' or has_parameter_privilege(current_user, ps.name, 'set'))
+where kv.key <> 'default_transaction_isolation'
+order by kv.rolname, kv.key, kv.setdatabase desc
+"""
+
+
+def load_role_settings(conn: psycopg.Connection[Any]) -> RoleSettings:
+    """The settings of the user roles, read from the catalog."""
+    rows = conn.execute(_ROLE_SETTINGS_SQL, (sorted(USER_ROLES),)).fetchall()
+    settings: dict[str, list[tuple[str, str]]] = {role: [] for role in USER_ROLES}
+    for role, key, value in rows:
+        settings[str(role)].append((str(key), str(value)))
+    return {role: tuple(pairs) for role, pairs in settings.items()}
+
 
 class DatabaseError(Exception):
     """The database could not be reached or did not answer in time."""
@@ -39,6 +87,10 @@ class DatabaseError(Exception):
 
 class NotConfiguredError(DatabaseError):
     """`DATABASE_URL` is not set."""
+
+
+class QueryTimeoutError(DatabaseError):
+    """A statement on a user's behalf ran past the role's statement timeout."""
 
 
 class Database:
@@ -71,6 +123,8 @@ class Database:
                 "options": f"-c statement_timeout={statement_timeout_ms}",
             },
         )
+        self._role_settings: RoleSettings | None = None
+        self._role_settings_lock = threading.Lock()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Database":
@@ -89,6 +143,17 @@ class Database:
 
     def close(self) -> None:
         self._pool.close()
+
+    def reload_role_settings(self) -> None:
+        """Forget the cached role settings (PostgREST: `notify pgrst, 'reload config'`)."""
+        with self._role_settings_lock:
+            self._role_settings = None
+
+    def _settings_for_user_roles(self, conn: psycopg.Connection[Any]) -> RoleSettings:
+        with self._role_settings_lock:
+            if self._role_settings is None:
+                self._role_settings = load_role_settings(conn)
+            return self._role_settings
 
     @contextmanager
     def _connection(self) -> Iterator[psycopg.Connection[Any]]:
@@ -111,12 +176,21 @@ class Database:
         """A transaction on behalf of the user whose verified claims are given.
 
         Equivalent to PostgREST's per-request transaction: `SET LOCAL ROLE` to
-        the claims' role and `request.jwt.claims` set locally, so `auth.uid()`
-        and every RLS policy see this user.
+        the claims' role, `request.jwt.claims` and the role's own settings
+        (its statement timeout) set locally, so `auth.uid()` and every RLS
+        policy see this user and a slow query is cancelled as PostgREST's is.
         """
-        with self._connection() as conn, conn.transaction():
-            become_user(conn, claims)
-            yield conn
+        with self._connection() as conn:
+            settings = self._settings_for_user_roles(conn)
+            try:
+                with conn.transaction():
+                    become_user(conn, claims, role_settings=settings)
+                    yield conn
+            except psycopg.errors.QueryCanceled as exc:
+                timeout = dict(settings.get(str(claims.get("role")), ())).get("statement_timeout")
+                raise QueryTimeoutError(
+                    f"the database cancelled a query that ran past {timeout or 'its'} limit"
+                ) from exc
 
     def ping(self) -> bool:
         """True when a trivial query succeeds; never raises."""
@@ -129,16 +203,30 @@ class Database:
         return True
 
 
-def become_user(conn: psycopg.Connection[Any], claims: Mapping[str, Any]) -> None:
-    """Act as the user for the rest of the current transaction (`SET LOCAL ROLE` and
-    local claims). The service side uses it after writes only it may make, so the
-    rest of the transaction is checked by RLS and audited with the user as actor."""
+def become_user(
+    conn: psycopg.Connection[Any],
+    claims: Mapping[str, Any],
+    *,
+    role_settings: RoleSettings | None = None,
+) -> None:
+    """Act as the user for the rest of the current transaction (`SET LOCAL ROLE`,
+    local claims and the role's settings). The service side uses it after writes
+    only it may make, so the rest of the transaction is checked by RLS, audited
+    with the user as actor and bounded by the role's statement timeout.
+
+    `role_settings` is the cache `Database.user()` keeps; without it they are
+    read from the catalog first."""
     role = claims.get("role", "authenticated")
     if role not in USER_ROLES:
         raise ValueError(f"a user-scoped transaction cannot run as role {role!r}")
+    if role_settings is None:
+        role_settings = load_role_settings(conn)
+    claims_json = json.dumps(dict(claims), separators=(",", ":"), default=str)
+    pairs = [*role_settings.get(role, ()), ("role", role), ("request.jwt.claims", claims_json)]
+    set_local = sql.SQL("set_config(%s, %s, true)")
     conn.execute(
-        "select set_config('role', %s, true), set_config('request.jwt.claims', %s, true)",
-        (role, json.dumps(dict(claims), separators=(",", ":"), default=str)),
+        sql.SQL("select {}").format(sql.SQL(", ").join([set_local] * len(pairs))),
+        [part for pair in pairs for part in pair],
     )
 
 

@@ -41,6 +41,7 @@ from pydantic import (
 )
 
 from shared.auth import AccessClaims
+from shared.clock import utc_now
 from shared.config import Settings
 from shared.db import Database
 from shared.errors import Forbidden, NotFound, Unavailable
@@ -153,15 +154,19 @@ _SESSIONS_SQL = """
   where s.started_at < %(end)s and coalesce(s.ended_at, s.last_seen_at) >= %(start)s
   order by s.started_at, s.id
 """
+# followers_gained is not a column clients read: the database answers it, per
+# day, to teams whose plan has followers_history (empty otherwise).
 _DAILY_SQL = """
   select r.day, r.channel_id, c.platform::text, coalesce(c.display_name, c.handle),
          r.live_seconds / 3600, r.viewer_seconds / 3600, r.peak_viewers,
          case when r.known_viewer_sample_count > 0
               then r.viewer_count_sum::numeric / r.known_viewer_sample_count end,
-         r.followers_gained
+         f.followers_gained
   from public.channel_rollups_daily r
   join public.team_channels tc on tc.channel_id = r.channel_id and tc.team_id = %(team)s
   join public.channels c on c.id = r.channel_id
+  left join public.analytics_team_daily_followers(%(team)s, %(first_day)s, %(last_day)s) f
+    on f.channel_id = r.channel_id and f.day = r.day
   where r.day >= %(first_day)s and r.day <= %(last_day)s
   order by r.day, coalesce(c.display_name, c.handle), r.channel_id
 """
@@ -235,7 +240,7 @@ def create_export(
     except StorageNotConfigured as exc:
         logger.warning("exports: %s", exc)
         raise Unavailable("CSV export is not configured on this server") from exc
-    now = now or datetime.now(UTC)
+    now = now or utc_now()
     path = (
         f"{team_id}/streamtrack-{query.start:%Y%m%d}-{query.end:%Y%m%d}"
         f"-{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}.csv"

@@ -11,9 +11,8 @@ a repeat of a processed event is a no-op.
 """
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Literal
 from uuid import UUID
 
@@ -29,6 +28,7 @@ from shared.billing.stripe_client import (
     StripeNotFound,
     StripeUnavailable,
 )
+from shared.clock import Clock, utc_now
 from shared.config import Settings
 from shared.db import Database
 from shared.errors import ServiceError, Unavailable
@@ -92,7 +92,7 @@ def handle_delivery(
     gateway: StripeGateway,
     settings: Settings,
     event: Event,
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    now: Clock = utc_now,
 ) -> Outcome:
     """Record and process one verified event."""
     with db.service() as conn:
@@ -105,7 +105,7 @@ def process(
     gateway: StripeGateway,
     settings: Settings,
     event: Event,
-    now: Callable[[], datetime],
+    now: Clock,
 ) -> Outcome:
     """Process a recorded event once; re-processing a failed one is allowed."""
     if event.type not in HANDLED:
@@ -131,7 +131,7 @@ def _process(
     gateway: StripeGateway,
     settings: Settings,
     event: Event,
-    now: Callable[[], datetime],
+    now: Clock,
 ) -> Outcome:
     obj = event.data.object
     team_hint: str | None = None
@@ -196,7 +196,7 @@ def reconcile(
     db: Database,
     gateway: StripeGateway,
     settings: Settings,
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    now: Clock = utc_now,
 ) -> ReconcileReport:
     """Process failed deliveries of the last 30 days not yet processed, then
     re-evaluate teams whose grace or cancelled period has run out."""

@@ -29,7 +29,6 @@ from shared.monitor.state import (
     StatusSnapshot,
 )
 from shared.monitor.stitching import LastSample, Memory, Rules, Session, SessionChange, advance
-from shared.platforms.registry import needing_credentials
 from shared.platforms.registry import quota_day as platform_quota_day
 from shared.realtime import broadcast_status_changes
 
@@ -69,8 +68,17 @@ join public.channels c on c.id = tr.channel_id
 left join public.channel_poll_state ps on ps.channel_id = c.id
 left join public.stream_sessions s on s.id = ps.last_session_id
 left join public.channel_status st on st.channel_id = c.id
-left join public.channel_credentials cr
-  on cr.channel_id = c.id and c.platform = any(%(credentialed)s::public.platform[])
+left join lateral (
+  -- A channel polled with its owner's credential uses one of a team that
+  -- tracks it and has not paused it (the newest); none: the client fails the
+  -- channel with a credential error. Credentials go with their team's row.
+  select k.ciphertext, k.nonce, k.key_version
+  from public.channel_credentials k
+  join public.team_channels ktc on ktc.team_id = k.team_id and ktc.channel_id = k.channel_id
+  where c.requires_credential and k.channel_id = c.id and ktc.paused_at is null
+  order by k.updated_at desc, k.team_id
+  limit 1
+) cr on true
 where %(ids)s::uuid[] is not null
    or ps.last_polled_at is null
    or ps.last_polled_at <= %(now)s - make_interval(secs => tr.interval_s) + %(slack)s
@@ -139,7 +147,6 @@ def _due_params(now: datetime, slack: timedelta, only: Sequence[UUID] | None) ->
         "now": now,
         "slack": slack,
         "ids": list(only) if only else None,
-        "credentialed": [p.value for p in needing_credentials()],
     }
 
 
@@ -182,25 +189,6 @@ class Sample(NamedTuple):
     is_live: bool
 
 
-class PlannedSample(NamedTuple):
-    """A sample before the cycle's new sessions have ids."""
-
-    channel_id: UUID
-    observed_at: datetime
-    viewer_count: int | None
-    session_id: int | None
-    is_live: bool
-    opens_session: bool
-    """The sample belongs to a session opened this cycle (its id comes with the insert)."""
-
-
-class StatusChange(NamedTuple):
-    """A `channel_status` row to write, and when it was observed."""
-
-    status: StatusSnapshot
-    observed_at: datetime
-
-
 class SessionWrite(NamedTuple):
     """A known session to update, and its channel."""
 
@@ -216,8 +204,14 @@ class CycleWrites:
     """By session id."""
     session_inserts: dict[UUID, Session] = field(default_factory=dict)
     """By channel: sessions opened this cycle."""
-    samples: list[PlannedSample] = field(default_factory=list)
-    statuses: dict[UUID, StatusChange] = field(default_factory=dict)
+    samples: list[Sample] = field(default_factory=list)
+    opening: set[UUID] = field(default_factory=set)
+    """Channels whose sample belongs to a session opened this cycle: its id comes
+    with the session's insert."""
+    statuses: dict[UUID, StatusSnapshot] = field(default_factory=dict)
+    """`channel_status` rows that change, by channel..."""
+    status_times: dict[UUID, datetime] = field(default_factory=dict)
+    """...and when each was observed."""
     memories: dict[UUID, Memory] = field(default_factory=dict)
 
 
@@ -258,20 +252,16 @@ def gather_writes(
             elif step.closed is None or step.closed.id != session.id:
                 plan.session_updates[session.id] = SessionWrite(channel.id, session)
         in_session = step.sample_in_session and session is not None
-        plan.samples.append(
-            PlannedSample(
-                channel_id=channel.id,
-                observed_at=obs.observed_at,
-                viewer_count=obs.viewer_count if obs.is_live else None,
-                session_id=session.id if in_session and session is not None else None,
-                is_live=obs.is_live,
-                opens_session=in_session and session is not None and session.id is None,
-            )
-        )
+        viewers = obs.viewer_count if obs.is_live else None
+        sid = session.id if in_session and session is not None else None
+        plan.samples.append(Sample(channel.id, obs.observed_at, viewers, sid, obs.is_live))
+        if in_session and session is not None and session.id is None:
+            plan.opening.add(channel.id)
         status = _status_for(memory, obs.is_live, obs.viewer_count, obs.platform_stream_id,
                              obs.title, obs.category)  # fmt: skip
         if status != channel.status:
-            plan.statuses[channel.id] = StatusChange(status, obs.observed_at)
+            plan.statuses[channel.id] = status
+            plan.status_times[channel.id] = obs.observed_at
     return plan, report
 
 
@@ -390,7 +380,7 @@ def _write_statuses(
     if not plan.statuses:
         return []
     channels = list(plan.statuses)
-    snaps = [plan.statuses[c].status for c in channels]
+    snaps = [plan.statuses[c] for c in channels]
     snaps = [
         replace(s, session_id=ids.get(c, s.session_id)) if s.is_live else s
         for c, s in zip(channels, snaps, strict=True)
@@ -430,7 +420,7 @@ def _write_statuses(
             [s.viewer_count for s in snaps],
             [s.started_at for s in snaps],
             [s.session_id for s in snaps],
-            [plan.statuses[c].observed_at for c in channels],
+            [plan.status_times[c] for c in channels],
         ),
     )
     return [row[0] for row in cur.fetchall()]
@@ -468,21 +458,19 @@ def _poll_state_row(
     session = memory.session
     session_id = ids.get(channel.id) if session is not None and session.id is None else None
     return PollStateRow(
-        channel_id=channel.id,
-        last_polled_at=(
-            outcome.observation.observed_at if outcome.observation else poll.last_polled_at
-        ),
-        last_attempt_at=run.started_at,
-        consecutive_failures=0 if observed else channel.poll.consecutive_failures + 1,
-        last_error=None if observed else (outcome.error or "no answer")[:500],
-        last_sample_at=last.observed_at if last else None,
-        last_sample_live=last.is_live if last else None,
-        last_sample_viewers=last.viewer_count if last else None,
-        last_session_id=session_id or (session.id if session else None),
-        feed_checked_at=poll.feed_checked_at,
-        candidate_video_ids=poll.candidate_video_ids,
-        settled_video_ids=poll.settled_video_ids,
-        stats_checked_at=poll.stats_checked_at,
+        channel.id,
+        outcome.observation.observed_at if outcome.observation else poll.last_polled_at,
+        run.started_at,
+        0 if observed else channel.poll.consecutive_failures + 1,
+        None if observed else (outcome.error or "no answer")[:500],
+        last.observed_at if last else None,
+        last.is_live if last else None,
+        last.viewer_count if last else None,
+        session_id or (session.id if session else None),
+        poll.feed_checked_at,
+        poll.candidate_video_ids,
+        poll.settled_video_ids,
+        poll.stats_checked_at,
     )
 
 
@@ -500,10 +488,10 @@ def _write_poll_state(
         return
     # One array per column (psycopg sends lists as arrays). Variable-length text
     # arrays cannot be unnested as a 2-D array: each channel's list goes as JSON.
-    columns: dict[str, list[Any]] = {name: [] for name in PollStateRow._fields}
-    for row in rows:
-        for name, value in zip(PollStateRow._fields, row, strict=True):
-            columns[name].append(value)
+    transposed = zip(*rows, strict=True)
+    columns = {
+        name: list(values) for name, values in zip(PollStateRow._fields, transposed, strict=True)
+    }
     for name in ("candidate_video_ids", "settled_video_ids"):
         columns[name] = [Jsonb(list(ids_)) for ids_ in columns[name]]
     conn.execute(
@@ -670,14 +658,8 @@ def write_cycle(
     plan, report = gather_writes(due, outcomes, rules)
     new_ids = _write_sessions(conn, plan)
     samples = [
-        Sample(
-            p.channel_id,
-            p.observed_at,
-            p.viewer_count,
-            new_ids.get(p.channel_id) if p.opens_session else p.session_id,
-            p.is_live,
-        )
-        for p in plan.samples
+        s._replace(session_id=new_ids.get(s.channel_id)) if s.channel_id in plan.opening else s
+        for s in plan.samples
     ]
     began = time.perf_counter()
     report.samples_written = write_samples(conn, samples)

@@ -42,7 +42,8 @@ class RefKind(StrEnum):
     USERNAME = "username"
     """A legacy account name some platforms still resolve (`/user/<name>` URLs)."""
     KEY = "key"
-    """Only the owner's credential (carried in `ChannelRef.secret`) names the channel."""
+    """The owner's credential (in `ChannelRef.secret`) identifies the channel; `value` is
+    the channel name the user typed, if any."""
 
 
 class InvalidChannelRef(ValueError):

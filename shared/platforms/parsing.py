@@ -2,21 +2,25 @@
 
 `parse_json` reads a whole body as one model: anything else (bad JSON, wrong
 shape or types) is `InvalidResponse`, never a KeyError or ValidationError.
-`parse_items` reads the items of a batch answer one by one, so one malformed
-item costs only the channel it is about: the rest of the batch is observed.
+`parse_batch` reads a batch answer whose items are read one by one when
+needed, so one malformed item costs only the channel it is about: the rest
+of the batch is observed. A sound answer is validated once, straight from its
+JSON (the monitor's hot path); only a malformed one is read again, item by item.
 """
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from functools import lru_cache
+from typing import Any, Generic, TypeVar, cast
 
 import httpx
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ValidationError, create_model
 
 from shared.platforms.errors import InvalidResponse
 from shared.platforms.registry import Platform
 
 M = TypeVar("M", bound=BaseModel)
+P = TypeVar("P", bound=BaseModel)
 REQUEST_ID_HEADERS = ("x-request-id", "request-id")
 """No platform documents a request id header; these are read when present."""
 
@@ -68,6 +72,8 @@ class Items(Generic[M]):
     """By the id the malformed item names (a channel or video id)."""
     unattributed: InvalidResponse | None = None
     """Set when an item was too broken to say whom it was about."""
+    malformed: int = 0
+    """How many items did not parse."""
 
 
 def parse_items(
@@ -87,6 +93,7 @@ def parse_items(
         try:
             items.valid.append(model.model_validate(item))
         except ValidationError as exc:
+            items.malformed += 1
             error = invalid(
                 f"malformed {model.__name__} item {position}: {describe(exc)}", response, platform
             )
@@ -106,3 +113,38 @@ def string_field(name: str) -> Callable[[Any], str | None]:
         return value if isinstance(value, str) and value else None
 
     return read
+
+
+@lru_cache(maxsize=64)
+def _with_raw_items(model: type[BaseModel], name: str) -> type[BaseModel]:
+    """`model` with its field `name` holding the items unread (a subclass of it)."""
+    info = model.model_fields[name]
+    default: Any = ... if info.is_required() else info.get_default(call_default_factory=True)
+    fields: dict[str, Any] = {name: (list[Any], default)}
+    lenient: type[BaseModel] = create_model(model.__name__, __base__=model, **fields)
+    return lenient
+
+
+def parse_batch(
+    model: type[P],
+    name: str,
+    item: type[M],
+    key: Callable[[Any], str | None],
+    response: httpx.Response,
+    platform: Platform,
+) -> tuple[P, Items[M]]:
+    """The answer as `model`, and the items of its list field `name` (of `item`).
+
+    A malformed item does not fail the answer: it is recorded in the `Items`
+    (under `key(item)`) and left out of the returned model's list. Anything
+    wrong outside the items is InvalidResponse, as with `parse_json`.
+    """
+    try:
+        page = model.model_validate_json(response.content)
+    except ValidationError:
+        pass
+    else:
+        return page, Items(valid=list(getattr(page, name)))
+    raw = parse_json(_with_raw_items(model, name), response, platform)
+    items = parse_items(item, getattr(raw, name), key, response, platform)
+    return cast(P, raw.model_copy(update={name: items.valid})), items

@@ -38,7 +38,7 @@ class OwnerCredential:
     kind: str
     """The `channel_credentials.kind` value."""
     label: str
-    """How people are told about it, e.g. "the owner's Livestream API key"."""
+    """How people are told about it, e.g. "its owner's Livestream API key"."""
 
 
 @dataclass(frozen=True, slots=True)

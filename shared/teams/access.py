@@ -3,10 +3,13 @@ checks before it writes: role rank (owner > admin > member > viewer) and the
 team's MFA rule. RLS enforces the same rules again in the database; checking
 here first turns a silent "0 rows" into a refusal that says why.
 
-Also the mapping of the database's refusals to service errors.
+Also the mapping of the database's refusals to service errors, and
+`on_behalf_of`, for the service-side calls the database makes for a user.
 """
 
-from collections.abc import Iterator
+import json
+import re
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -16,8 +19,20 @@ import psycopg
 from psycopg import errors as pg
 
 from shared.auth import AccessClaims
-from shared.errors import Conflict, Forbidden, NotFound, ServiceError, Unauthenticated
+from shared.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    ServiceError,
+    TooManyRequests,
+    Unauthenticated,
+)
 from shared.teams.models import ROLE_RANK, TeamRole
+
+# The SQLSTATE the database raises for a rate limit (PostgREST would answer it
+# 429), with DETAIL `retry_after_seconds=<n>`.
+RATE_LIMITED = "PT429"
+_RETRY_AFTER = re.compile(r"retry_after_seconds=(\d+)")
 
 NOT_A_MEMBER = "no such team, or you are not a member of it"
 MFA_REQUIRED = (
@@ -71,6 +86,17 @@ def refuse_anonymous(claims: AccessClaims, action: str) -> None:
         raise Forbidden(f"sign in with an account to {action}")
 
 
+def on_behalf_of(conn: psycopg.Connection[Any], claims: Mapping[str, Any]) -> None:
+    """Give the current service-side transaction the user's verified claims without
+    leaving the service role: `auth.uid()` and `auth.jwt()` then name the user, so
+    backend-only functions check the user's role and MFA and the audit trail records
+    them as the actor. Transaction-local, like `become_user`."""
+    conn.execute(
+        "select set_config('request.jwt.claims', %s, true)",
+        (json.dumps(dict(claims), separators=(",", ":"), default=str),),
+    )
+
+
 @contextmanager
 def database_rules() -> Iterator[None]:
     """Map the database's refusals (RLS, triggers, constraints) to service errors,
@@ -90,6 +116,11 @@ def database_rules() -> Iterator[None]:
             # A valid token whose user was deleted since: the session is over.
             raise Unauthenticated(ACCOUNT_GONE) from exc
         raise Conflict(_message(exc)) from exc
+    except psycopg.Error as exc:
+        if exc.sqlstate != RATE_LIMITED:
+            raise
+        found = _RETRY_AFTER.search(exc.diag.message_detail or "")
+        raise TooManyRequests(_message(exc), int(found.group(1)) if found else 60) from exc
 
 
 ACCOUNT_GONE = "the account this access token was issued for no longer exists; sign in again"

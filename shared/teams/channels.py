@@ -2,11 +2,14 @@
 platform clients), list them, stop tracking one.
 
 Adding writes a shared `channels` row (and, for a platform whose channels are
-polled with their owner's credential, that credential sealed with AES-GCM),
-which clients may not write; so that part runs on the service side, after the
-role, MFA and plan checks, and the same transaction then continues as the user
-to insert the `team_channels` row, where RLS, the plan-limit trigger and the
-audit trail see the user. What a platform needs is its spec's to say
+polled with their owner's credential, the team's own copy of that credential
+sealed with AES-GCM in `channel_credentials`), which clients may not write; so
+that part runs on the service side, after the role, MFA and plan checks, and
+the same transaction then continues as the user and calls `track_team_channel`,
+where the database checks role, MFA and the team's credential again, the
+plan-limit trigger runs and the audit trail records the user. A team's
+credential goes when the team stops tracking the channel (the database
+cascades it). What a platform needs is its spec's to say
 (`shared.platforms.registry`); nothing here names one.
 """
 
@@ -74,27 +77,38 @@ def track_channel(
     box = _secret_box(settings, declared) if credential is not None else None
 
     with db.service() as conn, database_rules():
-        channel_id = _upsert_channel(conn, channel)
+        # A platform whose channels are read with the owner's secret marks them:
+        # every team tracking one must then supply its own (the database checks).
+        channel_id = _upsert_channel(
+            conn, channel, requires_credential=declared.credential is not None
+        )
         if box is not None and credential is not None and ref.secret is not None:
             sealed = box.seal(ref.secret.get_secret_value(), channel_id)
             conn.execute(
                 "insert into public.channel_credentials "
-                "(channel_id, kind, ciphertext, nonce, key_version) values (%s, %s, %s, %s, %s) "
-                "on conflict (channel_id) do update set kind = excluded.kind, "
+                "(channel_id, team_id, kind, ciphertext, nonce, key_version) "
+                "values (%s, %s, %s, %s, %s, %s) "
+                "on conflict (channel_id, team_id) do update set kind = excluded.kind, "
                 "ciphertext = excluded.ciphertext, nonce = excluded.nonce, "
                 "key_version = excluded.key_version",
-                (channel_id, credential.kind, sealed.ciphertext, sealed.nonce, sealed.key_version),
+                (
+                    channel_id,
+                    team_id,
+                    credential.kind,
+                    sealed.ciphertext,
+                    sealed.nonce,
+                    sealed.key_version,
+                ),
             )
-        # From here on the transaction is the user's: RLS, the plan-limit trigger
-        # and the audit trail apply to them, and a refusal undoes the writes above.
+        # From here on the transaction is the user's: track_team_channel checks them,
+        # the plan-limit trigger and the audit trail see them, and a refusal undoes
+        # the writes above.
         become_user(conn, claims.raw)
         require(membership(conn, team_id), claims, "member", action="add channels")
-        inserted = conn.execute(
-            "insert into public.team_channels (team_id, channel_id) values (%s, %s) "
-            "on conflict (team_id, channel_id) do nothing",
-            (team_id, channel_id),
-        ).rowcount
-        if inserted != 1:
+        row = conn.execute(
+            "select public.track_team_channel(%s, %s)", (team_id, channel_id)
+        ).fetchone()
+        if row is None or not row[0]:
             raise Conflict(f"the team tracks {channel.display_name or channel.url} already")
         return _tracked(conn, team_id, channel_id)
 
@@ -111,7 +125,7 @@ def list_channels(db: Database, claims: AccessClaims, team_id: UUID) -> TrackedC
 
 
 def untrack_channel(db: Database, claims: AccessClaims, team_id: UUID, channel_id: UUID) -> None:
-    """Stop tracking a channel; its history stays, a stored key goes with the last team."""
+    """Stop tracking a channel; its history stays, the team's stored key goes."""
     with db.user(claims.raw) as conn, database_rules():
         require(membership(conn, team_id), claims, "member", action="remove channels")
         deleted = conn.execute(
@@ -209,17 +223,21 @@ def _limit(conn: psycopg.Connection[Any], team_id: UUID) -> int:
     return int(row[0])
 
 
-def _upsert_channel(conn: psycopg.Connection[Any], channel: Channel) -> UUID:
+def _upsert_channel(
+    conn: psycopg.Connection[Any], channel: Channel, *, requires_credential: bool
+) -> UUID:
     row = conn.execute(
         """
         insert into public.channels
-          (platform, platform_channel_id, handle, display_name, url, avatar_url)
-        values (%s, %s, %s, %s, %s, %s)
+          (platform, platform_channel_id, handle, display_name, url, avatar_url,
+           requires_credential)
+        values (%s, %s, %s, %s, %s, %s, %s)
         on conflict (platform, platform_channel_id) do update set
           handle = coalesce(excluded.handle, channels.handle),
           display_name = coalesce(excluded.display_name, channels.display_name),
           url = coalesce(excluded.url, channels.url),
-          avatar_url = coalesce(excluded.avatar_url, channels.avatar_url)
+          avatar_url = coalesce(excluded.avatar_url, channels.avatar_url),
+          requires_credential = channels.requires_credential or excluded.requires_credential
         returning id
         """,
         (
@@ -229,6 +247,7 @@ def _upsert_channel(conn: psycopg.Connection[Any], channel: Channel) -> UUID:
             channel.display_name,
             channel.url,
             channel.avatar_url,
+            requires_credential,
         ),
     ).fetchone()
     assert row is not None

@@ -1,22 +1,29 @@
 """Invitations: an admin invites an address with a role; the invitee, signed in
-with that address, accepts with the single-use token from the link.
+with that address (confirmed), accepts with the single-use token from the link.
 
 The token is 32 random bytes (URL-safe), shown once in the link and stored only
-as sha256 (`accept_team_invitation` in the database compares hashes). An
-address with no account gets the link by mail from Supabase Auth's admin
-invite; an address with an account gets it from the person who invited them
-(the API answers the link once).
+as sha256 (`accept_team_invitation` in the database compares hashes). The
+database makes the invitation (`create_team_invitation`, backend only: clients
+cannot insert invitations), with the token hash, validity and hourly limits
+this server passes, on behalf of the inviter (their claims, so the database
+checks their role and MFA and audits them).
+
+Every invitee gets a mail from Supabase Auth, and the answer is the same
+whether or not the address has an account (`delivery` is always `email`), so
+inviting cannot be used to find out who has an account: an address with no
+account gets Supabase's admin invite (sign-up), one with an account a
+sign-in link; both land on the accept URL. Supabase failing either way is the
+same 503 and nothing is written.
+
+Addresses are compared with `shared.teams.addresses` (in the database).
 """
 
 import hashlib
 import secrets
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
-from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
 
-import psycopg
 from psycopg.rows import dict_row
 
 from shared.auth import AccessClaims
@@ -24,7 +31,13 @@ from shared.config import Settings
 from shared.db import Database
 from shared.errors import Conflict, Forbidden, NotFound
 from shared.supabase_admin import SupabaseAdmin
-from shared.teams.access import database_rules, membership, refuse_anonymous, require
+from shared.teams.access import (
+    database_rules,
+    membership,
+    on_behalf_of,
+    refuse_anonymous,
+    require,
+)
 from shared.teams.models import (
     InvitationAccepted,
     InvitationCreate,
@@ -59,46 +72,60 @@ def create_invitation(
     admin: AdminFactory = SupabaseAdmin.from_settings,
 ) -> InvitationCreated:
     """Invite `body.email` as `body.role` (admins: members and viewers; owners also
-    admins). Nothing is written when Supabase Auth cannot mail a new address."""
+    admins). Nothing is written when Supabase Auth cannot mail the invitation."""
     email = str(body.email)
     with db.user(claims.raw) as conn, database_rules():
+        # Refusals that say why before anything else happens (the database
+        # checks them again): outsiders 404, roles and MFA 403.
         me = membership(conn, team_id)
         require(me, claims, "admin", action="invite people")
         if body.role == "admin" and me.role != "owner":
             raise Forbidden("only an owner can invite an admin")
-        team_name = _check_not_member_or_invited(conn, team_id, email, clear_expired=False)
-
-    has_account = _has_account(db, email)
-    mailer = None if has_account else admin(settings)  # fails before anything is written
+    mailer = admin(settings)  # not configured: 503 before anything is written
 
     token = secrets.token_urlsafe(32)
     accept_url = f"{settings.invitation_accept_url}?{urlencode({'token': token})}"
-    expires_at = datetime.now(UTC) + timedelta(hours=settings.invitation_ttl_hours)
-    with db.user(claims.raw) as conn, database_rules():
-        # Re-checked in this transaction: the first one has ended.
-        require(membership(conn, team_id), claims, "admin", action="invite people")
-        _check_not_member_or_invited(conn, team_id, email, clear_expired=True)
+    with db.service() as conn, database_rules():
+        on_behalf_of(conn, claims.raw)
         with conn.cursor(row_factory=dict_row) as cur:
-            cur.execute(
-                "insert into public.team_invitations"
-                " (team_id, email, role, token_hash, expires_at)"
-                " values (%s, %s, %s, %s, %s) returning id",
-                (team_id, email, body.role, token_hash(token), expires_at),
-            )
-            created = cur.fetchone()
+            # Which mail to send. Supabase Auth stores addresses lowercased, so the
+            # key of the invited address finds an account by auth.users' email index.
+            created = cur.execute(
+                "select i.id, t.name as team_name,"
+                " exists (select 1 from auth.users u"
+                "         where not u.is_sso_user"
+                "           and u.email = any (array[i.email, public.email_address_key(i.email)]))"
+                "   as has_account"
+                " from public.create_team_invitation(%s, %s, %s::public.team_role, %s,"
+                "      make_interval(hours => %s), %s, %s) as i"
+                " join public.teams t on t.id = i.team_id",
+                (
+                    team_id,
+                    email,
+                    body.role,
+                    token_hash(token),
+                    settings.invitation_ttl_hours,
+                    settings.invitations_per_team_per_hour,
+                    settings.invitations_per_inviter_per_hour,
+                ),
+            ).fetchone()
             assert created is not None
             row = cur.execute(_COLUMNS + " where id = %s", (created["id"],)).fetchone()
         assert row is not None
-        if mailer is not None:
-            # Inside the transaction: if Supabase cannot mail it, no invitation exists.
+        # Inside the transaction: if Supabase cannot mail it, no invitation exists.
+        if created["has_account"]:
+            mailer.send_sign_in_link(email, redirect_to=accept_url)
+        else:
             mailer.invite(
                 email,
                 redirect_to=accept_url,
-                data={"team_id": str(team_id), "team_name": team_name, "role": body.role},
+                data={
+                    "team_id": str(team_id),
+                    "team_name": created["team_name"],
+                    "role": body.role,
+                },
             )
-    return InvitationCreated(
-        **row, accept_url=accept_url, delivery="link" if has_account else "email"
-    )
+    return InvitationCreated(**row, accept_url=accept_url, delivery="email")
 
 
 def list_invitations(db: Database, claims: AccessClaims, team_id: UUID) -> InvitationsPublic:
@@ -135,42 +162,3 @@ def accept_invitation(db: Database, claims: AccessClaims, token: str) -> Invitat
         row = conn.execute("select public.accept_team_invitation(%s)", (token,)).fetchone()
         assert row is not None
         return InvitationAccepted(team=team_by_id(conn, row[0]))
-
-
-def _check_not_member_or_invited(
-    conn: psycopg.Connection[Any], team_id: UUID, email: str, *, clear_expired: bool
-) -> str:
-    """The team's name, after making sure `email` is neither a member nor invited."""
-    row = conn.execute(
-        "select exists (select 1 from public.team_member_list(%s) where lower(email) = lower(%s)),"
-        " (select name from public.teams where id = %s)",
-        (team_id, email, team_id),
-    ).fetchone()
-    assert row is not None
-    if row[0]:
-        raise Conflict(f"{email} is a member of the team already")
-    if clear_expired:
-        # An expired invitation still holds the address's slot (one open invitation
-        # per address): clear it in the transaction that writes the new one.
-        conn.execute(
-            "delete from public.team_invitations where team_id = %s and lower(email) = lower(%s) "
-            "and accepted_at is null and expires_at <= now()",
-            (team_id, email),
-        )
-    pending = conn.execute(
-        "select 1 from public.team_invitations where team_id = %s and lower(email) = lower(%s) "
-        "and accepted_at is null and expires_at > now()",
-        (team_id, email),
-    ).fetchone()
-    if pending:
-        raise Conflict(f"{email} has a pending invitation; revoke it to send a new one")
-    return str(row[1])
-
-
-def _has_account(db: Database, email: str) -> bool:
-    # Service side: clients cannot read auth.users. Only a yes/no leaves here.
-    with db.service() as conn:
-        row = conn.execute(
-            "select exists (select 1 from auth.users where lower(email) = lower(%s))", (email,)
-        ).fetchone()
-    return bool(row and row[0])

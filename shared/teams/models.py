@@ -111,9 +111,10 @@ class InvitationCreated(InvitationPublic):
 
     accept_url: str
     """The link with the single-use token; shown once, stored only as a hash."""
-    delivery: Literal["email", "link"]
-    """`email`: Supabase Auth mailed an invitation to an address with no account;
-    `link`: the address has an account already, so share the link with them."""
+    delivery: Literal["email"]
+    """Always `email`: Supabase Auth mailed the invitee (a sign-up invitation, or a
+    sign-in link for an address with an account; the answer does not say which, so
+    it cannot tell who has an account). `accept_url` may be shared as well."""
 
 
 class InvitationsPublic(BaseModel):

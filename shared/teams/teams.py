@@ -50,16 +50,17 @@ def get_team(db: Database, claims: AccessClaims, team_id: UUID) -> TeamPublic:
 
 
 def update_team(db: Database, claims: AccessClaims, team_id: UUID, body: TeamUpdate) -> TeamPublic:
-    """Rename the team or switch its MFA rule (admins and owners)."""
+    """Rename the team (admins and owners) or switch its MFA rule (owners)."""
     changes = body.model_dump(exclude_unset=True, exclude_none=True)
     if not changes:
         raise Unprocessable("nothing to change: send name and/or require_mfa")
     with db.user(claims.raw) as conn, database_rules():
         member = membership(conn, team_id)
         require(member, claims, "admin", action="change the team's settings")
-        if body.require_mfa is False and member.require_mfa:
-            # Switching MFA off is a security downgrade: owners only.
-            require(member, claims, "owner", action="stop requiring MFA")
+        if body.require_mfa is not None and body.require_mfa != member.require_mfa:
+            # How every member must sign in: owners only, either way (the
+            # database's enforce_team_settings_rules() holds clients to it too).
+            require(member, claims, "owner", action="change whether the team requires MFA")
         conn.execute(
             "update public.teams set name = coalesce(%s, name), "
             "require_mfa = coalesce(%s, require_mfa) where id = %s",

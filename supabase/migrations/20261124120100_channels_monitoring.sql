@@ -6,7 +6,14 @@
 -- A channel is stored once per (platform, platform_channel_id) and shared by
 -- every team tracking it (team_channels), so the monitor polls it once. All
 -- monitoring data (status, sessions, samples, stats) hangs off the channel
--- and is readable by the members of any team tracking that channel.
+-- and is readable by the members of any team tracking that channel (stats:
+-- of a team whose plan has followers_history).
+-- Teams start tracking through track_team_channel() only (the API calls it
+-- after resolving the channel): a channel that is polled with its owner's
+-- credential (channels.requires_credential) can only be tracked by a team
+-- that supplied its own credential for it. Credentials belong to the team
+-- that supplied them (channel_credentials is keyed by team and channel and
+-- goes with that team's team_channels row).
 -- Monitoring tables are written by the backend only: RLS is on with no write
 -- policy AND clients hold no write privilege (defence in depth). Operations
 -- tables (channel_credentials, channel_poll_state, monitor_runs,
@@ -68,6 +75,29 @@ comment on function public.can_read_channel(uuid) is
 revoke all on function public.can_read_channel(uuid) from public, anon;
 grant execute on function public.can_read_channel(uuid) to authenticated, service_role;
 
+-- Channels tracked by one of the calling user's teams whose plan has the
+-- feature (public.team_has_feature). Used as readable_channel_ids() is, by
+-- the policies and functions that serve a plan feature.
+create function public.channel_ids_with_feature(feature text)
+  returns setof uuid
+  language sql
+  stable
+  security definer
+  set search_path = ''
+as $$
+  select distinct tc.channel_id
+  from public.team_members m
+  join public.teams t on t.id = m.team_id
+  join public.plans p on p.id = t.plan_id
+  join public.team_channels tc on tc.team_id = m.team_id
+  where m.user_id = (select auth.uid())
+    and p.features -> channel_ids_with_feature.feature = 'true'::jsonb
+$$;
+comment on function public.channel_ids_with_feature(text) is
+  'Ids of the channels tracked by the calling user''s teams whose plan has the feature.';
+revoke all on function public.channel_ids_with_feature(text) from public, anon;
+grant execute on function public.channel_ids_with_feature(text) to authenticated, service_role;
+
 reset check_function_bodies;
 
 -- ---------------------------------------------------------------------------
@@ -84,6 +114,10 @@ create table public.channels (
   display_name text null check (char_length(display_name) <= 200),
   url text null check (char_length(url) <= 2048),
   avatar_url text null check (char_length(avatar_url) <= 2048),
+  -- polled with its owner's credential (a Rumble key): set by the backend
+  -- from the platform's spec; a team tracks such a channel only with a
+  -- credential of its own (track_team_channel, channel_credentials)
+  requires_credential boolean not null default false,
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
   unique (platform, platform_channel_id)
@@ -102,8 +136,9 @@ create policy channels_select_tracked on public.channels
   using (id in (select public.readable_channel_ids()));
 
 -- ---------------------------------------------------------------------------
--- team_channels: which team tracks which channel. Members and above add,
--- pause/resume (paused_at) and remove channels; the team's plan caps them.
+-- team_channels: which team tracks which channel. Members and above add
+-- (through track_team_channel()), pause/resume (paused_at) and remove
+-- channels; the team's plan caps them.
 -- ---------------------------------------------------------------------------
 create table public.team_channels (
   team_id uuid not null references public.teams (id) on delete cascade,
@@ -127,9 +162,12 @@ create index team_channels_channel_id_idx on public.team_channels (channel_id, t
 create index team_channels_added_by_idx on public.team_channels (added_by);
 
 -- A team tracks at most plans.max_channels channels (paused ones count).
--- Enforced here so the backend and clients share one rule; the team row is
--- locked so two concurrent adds cannot both take the last slot. After a
--- downgrade, channels over the limit stay; only new ones are refused.
+-- Enforced here so the backend and track_team_channel() share one rule; the
+-- team row is locked so two concurrent adds cannot both take the last slot.
+-- Clients cannot insert rows themselves, so this runs only after
+-- track_team_channel() has checked the caller's membership: an outsider
+-- never learns a team's limit nor locks its row. After a downgrade,
+-- channels over the limit stay; only new ones are refused.
 create function public.enforce_team_channel_limit()
   returns trigger
   language plpgsql
@@ -167,7 +205,9 @@ create trigger team_channels_enforce_plan_limit before insert on public.team_cha
 
 -- Resuming a paused channel counts against the plan like adding one: the
 -- plan limits the channels actually tracked (not paused), so a member
--- cannot resume every channel the backend paused on a downgrade.
+-- cannot resume every channel the backend paused on a downgrade. (Updates
+-- reach only rows the update policy lets through, so this never runs for
+-- another team's row.)
 create function public.enforce_team_channel_resume_limit()
   returns trigger
   language plpgsql
@@ -215,42 +255,16 @@ create trigger team_channels_enforce_resume_limit before update of paused_at on 
 create trigger team_channels_audit after insert or update or delete on public.team_channels
   for each row execute function public.audit_team_change();
 
--- A channel's stored secret (a Rumble key) goes when no team tracks the
--- channel any more: nobody may use it then, so it is not kept.
-create function public.drop_untracked_channel_credentials()
-  returns trigger
-  language plpgsql
-  security definer
-  set search_path = ''
-as $$
-begin
-  delete from public.channel_credentials c
-  where c.channel_id = old.channel_id
-    and not exists (select 1 from public.team_channels tc where tc.channel_id = old.channel_id);
-  return null;
-end;
-$$;
-revoke all on function public.drop_untracked_channel_credentials() from public, anon, authenticated;
-
-create trigger team_channels_drop_untracked_credentials after delete on public.team_channels
-  for each row execute function public.drop_untracked_channel_credentials();
-
+-- Readable by the team; paused/resumed and removed by members and up. No
+-- client inserts: tracking starts through track_team_channel().
 alter table public.team_channels enable row level security;
 revoke all on public.team_channels from anon, authenticated;
 grant select, delete on public.team_channels to authenticated;
-grant insert (team_id, channel_id, paused_at), update (paused_at) on public.team_channels to authenticated;
+grant update (paused_at) on public.team_channels to authenticated;
 
 create policy team_channels_select_member on public.team_channels
   for select to authenticated
   using (public.is_team_member(team_id));
-
-create policy team_channels_insert_member on public.team_channels
-  for insert to authenticated
-  with check (
-    public.has_team_role(team_id, 'member')
-    and public.mfa_satisfied(team_id)
-    and added_by = (select auth.uid())
-  );
 
 create policy team_channels_update_member on public.team_channels
   for update to authenticated
@@ -263,17 +277,32 @@ create policy team_channels_delete_member on public.team_channels
 
 -- ---------------------------------------------------------------------------
 -- channel_credentials: secrets (e.g. a Rumble Livestream API key), encrypted
--- by the backend. Clients hold no privilege at all; RLS on, no policy.
+-- by the backend (AES-GCM, the channel id as associated data). One per team
+-- and channel: a credential belongs to the team that supplied it, and its
+-- foreign key to that team's team_channels row removes it the moment the
+-- team stops tracking the channel (or is deleted). The monitor polls a
+-- channel with a credential of a team that tracks it and has not paused it
+-- (shared/monitor/store.py). Clients hold no privilege at all; RLS on, no
+-- policy.
 -- ---------------------------------------------------------------------------
 create table public.channel_credentials (
-  channel_id uuid primary key references public.channels (id) on delete cascade,
+  channel_id uuid not null,
+  team_id uuid not null,
   kind text not null check (kind ~ '^[a-z][a-z0-9_]{0,63}$'),
   ciphertext bytea not null,
   nonce bytea not null,
   -- which backend encryption key sealed it, for key rotation
   key_version integer not null check (key_version > 0),
   created_at timestamptz not null default now(),
-  updated_at timestamptz not null default now()
+  updated_at timestamptz not null default now(),
+  primary key (channel_id, team_id),
+  -- Deferred: the backend stores the credential first, then the team starts
+  -- tracking (track_team_channel() checks that the credential is there); a
+  -- credential whose team does not track the channel by commit is refused.
+  -- The cascade itself is never deferred.
+  constraint channel_credentials_tracking_fkey foreign key (team_id, channel_id)
+    references public.team_channels (team_id, channel_id) on delete cascade
+    deferrable initially deferred
 );
 
 create trigger channel_credentials_set_updated_at before update on public.channel_credentials
@@ -282,6 +311,66 @@ create trigger channel_credentials_set_updated_at before update on public.channe
 alter table public.channel_credentials enable row level security;
 revoke all on public.channel_credentials from anon, authenticated;
 -- No grant and no policy for clients, on purpose.
+
+-- track_team_channel(team_id, channel_id): the only way a team starts
+-- tracking a channel (the API resolves the channel, writes the shared
+-- channels row and any credential on the service side, then calls this as
+-- the user). Checks, in this order, so nothing is revealed to outsiders:
+--   42501 insufficient_privilege  not a member of the team (the same answer
+--                                 as for no such team), a viewer, or the
+--                                 team's MFA rule
+--   P0002 no_data_found           no such channel
+--   42501 insufficient_privilege  the channel is polled with its owner's
+--                                 credential and this team supplied none
+--   23514 check_violation         the plan's channel limit (the trigger)
+-- Returns true when the team now tracks the channel, false when it did
+-- already. added_by is the caller.
+create function public.track_team_channel(team_id uuid, channel_id uuid)
+  returns boolean
+  language plpgsql
+  volatile
+  security definer
+  set search_path = ''
+as $$
+declare
+  v_requires_credential boolean;
+begin
+  perform public.assert_team_role(track_team_channel.team_id, 'member', 'add channels');
+
+  select c.requires_credential into v_requires_credential
+  from public.channels c where c.id = track_team_channel.channel_id;
+  if not found then
+    raise exception using errcode = 'no_data_found', message = 'no such channel';
+  end if;
+  if v_requires_credential and not exists (
+    select 1 from public.channel_credentials cr
+    where cr.channel_id = track_team_channel.channel_id
+      and cr.team_id = track_team_channel.team_id
+  ) then
+    raise exception using errcode = 'insufficient_privilege',
+      message = 'this channel is polled with its owner''s credential, and your team has not supplied one',
+      hint = 'add the channel through the API with its API key';
+  end if;
+
+  -- Checked first: the plan-limit trigger would refuse a full team even
+  -- for a channel it tracks already. (Two concurrent adds of one channel:
+  -- the second fails on the primary key.)
+  if exists (
+    select 1 from public.team_channels tc
+    where tc.team_id = track_team_channel.team_id and tc.channel_id = track_team_channel.channel_id
+  ) then
+    return false;
+  end if;
+  insert into public.team_channels (team_id, channel_id, added_by)
+  values (track_team_channel.team_id, track_team_channel.channel_id, auth.uid());
+  return true;
+end;
+$$;
+comment on function public.track_team_channel(uuid, uuid) is
+  'Starts tracking a channel for the caller''s team (members and up; a credential-polled channel '
+  'needs the team''s own credential); false when the team tracks it already.';
+revoke all on function public.track_team_channel(uuid, uuid) from public, anon;
+grant execute on function public.track_team_channel(uuid, uuid) to authenticated, service_role;
 
 -- ---------------------------------------------------------------------------
 -- stream_sessions: one row per live broadcast
@@ -495,9 +584,15 @@ grant execute on function public.manage_viewer_sample_partitions(integer, intege
 select public.manage_viewer_sample_partitions();
 
 -- ---------------------------------------------------------------------------
--- channel_status: the latest known state of each channel (one row each);
--- published to Supabase Realtime (Postgres Changes honours the RLS below;
--- the per-team Broadcast is in the realtime and storage migration).
+-- channel_status: the latest known state of each channel (one row each),
+-- readable (polled) by the members of every team tracking the channel.
+-- Live pushes are the plan feature `realtime`, delivered only by the
+-- per-team Broadcast (realtime and storage migration), which the database
+-- sends to, and lets join, teams with that feature alone. The table is
+-- deliberately NOT in the supabase_realtime publication: Postgres Changes
+-- would push every change to any member of any team tracking the channel,
+-- whatever its plan (its RLS is this read policy), so the feature would
+-- hold only by the UI's omission.
 -- ---------------------------------------------------------------------------
 create table public.channel_status (
   channel_id uuid primary key references public.channels (id) on delete cascade,
@@ -514,8 +609,6 @@ create table public.channel_status (
   changed_at timestamptz not null default now()
 );
 create index channel_status_session_id_idx on public.channel_status (session_id);
-
-alter publication supabase_realtime add table public.channel_status;
 
 alter table public.channel_status enable row level security;
 revoke all on public.channel_status from anon, authenticated;
@@ -541,9 +634,11 @@ alter table public.channel_stats enable row level security;
 revoke all on public.channel_stats from anon, authenticated;
 grant select on public.channel_stats to authenticated;
 
-create policy channel_stats_select_tracked on public.channel_stats
+-- Follower history is the plan feature `followers_history`: readable only
+-- through a team (of the caller's) that tracks the channel and has it.
+create policy channel_stats_select_followers_history on public.channel_stats
   for select to authenticated
-  using (channel_id in (select public.readable_channel_ids()));
+  using (channel_id in (select public.channel_ids_with_feature('followers_history')));
 
 -- ---------------------------------------------------------------------------
 -- channel_poll_state: what the monitor remembers about each channel between

@@ -40,6 +40,9 @@
 -- Dashboard functions are `security definer` with an explicit membership
 -- check: a caller who is not a member of the team (or, for channel
 -- functions, of no team tracking the channel) gets no rows, no error.
+-- followers_gained is the plan feature followers_history: null unless the
+-- team (channel functions: one of the caller's teams tracking the channel)
+-- has it; every other figure is the same for every plan.
 
 -- ---------------------------------------------------------------------------
 -- Rollups of the viewer samples: per channel per UTC hour and per UTC day.
@@ -85,7 +88,13 @@ create trigger channel_rollups_hourly_set_updated_at before update on public.cha
 
 alter table public.channel_rollups_hourly enable row level security;
 revoke all on public.channel_rollups_hourly from anon, authenticated;
-grant select on public.channel_rollups_hourly to authenticated;
+-- followers_gained is the plan feature followers_history: no client reads
+-- the column directly (a row policy cannot hide one column); the dashboard
+-- functions and analytics_team_daily_followers() answer it to teams whose
+-- plan has the feature.
+grant select (channel_id, hour, live_seconds, viewer_seconds, peak_viewers, viewer_count_sum,
+              known_viewer_sample_count, live_sample_count, updated_at)
+  on public.channel_rollups_hourly to authenticated;
 
 create policy channel_rollups_hourly_select_tracked on public.channel_rollups_hourly
   for select to authenticated
@@ -114,7 +123,10 @@ create trigger channel_rollups_daily_set_updated_at before update on public.chan
 
 alter table public.channel_rollups_daily enable row level security;
 revoke all on public.channel_rollups_daily from anon, authenticated;
-grant select on public.channel_rollups_daily to authenticated;
+-- followers_gained: as for the hourly rollups.
+grant select (channel_id, day, live_seconds, viewer_seconds, peak_viewers, viewer_count_sum,
+              known_viewer_sample_count, live_sample_count, updated_at)
+  on public.channel_rollups_daily to authenticated;
 
 create policy channel_rollups_daily_select_tracked on public.channel_rollups_daily
   for select to authenticated
@@ -435,11 +447,13 @@ as $$
 #variable_conflict use_column
 declare
   v_channels uuid[];
+  v_followers boolean;
 begin
   perform analytics.check_range(range_from, range_to);
   if not public.is_team_member(analytics_team_overview.team_id) then
     return;
   end if;
+  v_followers := public.team_has_feature(analytics_team_overview.team_id, 'followers_history');
   select coalesce(array_agg(tc.channel_id), '{}') into v_channels
   from public.team_channels tc where tc.team_id = analytics_team_overview.team_id;
   return query
@@ -467,7 +481,7 @@ begin
     )
     select t.channel_id, t.live_s, t.viewer_s, t.live_s / 3600, t.viewer_s / 3600, t.peak,
            case when t.known > 0 then t.vsum::numeric / t.known end,
-           t.vsum, t.known, t.live_n, t.followers
+           t.vsum, t.known, t.live_n, case when v_followers then t.followers end
     from with_totals t
     order by t.channel_id nulls first;
 end;
@@ -530,11 +544,14 @@ declare
   v_bin interval;
   v_channels uuid[] := array[analytics_channel_timeline.channel_id];
   v_origin constant timestamptz := timestamptz '2001-01-01 00:00:00+00';
+  v_followers boolean;
 begin
   perform analytics.check_range(range_from, range_to);
   if not public.can_read_channel(analytics_channel_timeline.channel_id) then
     return;
   end if;
+  v_followers := analytics_channel_timeline.channel_id
+                 in (select public.channel_ids_with_feature('followers_history'));
   v_bin := public.analytics_timeline_bucket(range_from, range_to);
   return query
     with pieces as (
@@ -561,7 +578,8 @@ begin
     select greatest(b.b, range_from), least(b.b + v_bin, range_to),
            coalesce(a.live_s, 0), coalesce(a.viewer_s, 0), a.peak,
            case when a.known > 0 then a.vsum::numeric / a.known end,
-           coalesce(a.vsum, 0), coalesce(a.known, 0), coalesce(a.live_n, 0), a.followers
+           coalesce(a.vsum, 0), coalesce(a.known, 0), coalesce(a.live_n, 0),
+           case when v_followers then a.followers end
     from generate_series(date_bin(v_bin, range_from, v_origin),
                          range_to - interval '1 microsecond', v_bin) as b(b)
     left join agg a on a.bucket = b.b
@@ -705,6 +723,8 @@ create function public.analytics_leaderboard(
   set search_path = ''
 as $$
 #variable_conflict use_column
+declare
+  v_followers boolean;
 begin
   if period is null or period not in ('7d', '30d') then
     raise exception using errcode = 'invalid_parameter_value', message = 'period must be 7d or 30d';
@@ -719,6 +739,12 @@ begin
   end if;
   if not public.is_team_member(analytics_leaderboard.team_id) then
     return;
+  end if;
+  v_followers := public.team_has_feature(analytics_leaderboard.team_id, 'followers_history');
+  if metric = 'followers_gained' and not v_followers then
+    raise exception using errcode = 'feature_not_supported',
+      message = 'the team''s plan does not include followers history',
+      hint = 'rank by another metric, or upgrade the plan';
   end if;
   return query
     with win as (
@@ -737,7 +763,7 @@ begin
              coalesce(l.viewer_count_sum, 0) as vsum,
              coalesce(l.known_viewer_sample_count, 0) as known,
              coalesce(l.live_sample_count, 0) as live_n,
-             l.followers_gained as followers
+             case when v_followers then l.followers_gained end as followers
       from public.team_channels tc
       left join analytics.channel_leaderboard l
         on l.channel_id = tc.channel_id and l.period = analytics_leaderboard.period
@@ -761,6 +787,42 @@ end;
 $$;
 comment on function public.analytics_leaderboard(uuid, text, text, integer) is
   'The team''s channels ranked by a metric over the last 7 or 30 UTC days as of the last '
-  'refresh; no rows for a non-member.';
+  'refresh; no rows for a non-member; followers_gained needs the followers_history feature.';
 revoke all on function public.analytics_leaderboard(uuid, text, text, integer) from public, anon;
 grant execute on function public.analytics_leaderboard(uuid, text, text, integer) to authenticated, service_role;
+
+-- The followers gained per channel per UTC day [first_day, last_day] for the
+-- team's channels (the CSV export's column), read from the daily rollups. No
+-- rows for a non-member or a team whose plan lacks followers_history.
+create function public.analytics_team_daily_followers(team_id uuid, first_day date, last_day date)
+  returns table (channel_id uuid, day date, followers_gained bigint)
+  language plpgsql
+  stable
+  security definer
+  set search_path = ''
+as $$
+#variable_conflict use_column
+begin
+  if first_day is null or last_day is null or last_day < first_day
+     or last_day - first_day > 3660 then
+    raise exception using errcode = 'invalid_parameter_value',
+      message = 'last_day must be on or after first_day, at most 3660 days later';
+  end if;
+  if not public.team_has_feature(analytics_team_daily_followers.team_id, 'followers_history') then
+    return;
+  end if;
+  return query
+    select d.channel_id, d.day, d.followers_gained
+    from public.team_channels tc
+    join public.channel_rollups_daily d on d.channel_id = tc.channel_id
+    where tc.team_id = analytics_team_daily_followers.team_id
+      and d.day between first_day and last_day
+      and d.followers_gained is not null
+    order by d.day, d.channel_id;
+end;
+$$;
+comment on function public.analytics_team_daily_followers(uuid, date, date) is
+  'Followers gained per channel per UTC day for the team''s channels; no rows for a non-member '
+  'or without the followers_history feature.';
+revoke all on function public.analytics_team_daily_followers(uuid, date, date) from public, anon;
+grant execute on function public.analytics_team_daily_followers(uuid, date, date) to authenticated, service_role;

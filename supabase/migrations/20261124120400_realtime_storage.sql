@@ -22,12 +22,13 @@
 --
 -- Who may join: Realtime checks a client's join to a private channel against
 -- the SELECT policies on realtime.messages, with realtime.topic() set to the
--- channel's topic. Members of the team may receive; nobody may send (no
--- insert policy: clients cannot broadcast into a team's topic).
+-- channel's topic. Members of a team whose plan has "realtime" may receive;
+-- nobody may send (no insert policy: clients cannot broadcast into a team's
+-- topic).
 --
--- channel_status stays in the supabase_realtime publication (Postgres
--- Changes, filtered by its own RLS; see the channels migration) as the
--- fallback for older clients.
+-- This Broadcast is the only live push: channel_status is not in the
+-- supabase_realtime publication (see the channels migration), so the plan
+-- feature holds in the database, not by the UI leaving it out.
 -- See docs/realtime.md for the supabase-js subscription and the payload.
 
 -- The team of a status topic; null for anything else (never raises, so a
@@ -46,19 +47,31 @@ as $$
 $$;
 comment on function public.team_id_from_status_topic(text) is
   'The team id of a topic ''team:<uuid>:status'' (lowercase uuid), else null.';
+-- For the join policy below (authenticated); nobody else needs it.
+revoke all on function public.team_id_from_status_topic(text) from public, anon;
+grant execute on function public.team_id_from_status_topic(text) to authenticated, service_role;
 
--- Members of the team receive broadcasts on its status topic, and only on
--- it: the row's topic must be the topic being joined.
+-- Members of a team with the realtime feature receive broadcasts on its
+-- status topic, and only on it: the row's topic must be the topic being
+-- joined.
 create policy team_status_topic_select_member on realtime.messages
   for select to authenticated
   using (
     realtime.messages.extension = 'broadcast'
     and realtime.messages.topic = (select realtime.topic())
-    and public.is_team_member(public.team_id_from_status_topic((select realtime.topic())))
+    and public.team_has_feature(public.team_id_from_status_topic((select realtime.topic())), 'realtime')
   );
 
 -- One message per team per call, carrying every changed channel of that
--- team. Returns how many messages were sent. Backend only.
+-- team. Returns how many messages were stored, i.e. will reach Realtime.
+-- Backend only.
+--
+-- realtime.send() never raises: when it cannot store a message (on Supabase,
+-- no daily partition of realtime.messages covers now(), say, because
+-- Realtime's janitor has not run), it logs a WARNING and the broadcast is
+-- lost. So each message gets its own id in the payload, and a message counts
+-- only once a row carrying it is found: a lost broadcast is reported as
+-- lost (the count falls short), never as sent.
 create function public.broadcast_channel_status_changes(channel_ids uuid[])
   returns integer
   language plpgsql
@@ -68,7 +81,9 @@ create function public.broadcast_channel_status_changes(channel_ids uuid[])
 as $$
 declare
   v_team record;
-  v_sent integer := 0;
+  v_id uuid;
+  v_topic text;
+  v_stored integer := 0;
 begin
   if broadcast_channel_status_changes.channel_ids is null
      or cardinality(broadcast_channel_status_changes.channel_ids) = 0 then
@@ -98,18 +113,31 @@ begin
     group by tc.team_id
     order by tc.team_id
   loop
+    v_id := gen_random_uuid();
+    v_topic := 'team:' || v_team.team_id::text || ':status';
     perform realtime.send(
-      jsonb_build_object('team_id', v_team.team_id, 'channels', v_team.channels),
+      jsonb_build_object('id', v_id, 'team_id', v_team.team_id, 'channels', v_team.channels),
       'channel_status',
-      'team:' || v_team.team_id::text || ':status',
+      v_topic,
       true);
-    v_sent := v_sent + 1;
+    -- realtime.send stores the row with inserted_at = now() (this
+    -- transaction's start): look in that one partition only.
+    if exists (
+      select 1 from realtime.messages m
+      where m.inserted_at = now()::timestamp
+        and m.topic = v_topic
+        and m.extension = 'broadcast'
+        and m.private is true
+        and m.payload ->> 'id' = v_id::text
+    ) then
+      v_stored := v_stored + 1;
+    end if;
   end loop;
-  return v_sent;
+  return v_stored;
 end;
 $$;
 comment on function public.broadcast_channel_status_changes(uuid[]) is
-  'Broadcasts the current status of the given channels: one private message per team tracking any of them (plans with the realtime feature). Backend only.';
+  'Broadcasts the current status of the given channels: one private message per team tracking any of them (plans with the realtime feature). Returns the messages stored (a broadcast Realtime could not store is not counted). Backend only.';
 revoke all on function public.broadcast_channel_status_changes(uuid[]) from public, anon, authenticated;
 grant execute on function public.broadcast_channel_status_changes(uuid[]) to service_role;
 
@@ -147,6 +175,11 @@ as $$
 $$;
 comment on function public.team_id_from_export_path(text) is
   'The team id of an exports object name ''<team_id>/...'', else null.';
+-- For the policies below. anon never evaluates them: it has no permissive
+-- policy on storage.objects, so its rows are refused before these run (were
+-- one added, anon would need is_team_member() too).
+revoke all on function public.team_id_from_export_path(text) from public, anon;
+grant execute on function public.team_id_from_export_path(text) to authenticated, service_role;
 
 create policy exports_select_team_member on storage.objects
   for select to authenticated

@@ -386,6 +386,8 @@ grant execute on function public.directory_join_pending(uuid) to supabase_auth_a
 -- The directory part of a user's token claims:
 --   directory_roles  {"<team_id>": "<role>"} for memberships the sync manages
 --   directory        {"<provider>": {"<claim>": value}} per directory_claim_attributes
+-- Each only when it has something: a user the directory does not know gets
+-- the token they got before directory sync existed.
 -- Informational, like team_roles: RLS never reads the token for decisions.
 create function public.directory_token_claims(user_id uuid)
   returns jsonb
@@ -394,13 +396,13 @@ create function public.directory_token_claims(user_id uuid)
   security definer
   set search_path = ''
 as $$
-  select jsonb_build_object(
-    'directory_roles', coalesce((
+  select jsonb_strip_nulls(jsonb_build_object(
+    'directory_roles', (
       select jsonb_object_agg(d.team_id::text, d.role::text)
       from public.directory_members d
       where d.user_id = directory_token_claims.user_id
-    ), '{}'::jsonb),
-    'directory', coalesce((
+    ),
+    'directory', (
       select jsonb_object_agg(x.provider, x.attributes)
       from (
         select a.provider, jsonb_object_agg(a.claim, i.identity_data #>> a.source_path) as attributes
@@ -410,8 +412,8 @@ as $$
         where i.identity_data #>> a.source_path is not null
         group by a.provider
       ) x
-    ), '{}'::jsonb)
-  )
+    )
+  ))
 $$;
 comment on function public.directory_token_claims(uuid) is
   'Auth hook: directory_roles and configured directory attributes of a user. Auth hook and backend only.';

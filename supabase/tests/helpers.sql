@@ -13,12 +13,22 @@
 -- auth.jwt() read. Both are transaction-local, so the suite's rollback
 -- undoes them.
 --
---   tests.create_user(id uuid, email text) returns uuid
---       an auth.users row (aud and role 'authenticated'), as postgres
+--   tests.create_user(id uuid, email text, confirmed boolean default true) returns uuid
+--       an auth.users row (aud and role 'authenticated'), as postgres; its
+--       address confirmed (email_confirmed_at) unless confirmed is false
+--   tests.create_identity(user_id uuid, provider text, provider_id text, identity_data jsonb) returns uuid
+--       an auth.identities row of that user, as Supabase Auth writes it at an
+--       OAuth sign-in (azure: identity_data.custom_claims.oid/tid; google:
+--       sub, email, email_verified), as postgres like create_user: Supabase
+--       grants postgres all privileges on auth's tables (locally too)
 --   tests.authenticate_as(user_id uuid, aal text default 'aal1')
 --       become that signed-in user; aal 'aal2' for an MFA session
 --   tests.authenticate_as_anon()
 --       become anon (no user)
+--   tests.act_for(user_id uuid, aal text default 'aal1')
+--       stay postgres (the backend) but carry that user's claims, as the
+--       backend does when it calls a backend-only function on a user's
+--       behalf (shared/teams/access.py on_behalf_of)
 --   tests.set_realtime_topic(topic text)
 --       the topic Realtime sets before checking a join (realtime.topic());
 --       null clears it
@@ -39,12 +49,24 @@ comment on schema tests is
 -- The suites call the helpers while posing as each API role.
 grant usage on schema tests to anon, authenticated, service_role;
 
-create function tests.create_user(id uuid, email text)
+create function tests.create_user(id uuid, email text, confirmed boolean default true)
   returns uuid
   language sql
 as $$
-  insert into auth.users (id, aud, role, email, created_at, updated_at)
-  values (id, 'authenticated', 'authenticated', email, now(), now())
+  insert into auth.users (id, aud, role, email, email_confirmed_at, created_at, updated_at)
+  values (id, 'authenticated', 'authenticated', email,
+          case when confirmed then now() end, now(), now())
+  returning id
+$$;
+
+create function tests.create_identity(user_id uuid, provider text, provider_id text,
+                                      identity_data jsonb)
+  returns uuid
+  language sql
+as $$
+  insert into auth.identities (provider_id, user_id, provider, identity_data,
+                               last_sign_in_at, created_at, updated_at)
+  values (provider_id, user_id, provider, identity_data, now(), now(), now())
   returning id
 $$;
 
@@ -66,6 +88,17 @@ as $$
 begin
   set local role anon;
   perform set_config('request.jwt.claims', json_build_object('role', 'anon')::text, true);
+end
+$$;
+
+create function tests.act_for(user_id uuid, aal text default 'aal1')
+  returns void
+  language plpgsql
+as $$
+begin
+  reset role;
+  perform set_config('request.jwt.claims',
+    json_build_object('sub', user_id, 'role', 'authenticated', 'aal', aal)::text, true);
 end
 $$;
 

@@ -67,22 +67,22 @@ isOneToOne: false
                   ]
                 },"channel_credentials": {
                   Row: {
-                    "channel_id": string,"ciphertext": string,"created_at": string,"key_version": number,"kind": string,"nonce": string,"updated_at": string
+                    "channel_id": string,"ciphertext": string,"created_at": string,"key_version": number,"kind": string,"nonce": string,"team_id": string,"updated_at": string
                   }
                   ComputedFields: never
                   Insert: {
-                    "channel_id": string,"ciphertext": string,"created_at"?: string,"key_version": number,"kind": string,"nonce": string,"updated_at"?: string
+                    "channel_id": string,"ciphertext": string,"created_at"?: string,"key_version": number,"kind": string,"nonce": string,"team_id": string,"updated_at"?: string
                   }
                   Update: {
-                    "channel_id"?: string,"ciphertext"?: string,"created_at"?: string,"key_version"?: number,"kind"?: string,"nonce"?: string,"updated_at"?: string
+                    "channel_id"?: string,"ciphertext"?: string,"created_at"?: string,"key_version"?: number,"kind"?: string,"nonce"?: string,"team_id"?: string,"updated_at"?: string
                   }
                   Relationships: [
                     {
-      foreignKeyName: "channel_credentials_channel_id_fkey"
-      columns: ["channel_id"]
-isOneToOne: true
-      referencedRelation: "channels"
-      referencedColumns: ["id"]
+      foreignKeyName: "channel_credentials_tracking_fkey"
+      columns: ["team_id","channel_id"]
+isOneToOne: false
+      referencedRelation: "team_channels"
+      referencedColumns: ["team_id","channel_id"]
     }
                   ]
                 },"channel_poll_state": {
@@ -199,14 +199,14 @@ isOneToOne: false
                   ]
                 },"channels": {
                   Row: {
-                    "avatar_url": string | null,"created_at": string,"display_name": string | null,"handle": string | null,"id": string,"platform": Database["public"]['Enums']["platform"],"platform_channel_id": string,"updated_at": string,"url": string | null
+                    "avatar_url": string | null,"created_at": string,"display_name": string | null,"handle": string | null,"id": string,"platform": Database["public"]['Enums']["platform"],"platform_channel_id": string,"requires_credential": boolean,"updated_at": string,"url": string | null
                   }
                   ComputedFields: never
                   Insert: {
-                    "avatar_url"?: string | null,"created_at"?: string,"display_name"?: string | null,"handle"?: string | null,"id"?: string,"platform": Database["public"]['Enums']["platform"],"platform_channel_id": string,"updated_at"?: string,"url"?: string | null
+                    "avatar_url"?: string | null,"created_at"?: string,"display_name"?: string | null,"handle"?: string | null,"id"?: string,"platform": Database["public"]['Enums']["platform"],"platform_channel_id": string,"requires_credential"?: boolean,"updated_at"?: string,"url"?: string | null
                   }
                   Update: {
-                    "avatar_url"?: string | null,"created_at"?: string,"display_name"?: string | null,"handle"?: string | null,"id"?: string,"platform"?: Database["public"]['Enums']["platform"],"platform_channel_id"?: string,"updated_at"?: string,"url"?: string | null
+                    "avatar_url"?: string | null,"created_at"?: string,"display_name"?: string | null,"handle"?: string | null,"id"?: string,"platform"?: Database["public"]['Enums']["platform"],"platform_channel_id"?: string,"requires_credential"?: boolean,"updated_at"?: string,"url"?: string | null
                   }
                   Relationships: [
                     
@@ -565,6 +565,11 @@ isOneToOne: false
               "avg_viewers": number,"channel_id": string,"followers_gained": number,"known_viewer_sample_count": number,"live_sample_count": number,"live_seconds": number,"peak_viewers": number,"rank": number,"viewer_count_sum": number,"viewer_seconds": number,"window_end": string,"window_start": string
             }[]
                            },
+"analytics_team_daily_followers":
+{ Args: { "first_day": string,"last_day": string,"team_id": string }; Returns: {
+              "channel_id": string,"day": string,"followers_gained": number
+            }[]
+                           },
 "analytics_team_overview":
 { Args: { "range_from": string,"range_to": string,"team_id": string }; Returns: {
               "avg_viewers": number,"channel_id": string,"followers_gained": number,"hours_streamed": number,"hours_watched": number,"known_viewer_sample_count": number,"live_sample_count": number,"live_seconds": number,"peak_viewers": number,"viewer_count_sum": number,"viewer_seconds": number
@@ -578,12 +583,37 @@ isOneToOne: false
               "action": string,"partition_name": string,"range_end": string,"range_start": string,"row_count": number
             }[]
                            },
+"assert_team_role":
+{ Args: { "action": string,"min_role": Database["public"]['Enums']["team_role"],"team_id": string }; Returns: Database["public"]['Enums']["team_role"]
+                           },
 "broadcast_channel_status_changes":
 { Args: { "channel_ids": (string)[] }; Returns: number
                            },
 "can_read_channel":
 { Args: { "channel_id": string }; Returns: boolean
                            },
+"channel_ids_with_feature":
+{ Args: { "feature": string }; Returns: string[]
+                           },
+"create_team_invitation":
+{ Args: { "email": string,"inviter_hourly_limit": number,"role": Database["public"]['Enums']["team_role"],"team_hourly_limit": number,"team_id": string,"token_hash": string,"valid_for": string }; Returns: {
+              "accepted_at": string | null,
+"accepted_by": string | null,
+"created_at": string,
+"email": string,
+"expires_at": string,
+"id": string,
+"invited_by": string | null,
+"role": Database["public"]['Enums']["team_role"],
+"team_id": string,
+"token_hash": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "team_invitations"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
 "custom_access_token_hook":
 { Args: { "event": Json }; Returns: Json
                            },
@@ -600,6 +630,9 @@ isOneToOne: false
                            },
 "directory_token_claims":
 { Args: { "user_id": string }; Returns: Json
+                           },
+"email_address_key":
+{ Args: { "address": string }; Returns: string
                            },
 "has_team_role":
 { Args: { "min_role": Database["public"]['Enums']["team_role"],"team_id": string }; Returns: boolean
@@ -621,8 +654,8 @@ isOneToOne: false
 "service_actor":
 { Args: Record<PropertyKey, never>; Returns: string
                            },
-"team_has_members":
-{ Args: { "team_id": string }; Returns: boolean
+"team_has_feature":
+{ Args: { "feature": string,"team_id": string }; Returns: boolean
                            },
 "team_id_from_export_path":
 { Args: { "name": string }; Returns: string
@@ -637,6 +670,9 @@ isOneToOne: false
                            },
 "team_role_rank":
 { Args: { "role": Database["public"]['Enums']["team_role"] }; Returns: number
+                           },
+"track_team_channel":
+{ Args: { "channel_id": string,"team_id": string }; Returns: boolean
                            }
           }
           Enums: {

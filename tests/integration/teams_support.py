@@ -2,42 +2,17 @@
 Supabase Auth signs them (legacy HS256 secret), requests routed to the
 registered function by its route template, responses decoded."""
 
-import base64
 import json
 import re
-import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 import azure.functions as func
-import jwt
 from azure.functions.decorators.function_app import Function
 
 from shared.db import Database
-from tests.conftest import create_user
-
-SUPABASE_URL = "http://127.0.0.1:54321"
-SECRET = "test-only-legacy-hs256-secret-0123456789abcdef"
-ENCRYPTION_KEY = base64.b64encode(b"k" * 32).decode()
-
-
-def mint(user: uuid.UUID, email: str | None = None, **overrides: Any) -> str:
-    now = int(time.time())
-    claims = {
-        "sub": str(user),
-        "role": "authenticated",
-        "aud": "authenticated",
-        "iss": f"{SUPABASE_URL}/auth/v1",
-        "exp": now + 3600,
-        "iat": now,
-        "aal": "aal1",
-        "session_id": str(uuid.uuid4()),
-        "email": email or f"{user.hex[:12]}@example.test",
-        "is_anonymous": False,
-        **overrides,
-    }
-    return jwt.encode(claims, SECRET, algorithm="HS256")
+from tests.factories.tokens import api_settings, mint
 
 
 @dataclass
@@ -117,45 +92,6 @@ class Api:
         )
 
 
-@dataclass
-class Crew:
-    """A team with one user per role, an extra member, and an outsider."""
-
-    team_id: uuid.UUID
-    owner: uuid.UUID
-    admin: uuid.UUID
-    member: uuid.UUID
-    viewer: uuid.UUID
-    extra: uuid.UUID
-    outsider: uuid.UUID
-
-    def user(self, role: str) -> uuid.UUID:
-        return getattr(self, role)  # type: ignore[no-any-return]
-
-
-def make_crew(database: Database, *, require_mfa: bool = False, plan: str = "pro") -> Crew:
-    roles = ("owner", "admin", "member", "viewer", "extra", "outsider")
-    # example.com: invitations validate addresses, and .test is a reserved name
-    users = {r: create_user(database, f"{r}-{uuid.uuid4().hex[:10]}@example.com") for r in roles}
-    team_id = uuid.uuid4()
-    with database.service() as conn:
-        conn.execute(
-            "insert into public.teams (id, name, plan_id, require_mfa, created_by) "
-            "values (%s, %s, %s, %s, %s)",
-            (team_id, f"Crew {team_id.hex[:6]}", plan, require_mfa, users["owner"]),
-        )
-        for role in ("admin", "member", "viewer"):
-            conn.execute(
-                "insert into public.team_members (team_id, user_id, role) values (%s, %s, %s)",
-                (team_id, users[role], role),
-            )
-        conn.execute(
-            "insert into public.team_members (team_id, user_id, role) values (%s, %s, 'member')",
-            (team_id, users["extra"]),
-        )
-    return Crew(team_id=team_id, **users)
-
-
 def snapshot(database: Database, team_id: uuid.UUID) -> dict[str, Any]:
     """Everything a team operation could change, to compare before and after a refusal."""
     queries = {
@@ -171,18 +107,5 @@ def snapshot(database: Database, team_id: uuid.UUID) -> dict[str, Any]:
         return {k: conn.execute(q, (team_id,)).fetchall() for k, q in queries.items()}
 
 
-def email_of(database: Database, user: uuid.UUID) -> str:
-    with database.service() as conn:
-        row = conn.execute("select email from auth.users where id = %s", (user,)).fetchone()
-    assert row is not None
-    return str(row[0])
-
-
 def api_env() -> dict[str, str]:
-    return {
-        "SUPABASE_URL": SUPABASE_URL,
-        "SUPABASE_JWT_SECRET": SECRET,
-        "CREDENTIALS_ENCRYPTION_KEY": ENCRYPTION_KEY,
-        "SUPABASE_SERVICE_ROLE_KEY": "test-service-role-key",
-        "INVITATION_ACCEPT_URL": "https://app.example.test/invitations/accept",
-    }
+    return api_settings()

@@ -24,7 +24,7 @@ from shared.db import Database
 from shared.monitor import store
 from shared.monitor.state import ChannelOutcome, PlatformUsage, RunInfo
 from shared.monitor.stitching import Observation, Rules
-from tests.conftest import claims_for, create_user
+from tests.factories.users import claims_for, create_user
 
 MAX_GAP = timedelta(minutes=10)
 RULES = Rules(grace=timedelta(minutes=10), max_gap=MAX_GAP)

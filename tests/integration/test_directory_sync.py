@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import psycopg
 import pytest
 from azure.functions.decorators.function_app import Function
 
@@ -15,8 +16,7 @@ from shared.config import Settings, get_settings
 from shared.db import Database, reset_database
 from shared.directory import sync
 from shared.directory.sync import Clients, SyncRequest, run_sync
-from tests.conftest import create_user
-from tests.directory_fake import (
+from tests.factories.directory import (
     FIRST_DELTA,
     GOOGLE_DOMAIN,
     GOOGLE_GROUP,
@@ -29,7 +29,9 @@ from tests.directory_fake import (
     directory_env,
     reply,
 )
-from tests.integration.teams_support import Api, Crew, api_env, make_crew
+from tests.factories.teams import Crew, make_crew
+from tests.factories.users import create_identity, create_user, url_as
+from tests.integration.teams_support import Api, api_env
 
 pytestmark = pytest.mark.integration
 
@@ -96,42 +98,29 @@ def api(settings: Settings, app_functions: dict[str, Function]) -> Api:
     return Api(app_functions)
 
 
-def azure_identity(
-    database: Database, user: uuid.UUID, oid: str, tenant: str | None = None
-) -> None:
-    tenant = tenant or TENANT
+def azure_identity(database_url: str, user: uuid.UUID, oid: str, tenant: str | None = None) -> None:
     pairwise = f"pairwise-{uuid.uuid4()}"  # Entra's per-application sub: not the oid
-    data = {"sub": pairwise, "custom_claims": {"tid": tenant, "oid": oid}}
-    with database.service() as conn:
-        conn.execute(
-            "insert into auth.identities (provider_id, user_id, provider, identity_data) "
-            "values (%s, %s, 'azure', %s)",
-            (pairwise, user, json.dumps(data)),
-        )
+    data = {"sub": pairwise, "custom_claims": {"tid": tenant or TENANT, "oid": oid}}
+    create_identity(database_url, user, "azure", pairwise, data)
 
 
-def google_identity(database: Database, user: uuid.UUID, sub: str, email: str) -> None:
+def google_identity(database_url: str, user: uuid.UUID, sub: str, email: str) -> None:
     data = {"sub": sub, "email": email, "email_verified": True}
-    with database.service() as conn:
-        conn.execute(
-            "insert into auth.identities (provider_id, user_id, provider, identity_data) "
-            "values (%s, %s, 'google', %s)",
-            (sub, user, json.dumps(data)),
-        )
+    create_identity(database_url, user, "google", sub, data)
 
 
 @pytest.fixture
-def crew(database: Database) -> Crew:
+def crew(database: Database, database_url: str) -> Crew:
     crew = make_crew(database)
-    azure_identity(database, crew.owner, "0f000000-0000-4000-8000-000000000001")
+    azure_identity(database_url, crew.owner, "0f000000-0000-4000-8000-000000000001")
     return crew
 
 
-def people(database: Database) -> dict[str, uuid.UUID]:
+def people(database: Database, database_url: str) -> dict[str, uuid.UUID]:
     users = {}
     for name, oid in (("a", USER_A), ("b", USER_B), ("c", USER_C)):
         users[name] = create_user(database)
-        azure_identity(database, users[name], oid)
+        azure_identity(database_url, users[name], oid)
     return users
 
 
@@ -163,9 +152,14 @@ def outcome_of(outcomes: list[sync.TeamOutcome], team_id: uuid.UUID) -> sync.Tea
 
 
 def test_the_team_follows_the_group(
-    api: Api, crew: Crew, database: Database, settings: Settings, fake: DirectoryFake
+    api: Api,
+    crew: Crew,
+    database: Database,
+    database_url: str,
+    settings: Settings,
+    fake: DirectoryFake,
 ) -> None:
-    users = people(database)
+    users = people(database, database_url)
     mapping = map_ops(api, crew)
     assert mapping["tenant"] == TENANT
 
@@ -204,25 +198,32 @@ def test_the_team_follows_the_group(
         ).fetchall()
     assert actors == [("directory-sync",)]
 
-    # D signs up with Entra: the token hook joins them at once.
+    # D signs up with Entra: the token hook, run as Supabase Auth runs it (logged
+    # in as supabase_auth_admin), joins them at once.
     newcomer = create_user(database)
-    azure_identity(database, newcomer, USER_D)
-    with database.service() as conn:
-        conn.execute("set local role supabase_auth_admin")
+    azure_identity(database_url, newcomer, USER_D)
+    event = {"user_id": str(newcomer), "claims": {"sub": str(newcomer)},
+             "authentication_method": "oauth"}  # fmt: skip
+    with psycopg.connect(url_as(database_url, "supabase_auth_admin"), autocommit=True) as conn:
         answer = conn.execute(
-            "select public.custom_access_token_hook(%s::jsonb)",
-            (json.dumps({"user_id": str(newcomer), "claims": {"sub": str(newcomer)},
-                         "authentication_method": "oauth"}),),
-        ).fetchone()  # fmt: skip
+            "select current_user, public.custom_access_token_hook(%s::jsonb)",
+            (json.dumps(event),),
+        ).fetchone()
     assert answer is not None
-    assert answer[0]["claims"]["directory_roles"] == {str(crew.team_id): "member"}
+    assert answer[0] == "supabase_auth_admin"
+    assert answer[1]["claims"]["directory_roles"] == {str(crew.team_id): "member"}
     assert roles(database, crew.team_id)[newcomer] == "member"
 
 
 def test_an_emptied_group_trips_the_fuse_and_an_owner_can_force_it(
-    api: Api, crew: Crew, database: Database, settings: Settings, fake: DirectoryFake
+    api: Api,
+    crew: Crew,
+    database: Database,
+    database_url: str,
+    settings: Settings,
+    fake: DirectoryFake,
 ) -> None:
-    users = people(database)
+    users = people(database, database_url)
     map_ops(api, crew)
     timer(database, settings, fake)
     before = roles(database, crew.team_id)
@@ -258,9 +259,14 @@ def test_an_emptied_group_trips_the_fuse_and_an_owner_can_force_it(
 
 
 def test_a_failed_fetch_removes_no_one(
-    api: Api, crew: Crew, database: Database, settings: Settings, fake: DirectoryFake
+    api: Api,
+    crew: Crew,
+    database: Database,
+    database_url: str,
+    settings: Settings,
+    fake: DirectoryFake,
 ) -> None:
-    users = people(database)
+    users = people(database, database_url)
     map_ops(api, crew)
     timer(database, settings, fake)
     fake.on(("graph", FIRST_DELTA), reply("graph", "error_service_unavailable", 503))
@@ -272,11 +278,16 @@ def test_a_failed_fetch_removes_no_one(
 
 
 def test_google_groups_match_by_verified_identity(
-    api: Api, crew: Crew, database: Database, settings: Settings, fake: DirectoryFake
+    api: Api,
+    crew: Crew,
+    database: Database,
+    database_url: str,
+    settings: Settings,
+    fake: DirectoryFake,
 ) -> None:
-    google_identity(database, crew.owner, "114000000000000000999", f"boss@{GOOGLE_DOMAIN}")
+    google_identity(database_url, crew.owner, "114000000000000000999", f"boss@{GOOGLE_DOMAIN}")
     ana = create_user(database)
-    google_identity(database, ana, "114006485839284103001", "ana@example.com")
+    google_identity(database_url, ana, "114006485839284103001", "ana@example.com")
     response = api(
         "POST",
         f"/api/teams/{crew.team_id}/directory/mappings",
@@ -328,9 +339,11 @@ def test_an_owner_who_never_signed_in_with_the_tenant_cannot_map_it(
     assert "sign in with an Entra account" in response.json["detail"]
 
 
-def test_mfa_teams_need_aal2_for_mapping_changes(api: Api, database: Database) -> None:
+def test_mfa_teams_need_aal2_for_mapping_changes(
+    api: Api, database: Database, database_url: str
+) -> None:
     crew = make_crew(database, require_mfa=True)
-    azure_identity(database, crew.owner, "0f000000-0000-4000-8000-0000000000aa")
+    azure_identity(database_url, crew.owner, "0f000000-0000-4000-8000-0000000000aa")
     path = f"/api/teams/{crew.team_id}/directory/mappings"
     body = {"provider": "azure", "tenant": TENANT, "group_id": OPS_GROUP}
     assert api("POST", path, crew.owner, body=body).status == 403

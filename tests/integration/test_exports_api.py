@@ -22,8 +22,9 @@ from azure.functions.decorators.function_app import Function
 from shared.auth import get_token_verifier
 from shared.config import get_settings
 from shared.db import Database, reset_database
-from tests.conftest import create_user
-from tests.integration.test_teams_api import SECRET, SUPABASE_URL, token
+from tests.factories.tokens import SECRET, SUPABASE_URL
+from tests.factories.tokens import mint as token
+from tests.factories.users import create_user
 
 SERVICE_KEY = "test-service-role-key"
 TTL_S = 600

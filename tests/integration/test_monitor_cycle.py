@@ -18,7 +18,8 @@ from shared.db import Database
 from shared.monitor.cycle import run_cycle
 from shared.monitor.state import ChannelOutcome, DueChannel, PlatformUsage, RunInfo
 from shared.monitor.stitching import Observation, Rules
-from tests.integration.test_monitor_store import make_channels, make_team
+from tests.factories.channels import make_channels
+from tests.factories.teams import make_team
 
 RULES = Rules()
 

@@ -9,66 +9,10 @@ import pytest
 
 from shared.db import Database
 from shared.monitor import store
-from shared.monitor.state import ChannelOutcome, PlatformUsage, RunInfo
-from shared.monitor.stitching import Observation, Rules
-from tests.conftest import create_user
-
-T0 = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
-RULES = Rules(grace=timedelta(minutes=10), max_gap=timedelta(minutes=10))
-
-
-def make_team(database: Database, plan: str = "pro") -> uuid.UUID:
-    owner = create_user(database)
-    with database.service() as conn:
-        row = conn.execute(
-            "insert into public.teams (name, plan_id, created_by)"
-            " values ('t', %s, %s) returning id",
-            (plan, owner),
-        ).fetchone()
-    assert row is not None
-    return uuid.UUID(str(row[0]))
-
-
-def make_channels(
-    database: Database, team: uuid.UUID, n: int = 1, platform: str = "twitch"
-) -> list[uuid.UUID]:
-    ids = [uuid.uuid4() for _ in range(n)]
-    with database.service() as conn:
-        for cid in ids:
-            conn.execute(
-                "insert into public.channels (id, platform, platform_channel_id)"
-                " values (%s, %s, %s)",
-                (cid, platform, cid.hex),
-            )
-            conn.execute(
-                "insert into public.team_channels (team_id, channel_id) values (%s, %s)",
-                (team, cid),
-            )
-    return ids
-
-
-def cycle(
-    database: Database, observations: dict[uuid.UUID, Observation | None], at: datetime
-) -> store.CycleReport:
-    with database.service() as conn:
-        due = store.due_channels(conn, at, only=list(observations))
-        outcomes = {
-            cid: ChannelOutcome(observation=obs, error=None if obs else "boom")
-            for cid, obs in observations.items()
-        }
-        usage = {"twitch": PlatformUsage(requests=1)}
-        report = store.write_cycle(conn, due, outcomes, usage, RULES, RunInfo(started_at=at))
-        report.run_id = store.record_run(conn, RunInfo(started_at=at), report, at)
-        return report
-
-
-def live(minute: float, viewers: int | None = 100, stream: str = "s1") -> Observation:
-    at = T0 + timedelta(minutes=minute)
-    return Observation(at, True, stream, "title", "cat", viewers, at - timedelta(seconds=30))
-
-
-def off(minute: float) -> Observation:
-    return Observation(T0 + timedelta(minutes=minute), False)
+from shared.monitor.stitching import Observation
+from tests.factories.channels import make_channels
+from tests.factories.monitor import T0, cycle, live, off
+from tests.factories.teams import make_team
 
 
 def sessions(database: Database, channel: uuid.UUID) -> list[tuple[object, ...]]:

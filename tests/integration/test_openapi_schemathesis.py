@@ -4,7 +4,7 @@ Every operation the document lists gets valid and invalid requests (the
 coverage phase's boundary and negative cases, then fuzzing of both kinds), and
 every answer must be a documented status with a body matching the document;
 no request may get a 5xx. The platforms are the localdev sandbox, and Supabase
-Auth's invite endpoint, Supabase Storage and Stripe are faked at the HTTP
+Auth's mail endpoints, Supabase Storage and Stripe are faked at the HTTP
 boundary, so a 503 would be a bug too.
 
 Random UUIDs in the path only ever reach the "not found" branch, so most cases
@@ -51,8 +51,10 @@ from shared.config import get_settings
 from shared.db import Database, reset_database
 from shared.monitor.service import default_fetchers
 from shared.teams.channels import default_resolvers
-from tests.conftest import create_user
-from tests.integration.teams_support import SUPABASE_URL, api_env, mint
+from tests.factories.auth_mail import fake_auth_mail
+from tests.factories.tokens import SUPABASE_URL, mint
+from tests.factories.users import create_user
+from tests.integration.teams_support import api_env
 from tests.stripe_fake import PRICE_BUSINESS, PRICE_PRO, WEBHOOK_SECRET, FakeStripe
 
 STORAGE = re.escape(f"{SUPABASE_URL}/storage/v1")
@@ -129,9 +131,9 @@ class Hosted:
                 (team_id, other, other_role),
             )
             row = conn.execute(
-                "insert into public.team_invitations (team_id, email, role, token_hash)"
-                " values (%s, %s, 'member', %s) returning id",
-                (team_id, self.invitee.email, hashlib.sha256(token.encode()).digest()),
+                "insert into public.team_invitations (team_id, email, role, token_hash, invited_by)"
+                " values (%s, %s, 'member', %s, %s) returning id",
+                (team_id, self.invitee.email, hashlib.sha256(token.encode()).digest(), owner),
             ).fetchone()
             assert row is not None
             invitation_id = row[0]
@@ -172,11 +174,14 @@ def hosted(
             "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
             "STRIPE_PRICE_PRO": PRICE_PRO,
             "STRIPE_PRICE_BUSINESS": PRICE_BUSINESS,
+            # One caller sends every generated invitation: limits are another test's.
+            "INVITATIONS_PER_TEAM_PER_HOUR": "10000",
+            "INVITATIONS_PER_INVITER_PER_HOUR": "10000",
         }
         for name, value in env.items():
             mp.setenv(name, value)
-        # Supabase Auth's admin invite answers the invited user (its documented shape).
-        boundary.post(f"{SUPABASE_URL}/auth/v1/invite").mock(side_effect=_invited)
+        # Supabase Auth's invite and sign-in link endpoints (their documented answers).
+        fake_auth_mail(boundary)
         FakeStripe(boundary)
         boundary.post(url__regex=rf"^{STORAGE}/object/exports/(?P<path>.+)").mock(
             side_effect=_uploaded
@@ -218,23 +223,6 @@ def _uploaded(request: Any, path: str) -> Response:
 def _signed(request: Any, path: str) -> Response:
     # Supabase Storage answers the signed URL relative to /storage/v1.
     return Response(200, json={"signedURL": f"/object/sign/exports/{path}?token=signed"})
-
-
-def _invited(request: Any) -> Response:
-    body = json.loads(request.content)
-    return Response(
-        200,
-        json={
-            "id": str(uuid.uuid4()),
-            "aud": "authenticated",
-            "role": "authenticated",
-            "email": body["email"],
-            "app_metadata": {"provider": "email"},
-            "user_metadata": body.get("data") or {},
-            "invited_at": "2026-11-24T12:00:00Z",
-            "created_at": "2026-11-24T12:00:00Z",
-        },
-    )
 
 
 # The document the host serves (a test below checks they are the same), loaded at

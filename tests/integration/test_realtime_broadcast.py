@@ -5,14 +5,17 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
+import psycopg
 import pytest
+from psycopg import sql
 
 from shared.db import Database
 from shared.monitor import store
 from shared.monitor.state import ChannelOutcome, PlatformUsage, RunInfo
 from shared.monitor.stitching import Observation
-from shared.realtime import STATUS_EVENT, status_topic
-from tests.integration.test_monitor_store import RULES, T0, cycle, live, make_team, off
+from shared.realtime import STATUS_EVENT, broadcast_status_changes, status_topic
+from tests.factories.monitor import RULES, T0, cycle, live, off
+from tests.factories.teams import make_team
 
 
 def track(database: Database, channel: uuid.UUID, *teams: uuid.UUID) -> None:
@@ -118,3 +121,58 @@ def test_a_rolled_back_cycle_broadcasts_nothing(database: Database) -> None:
     with pytest.raises(RuntimeError):
         failing_cycle()
     assert messages(database, team) == []
+
+
+def live_status(database: Database, channel: uuid.UUID) -> None:
+    with database.service() as conn:
+        conn.execute(
+            "insert into public.channel_status (channel_id, is_live, viewer_count, last_checked_at)"
+            " values (%s, true, 10, now())",
+            (channel,),
+        )
+
+
+def test_a_broadcast_with_no_partition_to_go_to_is_reported_as_lost(
+    database: Database, admin_database_url: str
+) -> None:
+    """Supabase keeps realtime.messages in daily partitions made by Realtime's
+    janitor, with no default one: when today's is missing, realtime.send only
+    warns and the message is gone. The count must say so."""
+    team_a, team_b = make_team(database, "pro"), make_team(database, "business")
+    channel = uuid.uuid4()
+    track(database, channel, team_a, team_b)
+    live_status(database, channel)
+    warnings: list[str] = []
+    # One transaction, rolled back: the superuser only plays Realtime (today's
+    # partition not made yet); the broadcast itself runs as postgres.
+    with psycopg.connect(admin_database_url) as conn:
+        conn.add_notice_handler(lambda diag: warnings.append(diag.message_primary or ""))
+        row = conn.execute("select to_char(now()::timestamp, 'YYYY_MM_DD')").fetchone()
+        assert row is not None
+        today = sql.Identifier(f"messages_{row[0]}")
+        conn.execute(
+            sql.SQL("alter table realtime.messages detach partition realtime.{}").format(today)
+        )
+        conn.execute("set local role postgres")
+        sent = broadcast_status_changes(conn, [channel])
+        stored = conn.execute(
+            "select count(*) from realtime.messages where topic = any(%s)",
+            ([status_topic(team_a), status_topic(team_b)],),
+        ).fetchone()
+        conn.rollback()
+    assert sent == 0, "two lost broadcasts were reported as sent"
+    assert stored == (0,)
+    assert len(warnings) == 2
+    lost = "WarnSendingBroadcastMessage: no partition of relation"
+    assert all(w.startswith(lost) for w in warnings), warnings
+
+
+def test_the_count_is_what_was_stored(database: Database) -> None:
+    team_a, team_b = make_team(database, "pro"), make_team(database, "business")
+    channel = uuid.uuid4()
+    track(database, channel, team_a, team_b)
+    live_status(database, channel)
+    with database.service() as conn:
+        assert broadcast_status_changes(conn, [channel]) == 2
+    assert len(messages(database, team_a)) == 1
+    assert len(messages(database, team_b)) == 1

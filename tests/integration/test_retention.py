@@ -16,7 +16,7 @@ from azure.functions.timer import TimerRequest
 
 from shared.db import Database, DatabaseError
 from shared.retention import run_retention
-from tests.integration.test_monitor_store import make_team
+from tests.factories.teams import make_team
 
 
 def today() -> date:

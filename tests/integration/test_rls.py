@@ -4,7 +4,7 @@ import psycopg
 from psycopg import sql
 
 from shared.db import Database
-from tests.conftest import claims_for, create_user
+from tests.factories.users import claims_for, create_user
 
 # Reference data every client may read.
 PUBLIC_CATALOGUE = {"plans"}

@@ -15,8 +15,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from shared.auth import get_token_verifier
 from shared.config import get_settings
 from shared.db import Database, reset_database
-from tests.conftest import create_user
-from tests.integration.teams_support import SECRET, SUPABASE_URL, mint
+from tests.factories.tokens import SECRET, SUPABASE_URL, mint
+from tests.factories.users import create_user
 
 
 @pytest.fixture

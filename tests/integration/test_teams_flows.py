@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+import psycopg
 import pytest
 import respx
 
@@ -17,19 +18,13 @@ from localdev.sandbox import Sandbox
 from shared.auth import AuthError, TokenVerifier
 from shared.crypto import Sealed, SecretBox
 from shared.db import Database
-from tests.conftest import claims_for, create_user
-from tests.integration.teams_support import (
-    ENCRYPTION_KEY,
-    SUPABASE_URL,
-    Api,
-    email_of,
-    make_crew,
-    mint,
-    snapshot,
-)
-from tests.unit import test_auth
-
-INVITE_URL = f"{SUPABASE_URL}/auth/v1/invite"
+from tests.factories import jwks
+from tests.factories.attacks import ATTACKS
+from tests.factories.auth_mail import INVITE_URL, OTP_URL, fake_auth_mail, supabase_user
+from tests.factories.teams import make_crew
+from tests.factories.tokens import ENCRYPTION_KEY, mint
+from tests.factories.users import claims_for, create_user, email_of
+from tests.integration.teams_support import Api, snapshot
 
 
 def teams_named(database: Database, name: str) -> int:
@@ -46,14 +41,14 @@ def attack_verifier(monkeypatch: pytest.MonkeyPatch) -> Any:
     """The real verifier on the unit attack table's project, keys and clock."""
 
     def install(secret: str | None) -> TokenVerifier:
-        env = test_auth.make_env(secret=secret)
+        env = jwks.make_env(secret=secret)
         monkeypatch.setattr(functions.http, "get_token_verifier", lambda: env.verifier)
         return env.verifier
 
     return install
 
 
-@pytest.mark.parametrize(("make_token", "error", "reason", "secret"), test_auth.ATTACKS)
+@pytest.mark.parametrize(("make_token", "error", "reason", "secret"), ATTACKS)
 def test_every_attack_is_a_401_and_writes_nothing(
     api: Api,
     database: Database,
@@ -89,7 +84,7 @@ def test_the_attack_verifier_accepts_a_genuine_token(
     """The control row: the same set-up lets a correctly signed token through."""
     attack_verifier(None)
     user = create_user(database)
-    token = test_auth.es256(test_auth.claims(sub=str(user)))
+    token = jwks.es256(jwks.claims(sub=str(user)))
     assert api("GET", "/api/teams", token=token).status == 200
 
 
@@ -213,13 +208,29 @@ def test_an_admin_cannot_remove_another_admin(api: Api, database: Database) -> N
     assert snapshot(database, crew.team_id) == before
 
 
-def test_switching_mfa_off_is_for_owners(api: Api, database: Database) -> None:
+def test_switching_mfa_is_for_owners(api: Api, database: Database) -> None:
     crew = make_crew(database, require_mfa=True)
     path = f"/api/teams/{crew.team_id}"
     assert api("PATCH", path, crew.admin, aal="aal2", body={"require_mfa": False}).status == 403
     owner = api("PATCH", path, crew.owner, aal="aal2", body={"require_mfa": False})
     assert owner.status == 200
     assert owner.json["require_mfa"] is False
+    switched_on = api("PATCH", path, crew.admin, body={"require_mfa": True})
+    assert switched_on.status == 403, "switching it on is the owners' too"
+    assert "owner" in switched_on.json["detail"]
+    same = api("PATCH", path, crew.admin, body={"name": "Renamed", "require_mfa": False})
+    assert same.status == 200, "restating the current rule is no change"
+
+
+def test_an_admin_cannot_switch_mfa_through_the_database_either(database: Database) -> None:
+    """The rule holds for a client writing the table directly (PostgREST)."""
+    crew = make_crew(database, require_mfa=True)
+    with (
+        pytest.raises(psycopg.errors.InsufficientPrivilege, match="only an owner"),
+        database.user(claims_for(crew.admin, aal="aal2")) as conn,
+    ):
+        conn.execute("update public.teams set require_mfa = false where id = %s", (crew.team_id,))
+    assert snapshot(database, crew.team_id)["team"][0][1] is True
 
 
 def test_a_deleted_team_is_gone_for_everyone(api: Api, database: Database) -> None:
@@ -230,18 +241,6 @@ def test_a_deleted_team_is_gone_for_everyone(api: Api, database: Database) -> No
 
 
 # --- invitations ----------------------------------------------------------------------------
-
-
-def supabase_user(email: str) -> dict[str, Any]:
-    """Supabase Auth's answer to POST /auth/v1/invite: the invited user."""
-    now = datetime.now(UTC).isoformat()
-    return {
-        "id": str(uuid.uuid4()), "aud": "authenticated", "role": "authenticated",
-        "email": email, "invited_at": now, "confirmation_sent_at": now,
-        "app_metadata": {"provider": "email", "providers": ["email"]},
-        "user_metadata": {}, "identities": [], "created_at": now, "updated_at": now,
-        "is_anonymous": False,
-    }  # fmt: skip
 
 
 def test_inviting_a_new_address_goes_through_supabase_admin_invite(
@@ -284,63 +283,113 @@ def test_inviting_a_new_address_goes_through_supabase_admin_invite(
     )
 
 
+@pytest.mark.parametrize("has_account", [False, True])
 @pytest.mark.parametrize(
     "failure",
     [httpx.Response(503, json={"code": 503, "msg": "unavailable"}),
      httpx.Response(422, json={"code": 422, "error_code": "email_address_invalid", "msg": "bad"}),
+     httpx.Response(429, json={"code": 429, "error_code": "over_email_send_rate_limit",
+                               "msg": "slow down"}),
      httpx.ConnectError("refused")],
 )  # fmt: skip
-def test_a_failed_supabase_invite_writes_nothing(
-    api: Api, database: Database, failure: Any
+def test_a_failed_supabase_mail_writes_nothing_and_says_the_same(
+    api: Api, database: Database, failure: Any, has_account: bool
 ) -> None:
     crew = make_crew(database)
+    email = f"x-{uuid.uuid4().hex[:8]}@example.com"
+    if has_account:
+        create_user(database, email)
     before = snapshot(database, crew.team_id)
-    with respx.mock() as mock:
-        route = mock.post(INVITE_URL)
-        if isinstance(failure, Exception):
-            route.mock(side_effect=failure)
-        else:
-            route.mock(return_value=failure)
+    with respx.mock(assert_all_called=False) as mock:
+        for route in (mock.post(INVITE_URL), mock.post(OTP_URL)):
+            if isinstance(failure, Exception):
+                route.mock(side_effect=failure)
+            else:
+                route.mock(return_value=failure)
         response = api(
-            "POST", f"/api/teams/{crew.team_id}/invitations", crew.owner,
-            body={"email": f"x-{uuid.uuid4().hex[:8]}@example.com"},
-        )  # fmt: skip
+            "POST", f"/api/teams/{crew.team_id}/invitations", crew.owner, body={"email": email}
+        )
     assert response.status == 503, response.body
     assert response.is_problem
+    # Whatever Supabase said, and whichever call it was: one answer.
+    assert response.json["detail"] == "Supabase Auth could not mail the invitation; try again later"
     assert snapshot(database, crew.team_id) == before
 
 
-def test_without_a_service_key_a_new_address_is_refused_clearly(
-    api: Api, database: Database, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("has_account", [False, True])
+def test_without_a_service_key_an_invitation_is_refused_clearly(
+    api: Api, database: Database, monkeypatch: pytest.MonkeyPatch, has_account: bool
 ) -> None:
     from shared.config import get_settings
 
     monkeypatch.delenv("SUPABASE_SERVICE_ROLE_KEY")
     get_settings.cache_clear()
     crew = make_crew(database)
+    email = f"y-{uuid.uuid4().hex[:8]}@example.com"
+    if has_account:
+        create_user(database, email)
     before = snapshot(database, crew.team_id)
     response = api(
-        "POST", f"/api/teams/{crew.team_id}/invitations", crew.owner,
-        body={"email": f"y-{uuid.uuid4().hex[:8]}@example.com"},
-    )  # fmt: skip
+        "POST", f"/api/teams/{crew.team_id}/invitations", crew.owner, body={"email": email}
+    )
     assert response.status == 503
     assert "SUPABASE_SERVICE_ROLE_KEY" in response.json["detail"]
     assert snapshot(database, crew.team_id) == before
 
 
 def invite_existing(
-    api: Api, database: Database, crew: Any, role: str = "member"
+    api: Api, database: Database, crew: Any, role: str = "member", *, inviter: str = "owner"
 ) -> tuple[uuid.UUID, str]:
-    """Invite a fresh account (no Supabase call); the invitee and the token."""
+    """Invite a fresh account (Supabase mails it a sign-in link); the invitee and the token."""
     invitee = create_user(database, f"{uuid.uuid4().hex[:10]}@example.com")
-    with respx.mock(assert_all_mocked=True):  # any outbound call would fail the test
+    # assert_all_mocked: any other outbound call fails the test
+    with respx.mock(assert_all_mocked=True, assert_all_called=False) as mock:
+        mail = fake_auth_mail(mock)
         response = api(
-            "POST", f"/api/teams/{crew.team_id}/invitations", crew.owner,
+            "POST", f"/api/teams/{crew.team_id}/invitations", crew.user(inviter),
             body={"email": email_of(database, invitee).upper(), "role": role},
         )  # fmt: skip
     assert response.status == 201, response.body
-    assert response.json["delivery"] == "link"
+    assert response.json["delivery"] == "email"
+    assert (mail.invite.call_count, mail.otp.call_count) == (0, 1)
+    sent = mail.otp.calls.last.request
+    assert parse_qs(sent.url.query.decode())["redirect_to"] == [response.json["accept_url"]]
+    payload = json.loads(sent.content)
+    assert payload["email"] == response.json["email"]
+    assert payload["create_user"] is False, "a sign-in link never signs anybody up"
     return invitee, parse_qs(urlsplit(response.json["accept_url"]).query)["token"][0]
+
+
+def test_an_address_with_an_account_gets_the_same_answer_as_one_without(
+    api: Api, database: Database
+) -> None:
+    """No account enumeration: same status, same fields, same delivery, one mail each."""
+    crew = make_crew(database)
+    known = email_of(database, create_user(database, f"k-{uuid.uuid4().hex[:8]}@example.com"))
+    unknown = f"u-{uuid.uuid4().hex[:8]}@example.com"
+    answers = {}
+    with respx.mock(assert_all_mocked=True, assert_all_called=False) as mock:
+        mail = fake_auth_mail(mock)
+        for email in (known, unknown):
+            answers[email] = api(
+                "POST", f"/api/teams/{crew.team_id}/invitations", crew.admin,
+                body={"email": email, "role": "viewer"},
+            )  # fmt: skip
+    assert mail.invite.call_count == 1
+    assert mail.otp.call_count == 1
+
+    def shape(response: Any) -> tuple[Any, ...]:
+        body = response.json
+        varying = {"id", "email", "accept_url", "created_at", "expires_at"}
+        return (
+            response.status,
+            sorted(response.headers.keys()),
+            sorted(body),
+            {k: v for k, v in body.items() if k not in varying},
+        )
+
+    assert shape(answers[known]) == shape(answers[unknown])
+    assert answers[known].json["delivery"] == "email"
 
 
 def test_accepting_joins_once_with_the_invited_role(api: Api, database: Database) -> None:
@@ -386,10 +435,12 @@ def test_an_expired_invitation_is_refused_and_can_be_sent_again(
     listed = api("GET", f"/api/teams/{crew.team_id}/invitations", crew.owner).json["data"]
     assert [i["status"] for i in listed] == ["expired"]
 
-    again = api(
-        "POST", f"/api/teams/{crew.team_id}/invitations", crew.owner,
-        body={"email": email_of(database, invitee)},
-    )  # fmt: skip
+    with respx.mock(assert_all_called=False) as mock:
+        fake_auth_mail(mock)
+        again = api(
+            "POST", f"/api/teams/{crew.team_id}/invitations", crew.owner,
+            body={"email": email_of(database, invitee)},
+        )  # fmt: skip
     assert again.status == 201
     fresh = parse_qs(urlsplit(again.json["accept_url"]).query)["token"][0]
     assert api("POST", "/api/invitations/accept", invitee, body={"token": fresh}).status == 200
@@ -429,6 +480,136 @@ def test_an_admin_invites_members_but_not_admins(api: Api, database: Database) -
     )  # fmt: skip
     assert response.status == 403
     assert snapshot(database, crew.team_id) == before
+
+
+def test_an_invitation_dies_with_its_inviters_role(api: Api, database: Database) -> None:
+    """The admin who invited is demoted before the invitee accepts: the invitation
+    is dead (409), and accepting it writes nothing."""
+    crew = make_crew(database)
+    invitee, token = invite_existing(api, database, crew, inviter="admin")
+    demoted = api(
+        "PATCH", f"/api/teams/{crew.team_id}/members/{crew.admin}", crew.owner,
+        body={"role": "member"},
+    )  # fmt: skip
+    assert demoted.status == 200, demoted.body
+    before = snapshot(database, crew.team_id)
+    response = api("POST", "/api/invitations/accept", invitee, body={"token": token})
+    assert response.status == 409, response.body
+    assert "no longer valid" in response.json["detail"]
+    assert "new invitation" in response.json["detail"]
+    assert snapshot(database, crew.team_id) == before
+
+
+def test_accepting_needs_a_confirmed_address(api: Api, database: Database) -> None:
+    crew = make_crew(database)
+    email = f"unconfirmed-{uuid.uuid4().hex[:8]}@example.com"
+    invitee = create_user(database, email, confirmed=False)
+    with respx.mock(assert_all_called=False) as mock:
+        fake_auth_mail(mock)
+        created = api(
+            "POST", f"/api/teams/{crew.team_id}/invitations", crew.owner, body={"email": email}
+        )
+    token = parse_qs(urlsplit(created.json["accept_url"]).query)["token"][0]
+    before = snapshot(database, crew.team_id)
+    response = api("POST", "/api/invitations/accept", invitee, body={"token": token})
+    assert response.status == 403, response.body
+    assert "not confirmed" in response.json["detail"]
+    assert snapshot(database, crew.team_id) == before
+
+
+@pytest.mark.parametrize(
+    ("invited", "account", "joins"),
+    [("Kate@Example.com", "\u212aate@example.com", True),  # KELVIN SIGN: the letter K
+     ("jos\u00e9@example.com", "JOSE\u0301@example.com", True),  # NFD, upper case
+     ("strasse@example.com", "stra\u00dfe@example.com", False),  # sharp s is not ss
+     ("ilke@example.com", "\u0131lke@example.com", False),  # dotless i is not i
+     ("anna@example.com", "\u0430nna@example.com", False)],  # Cyrillic a
+)  # fmt: skip
+def test_the_invited_address_in_another_form_joins_a_look_alike_does_not(
+    api: Api, database: Database, invited: str, account: str, joins: bool
+) -> None:
+    crew = make_crew(database)
+    local, domain = invited.split("@")
+    tag = uuid.uuid4().hex[:6]
+    invited = f"{local}@{tag}.{domain}"
+    account = account.replace("@", f"@{tag}.")
+    invitee = create_user(database, account)
+    with respx.mock(assert_all_called=False) as mock:
+        fake_auth_mail(mock)
+        created = api(
+            "POST", f"/api/teams/{crew.team_id}/invitations", crew.owner, body={"email": invited}
+        )
+    assert created.status == 201, created.body
+    token = parse_qs(urlsplit(created.json["accept_url"]).query)["token"][0]
+    response = api("POST", "/api/invitations/accept", invitee, body={"token": token})
+    if joins:
+        assert response.status == 200, response.body
+    else:
+        assert response.status == 403, response.body
+        assert "another email address" in response.json["detail"]
+
+
+def test_invitations_are_limited_per_team_per_hour(
+    api: Api, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shared.config import get_settings
+
+    monkeypatch.setenv("INVITATIONS_PER_TEAM_PER_HOUR", "2")
+    get_settings.cache_clear()
+    crew = make_crew(database)
+    team = f"/api/teams/{crew.team_id}/invitations"
+    with respx.mock(assert_all_called=False) as mock:
+        mail = fake_auth_mail(mock)
+        sent = [
+            api("POST", team, crew.user(who), body={"email": f"{who}@{crew.team_id.hex}.com"})
+            for who in ("owner", "admin")
+        ]
+        assert [r.status for r in sent] == [201, 201]
+        # Revoking one gives nothing back: the limit counts what was sent.
+        assert api("DELETE", f"{team}/{sent[0].json['id']}", crew.owner).status == 204
+        before = snapshot(database, crew.team_id)
+        refused = api("POST", team, crew.admin, body={"email": "third@example.com"})
+    assert refused.status == 429, refused.body
+    assert refused.is_problem
+    assert "in the last hour" in refused.json["detail"]
+    assert 3500 <= int(refused.headers["retry-after"]) <= 3600
+    assert mail.mails == 2, "nothing is mailed past the limit"
+    assert snapshot(database, crew.team_id) == before
+
+
+def test_invitations_are_limited_per_inviter_across_teams(
+    api: Api, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shared.config import get_settings
+
+    monkeypatch.setenv("INVITATIONS_PER_INVITER_PER_HOUR", "1")
+    get_settings.cache_clear()
+    crew = make_crew(database)
+    other = make_crew(database)
+    with database.service() as conn:
+        conn.execute(
+            "insert into public.team_members (team_id, user_id, role) values (%s, %s, 'admin')",
+            (other.team_id, crew.admin),
+        )
+    with respx.mock(assert_all_called=False) as mock:
+        fake_auth_mail(mock)
+        first = api(
+            "POST", f"/api/teams/{crew.team_id}/invitations", crew.admin,
+            body={"email": "a1@example.com"},
+        )  # fmt: skip
+        second = api(
+            "POST", f"/api/teams/{other.team_id}/invitations", crew.admin,
+            body={"email": "a2@example.com"},
+        )  # fmt: skip
+        colleague = api(
+            "POST", f"/api/teams/{other.team_id}/invitations", other.owner,
+            body={"email": "a3@example.com"},
+        )  # fmt: skip
+    assert first.status == 201, first.body
+    assert second.status == 429, second.body
+    assert "you have sent 1 invitations" in second.json["detail"]
+    assert second.headers["retry-after"].isdigit()
+    assert colleague.status == 201, "the limit is the inviter's, not the team's"
 
 
 # --- channels -------------------------------------------------------------------------------
@@ -481,8 +662,8 @@ def test_a_rumble_key_is_sealed_and_never_returned(
     with database.service() as conn:
         row = conn.execute(
             "select ciphertext, nonce, key_version from public.channel_credentials "
-            "where channel_id = %s",
-            (channel_id,),
+            "where channel_id = %s and team_id = %s",
+            (channel_id, crew.team_id),
         ).fetchone()
     assert row is not None
     sealed = Sealed(bytes(row[0]), bytes(row[1]), row[2])
@@ -492,13 +673,137 @@ def test_a_rumble_key_is_sealed_and_never_returned(
     box = SecretBox.from_settings(Settings(credentials_encryption_key=ENCRYPTION_KEY))
     assert box.open(sealed, channel_id) == key
 
-    # Stop tracking: the key goes with the last team tracking the channel.
+    # Stop tracking: the team's key goes with it.
     assert api("DELETE", f"{team}/channels/{channel_id}", crew.member).status == 204
     with database.service() as conn:
         left = conn.execute(
-            "select count(*) from public.channel_credentials where channel_id = %s", (channel_id,)
+            "select count(*) from public.channel_credentials"
+            " where channel_id = %s and team_id = %s",
+            (channel_id, crew.team_id),
         ).fetchone()
     assert left == (0,)
+
+
+def _keys_of(database: Database, channel_id: uuid.UUID) -> set[uuid.UUID]:
+    with database.service() as conn:
+        rows = conn.execute(
+            "select team_id from public.channel_credentials where channel_id = %s", (channel_id,)
+        ).fetchall()
+    return {row[0] for row in rows}
+
+
+def _polled_with(database: Database, channel_id: uuid.UUID) -> str | None:
+    """The key the monitor's due-channels query hands the Rumble client, opened."""
+    from shared.config import Settings
+    from shared.monitor.store import due_channels
+
+    with database.service() as conn:
+        due = due_channels(conn, datetime.now(UTC), only=[channel_id])
+    if not due:
+        return None
+    box = SecretBox.from_settings(Settings(credentials_encryption_key=ENCRYPTION_KEY))
+    sealed = due[0].credential
+    return None if sealed is None else box.open(sealed, channel_id)
+
+
+def test_a_rumble_channel_is_tracked_only_with_a_key_of_the_teams_own(
+    api: Api, database: Database, teams_sandbox: Sandbox
+) -> None:
+    """Team B knows the channel id team A tracks with its owner's key: neither the
+    API nor a direct call lets B track it without a key; with one, B's own key is
+    stored; when A stops, A's key goes and the monitor polls with B's."""
+    a, b = make_crew(database), make_crew(database)
+    rumble = teams_sandbox.channels("rumble")[1]
+    key = rumble["rumble_key"]
+    added = api(
+        "POST", f"/api/teams/{a.team_id}/channels", a.member,
+        body={"platform": "rumble", "api_key": key},
+    )  # fmt: skip
+    assert added.status == 201, added.body
+    channel_id = uuid.UUID(added.json["channel_id"])
+
+    # The attack: B's member calls the database directly with the known id.
+    before = snapshot(database, b.team_id)
+    with (
+        database.user(claims_for(b.member)) as conn,
+        pytest.raises(psycopg.errors.InsufficientPrivilege, match="has not supplied one"),
+    ):
+        conn.execute("select public.track_team_channel(%s, %s)", (b.team_id, channel_id))
+    with (
+        database.user(claims_for(b.member)) as conn,
+        pytest.raises(
+            psycopg.errors.InsufficientPrivilege, match="permission denied for table team_channels"
+        ),
+    ):
+        conn.execute(
+            "insert into public.team_channels (team_id, channel_id) values (%s, %s)",
+            (b.team_id, channel_id),
+        )
+    assert snapshot(database, b.team_id) == before
+    assert _keys_of(database, channel_id) == {a.team_id}
+    assert _polled_with(database, channel_id) == key
+
+    # Through the API with the key, B tracks it with a key of its own.
+    own = api(
+        "POST", f"/api/teams/{b.team_id}/channels", b.owner,
+        body={"platform": "rumble", "api_key": key},
+    )  # fmt: skip
+    assert own.status == 201, own.body
+    assert uuid.UUID(own.json["channel_id"]) == channel_id
+    assert _keys_of(database, channel_id) == {a.team_id, b.team_id}
+
+    # A stops: A's key goes at once, B's stays and is the one polled with.
+    assert api("DELETE", f"/api/teams/{a.team_id}/channels/{channel_id}", a.member).status == 204
+    assert _keys_of(database, channel_id) == {b.team_id}
+    with database.service() as conn:
+        conn.execute(
+            "update public.channel_credentials set ciphertext = %s, nonce = %s"
+            " where channel_id = %s and team_id = %s",
+            (*_sealed_pair("b-only-key", channel_id), channel_id, b.team_id),
+        )
+    assert _polled_with(database, channel_id) == "b-only-key"
+
+    # B pauses: nobody polls the channel, so no key is used at all.
+    with database.service() as conn:
+        conn.execute(
+            "update public.team_channels set paused_at = now() where team_id = %s",
+            (b.team_id,),
+        )
+    assert _polled_with(database, channel_id) is None
+
+
+def _sealed_pair(secret: str, channel_id: uuid.UUID) -> tuple[bytes, bytes]:
+    from shared.config import Settings
+
+    sealed = SecretBox.from_settings(Settings(credentials_encryption_key=ENCRYPTION_KEY)).seal(
+        secret, channel_id
+    )
+    return sealed.ciphertext, sealed.nonce
+
+
+def test_the_monitor_fails_a_credential_channel_no_tracking_team_has_a_key_for(
+    database: Database,
+) -> None:
+    """Data the API never writes (a key removed by hand): the due query hands the
+    channel over without a key, and the Rumble client fails it with a credential
+    error rather than using another team's."""
+    from shared.monitor.store import due_channels
+
+    crew = make_crew(database)
+    channel_id = uuid.uuid4()
+    with database.service() as conn:
+        conn.execute(
+            "insert into public.channels (id, platform, platform_channel_id, requires_credential)"
+            " values (%s, 'rumble', %s, true)",
+            (channel_id, f"nokey-{channel_id.hex[:8]}"),
+        )
+        conn.execute(
+            "insert into public.team_channels (team_id, channel_id) values (%s, %s)",
+            (crew.team_id, channel_id),
+        )
+        due = due_channels(conn, datetime.now(UTC), only=[channel_id])
+    assert [d.id for d in due] == [channel_id]
+    assert due[0].credential is None
 
 
 def test_a_wrong_rumble_key_or_unknown_channel_is_a_422(

@@ -4,18 +4,31 @@ vs aal2) for every write."""
 
 import hashlib
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+import respx
 
 from localdev.sandbox import Sandbox
 from shared.db import Database
-from tests.conftest import create_user
-from tests.integration.teams_support import Api, Crew, email_of, make_crew, snapshot
+from tests.factories.auth_mail import fake_auth_mail
+from tests.factories.teams import Crew, make_crew
+from tests.factories.users import create_user, email_of
+from tests.integration.teams_support import Api, snapshot
 
 ROLES = ("owner", "admin", "member", "viewer", "outsider")
+
+
+@pytest.fixture(autouse=True)
+def auth_mail() -> Iterator[None]:
+    """Supabase Auth's mail endpoints faked (an invitation mails its invitee); every
+    other request (the platform sandbox) goes through."""
+    with respx.mock(assert_all_called=False) as mock:
+        fake_auth_mail(mock)
+        mock.route().pass_through()
+        yield
 
 
 @dataclass

@@ -191,7 +191,7 @@ def test_app_default_auth_level_is_function_keys() -> None:
 
 
 def test_openapi_lists_every_http_route_and_method(app_functions: dict[str, Function]) -> None:
-    """The document is written by hand from the models: it must not drift from the app."""
+    """The document and the routes come from the same declarations: they must agree."""
     from functions.openapi import OPERATIONS
 
     registered = set()

@@ -40,10 +40,10 @@ from shared.platforms.base import (
 )
 from shared.platforms.errors import AuthError, DeadlineExceeded, InvalidResponse, PlatformError
 from shared.platforms.pacing import KeyInterval
-from shared.platforms.parsing import parse_json
+from shared.platforms.parsing import parse_batch
 from shared.platforms.registry import Platform
 from shared.platforms.retry import Cost, RetryPolicy, Sender, error_for_status
-from shared.platforms.rumble.models import RumbleData
+from shared.platforms.rumble.models import Livestream, RumbleData
 
 INTERVAL_S = 5.0
 
@@ -175,7 +175,11 @@ class RumbleClient:
                 extra_secrets=(secret,),
                 pace=lambda d: self._limiter.before(secret, d),
             )
-            data = parse_json(RumbleData, response, self.platform)
+            # One answer, one channel: an unreadable livestream is about no one else.
+            data, streams = parse_batch(
+                RumbleData, "livestreams", Livestream, lambda _: None, response, self.platform
+            )
+            data = data.with_unreadable(streams.malformed)
             entry = (self._policy.monotonic(), data, self.clock())
             with self._lock:
                 self._cache[digest] = entry

@@ -2,20 +2,13 @@
 
 Rumble's PHP back end writes an empty object as `[]` and some ids as numbers;
 both are read leniently. Times carry the account's UTC offset and become UTC.
-Livestreams are read one by one: a malformed entry is counted, not fatal.
+Read with `parsing.parse_batch` over `livestreams`: a malformed livestream is
+counted (`unreadable_livestreams`), not fatal to the answer.
 """
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    JsonValue,
-    ValidationError,
-    model_validator,
-)
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, JsonValue, PrivateAttr
 
 from shared.platforms.base import UtcDatetime
 
@@ -146,25 +139,17 @@ class RumbleData(_Model):
     followers: Followers
     subscribers: Annotated[Subscribers | None, BeforeValidator(_empty_as_none)] = None
     livestreams: list[Livestream] = []
-    unreadable_livestreams: int = 0
-    """Entries of `livestreams` that were malformed (set by this model, never read
-    from the answer): while there are any, no live stream does not mean offline."""
+    _unreadable: int = PrivateAttr(default=0)
 
-    @model_validator(mode="before")
-    @classmethod
-    def _livestreams_one_by_one(cls, data: Any) -> Any:
-        if not isinstance(data, dict):
-            return data
-        data = {**data, "unreadable_livestreams": 0}
-        if isinstance(streams := data.get("livestreams"), list):
-            readable = []
-            for item in streams:
-                try:
-                    readable.append(Livestream.model_validate(item))
-                except ValidationError:
-                    data["unreadable_livestreams"] += 1
-            data["livestreams"] = readable
-        return data
+    @property
+    def unreadable_livestreams(self) -> int:
+        """Entries of `livestreams` that were malformed and left out: while there are
+        any, seeing no live stream does not mean offline."""
+        return self._unreadable
+
+    def with_unreadable(self, count: int) -> "RumbleData":
+        self._unreadable = count
+        return self
 
     @property
     def account_id(self) -> str:

@@ -37,7 +37,7 @@ SPEC = PlatformSpec(
     stats_per_request=1,
     capabilities=Capabilities(live_batch=False, stats=StatsCadence.WITH_LIVE, chat=True),
     credential=OwnerCredential(
-        kind="rumble_livestream_api_key", label="the owner's Livestream API key"
+        kind="rumble_livestream_api_key", label="its owner's Livestream API key"
     ),
     parse_ref=parse_ref,
     configured=lambda s: True,  # nothing server-wide: each channel brings its owner's key

@@ -44,7 +44,7 @@ from shared.platforms.errors import (
     PlatformError,
 )
 from shared.platforms.pacing import RatePacer
-from shared.platforms.parsing import Items, invalid, parse_items, parse_json, string_field
+from shared.platforms.parsing import Items, invalid, parse_batch, parse_json, string_field
 from shared.platforms.registry import Platform
 from shared.platforms.retry import Cost, RetryPolicy, Sender, error_for_status
 from shared.platforms.twitch.auth import AppToken, error_message
@@ -222,8 +222,9 @@ class TwitchClient:
         cost, found = Cost(), Items[TwitchUser]()
         for chunk in chunks(params, BATCH):
             response = self._get("/users", chunk, cost, deadline)
-            page = parse_json(UsersPage, response, self.platform)
-            items = parse_items(TwitchUser, page.data, string_field("id"), response, self.platform)
+            _, items = parse_batch(
+                UsersPage, "data", TwitchUser, string_field("id"), response, self.platform
+            )
             found.valid += items.valid
             found.failed |= items.failed
             found.unattributed = found.unattributed or items.unattributed
@@ -236,9 +237,8 @@ class TwitchClient:
         for _ in range(MAX_PAGES):
             after = [("after", cursor)] if cursor else []
             response = self._get("/streams", params + after, cost, deadline)
-            page = parse_json(StreamsPage, response, self.platform)
-            items = parse_items(
-                TwitchStream, page.data, string_field("user_id"), response, self.platform
+            page, items = parse_batch(
+                StreamsPage, "data", TwitchStream, string_field("user_id"), response, self.platform
             )
             answered = {s.user_id for s in items.valid} | items.failed.keys()
             if not answered <= wanted:

@@ -1,7 +1,5 @@
 """Helix's answers, as StreamTrack reads them (only the fields it uses)."""
 
-from typing import Any
-
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.platforms.base import UtcDatetime
@@ -35,9 +33,9 @@ class Pagination(_Model):
 
 
 class StreamsPage(_Model):
-    """A Get Streams answer; its items are read one by one (`TwitchStream`)."""
+    """A Get Streams answer (read with `parsing.parse_batch`: a bad stream fails alone)."""
 
-    data: list[Any]
+    data: list[TwitchStream]
     pagination: Pagination = Pagination()
 
 
@@ -51,9 +49,9 @@ class TwitchUser(_Model):
 
 
 class UsersPage(_Model):
-    """A Get Users answer; its items are read one by one (`TwitchUser`)."""
+    """A Get Users answer (read with `parsing.parse_batch`)."""
 
-    data: list[Any]
+    data: list[TwitchUser]
 
 
 class FollowersPage(_Model):

@@ -42,7 +42,7 @@ from shared.platforms.errors import (
     QuotaExhausted,
     RateLimited,
 )
-from shared.platforms.parsing import Items, invalid, parse_items, parse_json, string_field
+from shared.platforms.parsing import Items, invalid, parse_batch, string_field
 from shared.platforms.registry import Platform
 from shared.platforms.retry import Cost, RetryPolicy, Sender, error_for_status
 from shared.platforms.spec import QuotaAccounting
@@ -105,10 +105,10 @@ class YouTubeChannel(GoogleModel):
 
 
 class ChannelList(GoogleModel):
-    """A channels.list answer; `items` is left out when nothing matched. The items are
-    read one by one (`YouTubeChannel`), so one malformed channel fails only itself."""
+    """A channels.list answer; `items` is left out when nothing matched. Read with
+    `parsing.parse_batch`, so one malformed channel fails only itself."""
 
-    items: list[Any] = Field(default_factory=list)
+    items: list[YouTubeChannel] = Field(default_factory=list)
 
 
 class ErrorItem(GoogleModel):
@@ -275,8 +275,9 @@ class YouTubeClient:
         def look(group: Sequence[str]) -> None:
             params = {"part": "snippet,liveStreamingDetails", "id": ",".join(group)}
             response = self._get("/videos", params, cost, deadline)
-            page = parse_json(VideoList, response, self.platform)
-            items = parse_items(Video, page.items, string_field("id"), response, self.platform)
+            _, items = parse_batch(
+                VideoList, "items", Video, string_field("id"), response, self.platform
+            )
             videos = {v.id: v for v in items.valid}
             if not (videos.keys() | items.failed.keys()) <= set(group):
                 # Not a bad item but a wrong answer: nothing in it can be trusted.
@@ -304,8 +305,10 @@ class YouTubeClient:
         self, params: dict[str, str], cost: Cost, deadline: float | None
     ) -> Items[YouTubeChannel]:
         response = self._get("/channels", {"part": "snippet,statistics", **params}, cost, deadline)
-        page = parse_json(ChannelList, response, self.platform)
-        return parse_items(YouTubeChannel, page.items, string_field("id"), response, self.platform)
+        _, items = parse_batch(
+            ChannelList, "items", YouTubeChannel, string_field("id"), response, self.platform
+        )
+        return items
 
     def _get(
         self, path: str, params: dict[str, str], cost: Cost, deadline: float | None

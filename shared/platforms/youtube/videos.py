@@ -10,7 +10,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
@@ -56,10 +55,10 @@ class Video(GoogleModel):
 
 
 class VideoList(GoogleModel):
-    """A videos.list answer; `items` is left out when nothing matched. The items
-    are read one by one (`Video`), so one malformed video fails only itself."""
+    """A videos.list answer; `items` is left out when nothing matched. Read with
+    `parsing.parse_batch`, so one malformed video fails only itself."""
 
-    items: list[Any] = []
+    items: list[Video] = []
 
 
 class VideoState(StrEnum):

@@ -2,7 +2,7 @@
 -- schema public, so a future migration that forgets one of them fails here.
 begin;
 create extension if not exists pgtap with schema extensions;
-select plan(17);
+select plan(20);
 
 -- Tables that clients must not read or write at all (RLS on, no policy,
 -- no privilege). Adding a table here is a deliberate decision.
@@ -158,11 +158,15 @@ select ok(
   'anon and authenticated have no usage on schema partitions'
 );
 
--- 15: realtime publishes channel_status.
-select ok(
-  exists (select 1 from pg_catalog.pg_publication_tables
-          where pubname = 'supabase_realtime' and schemaname = 'public' and tablename = 'channel_status'),
-  'channel_status is in the supabase_realtime publication'
+-- 15: no public table is in the supabase_realtime publication: Postgres
+-- Changes would push a change to every member of every team its RLS lets
+-- read the row, whatever their plan. Live status is the per-team Broadcast
+-- (the `realtime` plan feature, enforced by the database).
+select is(
+  array(select tablename::text from pg_catalog.pg_publication_tables
+        where pubname = 'supabase_realtime' and schemaname = 'public' order by 1),
+  '{}'::text[],
+  'no public table is published to Postgres Changes (live status is Broadcast only)'
 );
 
 -- 16: every foreign key column set has an index starting with it (RLS and
@@ -194,6 +198,137 @@ select is(
     order by 1),
   '{}'::text[],
   'no table has two permissive policies for the same role and command'
+);
+
+-- 18-19: every privilege the API roles hold, listed. Supabase's default
+-- privileges grant everything a migration creates in public to anon and
+-- authenticated (and functions are executable by PUBLIC), so each object
+-- must revoke what clients do not need; a grant not listed here, or a
+-- revoke forgotten on a new table, sequence, column or function, fails
+-- until it is reviewed (and the README's database contract updated).
+-- Schemas: public (the API), partitions and analytics (ours, unexposed).
+create temporary view api_role_privileges as
+  with roles (r) as (values ('anon'), ('authenticated')),
+  schemas as (
+    select oid, nspname from pg_catalog.pg_namespace
+    where nspname in ('public', 'partitions', 'analytics')
+  ),
+  rels as (
+    select c.oid, c.relkind, format('%I.%I', s.nspname, c.relname) as name
+    from pg_catalog.pg_class c join schemas s on s.oid = c.relnamespace
+    where c.relkind in ('r', 'p', 'v', 'm', 'f', 'S')
+  )
+  select r, format('%s on table %s', p, name) as privilege
+  from rels, roles, unnest(array['select', 'insert', 'update', 'delete', 'truncate',
+                                 'references', 'trigger']) as p
+  where relkind <> 'S' and has_table_privilege(r, oid, p)
+  union all
+  -- column privileges beyond the table-level ones
+  select r, format('%s (%s) on table %s', p, string_agg(a.attname, ', ' order by a.attnum), name)
+  from rels
+  join pg_catalog.pg_attribute a on a.attrelid = rels.oid and a.attnum > 0 and not a.attisdropped,
+       roles, unnest(array['select', 'insert', 'update', 'references']) as p
+  where relkind <> 'S' and has_column_privilege(r, rels.oid, a.attnum, p)
+    and not has_table_privilege(r, rels.oid, p)
+  group by r, p, name
+  union all
+  select r, format('%s on sequence %s', p, name)
+  from rels, roles, unnest(array['usage', 'select', 'update']) as p
+  where relkind = 'S' and has_sequence_privilege(r, oid, p)
+  union all
+  select r, format('execute on function %I.%I(%s)', s.nspname, f.proname,
+                   pg_catalog.oidvectortypes(f.proargtypes))
+  from pg_catalog.pg_proc f join schemas s on s.oid = f.pronamespace, roles
+  where not exists (select 1 from pg_catalog.pg_depend d
+                    where d.classid = 'pg_catalog.pg_proc'::regclass and d.objid = f.oid
+                      and d.deptype = 'e')
+    and has_function_privilege(r, f.oid, 'execute')
+  union all
+  select r, format('usage on schema %s', nspname)
+  from schemas, roles
+  where has_schema_privilege(r, oid, 'usage');
+
+select is(
+  array(select privilege from api_role_privileges where r = 'anon' order by 1),
+  array[
+    'select on table public.plans',
+    'usage on schema public'
+  ],
+  'anon holds exactly the reviewed privileges'
+);
+
+select is(
+  array(select privilege from api_role_privileges where r = 'authenticated' order by 1),
+  array[
+    'delete on table public.directory_mappings',
+    'delete on table public.team_channels',
+    'delete on table public.team_invitations',
+    'delete on table public.team_members',
+    'delete on table public.teams',
+    'execute on function public.accept_team_invitation(text)',
+    'execute on function public.analytics_channel_sessions(uuid, timestamp with time zone, timestamp with time zone)',
+    'execute on function public.analytics_channel_timeline(uuid, timestamp with time zone, timestamp with time zone)',
+    'execute on function public.analytics_leaderboard(uuid, text, text, integer)',
+    'execute on function public.analytics_team_daily_followers(uuid, date, date)',
+    'execute on function public.analytics_team_overview(uuid, timestamp with time zone, timestamp with time zone)',
+    'execute on function public.analytics_timeline_bucket(timestamp with time zone, timestamp with time zone)',
+    'execute on function public.can_read_channel(uuid)',
+    'execute on function public.channel_ids_with_feature(text)',
+    'execute on function public.directory_caller_in_tenant(text, text)',
+    'execute on function public.has_team_role(uuid, team_role)',
+    'execute on function public.is_team_member(uuid)',
+    'execute on function public.mfa_satisfied(uuid)',
+    'execute on function public.readable_channel_ids()',
+    'execute on function public.team_has_feature(uuid, text)',
+    'execute on function public.team_id_from_export_path(text)',
+    'execute on function public.team_id_from_status_topic(text)',
+    'execute on function public.team_member_list(uuid)',
+    'execute on function public.track_team_channel(uuid, uuid)',
+    'insert (name, require_mfa) on table public.teams',
+    'insert (team_id, provider, tenant, group_id, role) on table public.directory_mappings',
+    'select (channel_id, day, live_seconds, viewer_seconds, peak_viewers, viewer_count_sum, known_viewer_sample_count, live_sample_count, updated_at) on table public.channel_rollups_daily',
+    'select (channel_id, hour, live_seconds, viewer_seconds, peak_viewers, viewer_count_sum, known_viewer_sample_count, live_sample_count, updated_at) on table public.channel_rollups_hourly',
+    'select on table public.audit_log',
+    'select on table public.billing_customers',
+    'select on table public.billing_subscriptions',
+    'select on table public.channel_stats',
+    'select on table public.channel_status',
+    'select on table public.channels',
+    'select on table public.directory_mappings',
+    'select on table public.directory_members',
+    'select on table public.directory_pending',
+    'select on table public.directory_sync_runs',
+    'select on table public.plans',
+    'select on table public.stream_sessions',
+    'select on table public.team_channels',
+    'select on table public.team_invitations',
+    'select on table public.team_members',
+    'select on table public.teams',
+    'select on table public.viewer_samples',
+    'update (name, require_mfa) on table public.teams',
+    'update (paused_at) on table public.team_channels',
+    'update (role) on table public.directory_mappings',
+    'update (role) on table public.team_members',
+    'usage on schema public'
+  ],
+  'authenticated holds exactly the reviewed privileges'
+);
+
+-- 20: no function of ours is executable by PUBLIC (every role, present and
+-- future): each grants execute to the roles that need it by name.
+select is(
+  array(
+    select f.oid::regprocedure::text
+    from pg_catalog.pg_proc f
+    where f.pronamespace in ('public'::regnamespace, 'analytics'::regnamespace)
+      and not exists (select 1 from pg_catalog.pg_depend d
+                      where d.classid = 'pg_catalog.pg_proc'::regclass and d.objid = f.oid
+                        and d.deptype = 'e')
+      and (f.proacl is null
+           or exists (select 1 from aclexplode(f.proacl) a where a.grantee = 0))
+    order by 1),
+  '{}'::text[],
+  'no function in public or analytics is executable by PUBLIC'
 );
 
 select * from finish();

@@ -68,8 +68,10 @@ where team_id = 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa' and channel_id = 'c000000
 create temporary table test_channels on commit drop as
   select id from public.channels where platform_channel_id like 'test-%';
 
-insert into public.channel_credentials (channel_id, kind, ciphertext, nonce, key_version)
-select id, 'test_key', '\x00'::bytea, '\x01'::bytea, 1 from test_channels;
+-- A credential per tracking team (they belong to the team that supplied them).
+insert into public.channel_credentials (channel_id, team_id, kind, ciphertext, nonce, key_version)
+select tc.channel_id, tc.team_id, 'test_key', '\x00'::bytea, '\x01'::bytea, 1
+from public.team_channels tc where tc.channel_id in (select id from test_channels);
 insert into public.stream_sessions (channel_id, platform_stream_id, started_at, last_seen_at)
 select id, 'stream-' || id, now() - interval '1 hour', now() from test_channels;
 insert into public.viewer_samples (channel_id, observed_at, viewer_count, session_id, is_live)

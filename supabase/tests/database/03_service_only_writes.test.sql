@@ -17,8 +17,9 @@ values ('0000000b-0000-4000-8000-0000000000c1', 'twitch', 'svc-test-1'),
        ('0000000b-0000-4000-8000-0000000000c2', 'youtube', 'svc-test-2');
 insert into public.team_channels (team_id, channel_id)
 values ('0000000b-0000-4000-8000-0000000000aa', '0000000b-0000-4000-8000-0000000000c1');
-insert into public.channel_credentials (channel_id, kind, ciphertext, nonce, key_version)
-values ('0000000b-0000-4000-8000-0000000000c1', 'rumble_api_key', '\xdeadbeef', '\x00', 1);
+insert into public.channel_credentials (channel_id, team_id, kind, ciphertext, nonce, key_version)
+values ('0000000b-0000-4000-8000-0000000000c1', '0000000b-0000-4000-8000-0000000000aa',
+        'rumble_api_key', '\xdeadbeef', '\x00', 1);
 insert into public.stream_sessions (channel_id, platform_stream_id, started_at, last_seen_at)
 values ('0000000b-0000-4000-8000-0000000000c1', 'svc-stream', now() - interval '1 hour', now());
 insert into public.viewer_samples (channel_id, observed_at, viewer_count, is_live)
@@ -78,8 +79,9 @@ select throws_ok($$truncate public.channel_stats$$,
 -- ---------------------------------------------------------------------------
 select throws_ok($$select * from public.channel_credentials$$,
   '42501', null, 'clients cannot read channel_credentials');
-select throws_ok($$insert into public.channel_credentials (channel_id, kind, ciphertext, nonce, key_version)
-                   values ('0000000b-0000-4000-8000-0000000000c2', 'x', '\x00', '\x00', 1)$$,
+select throws_ok($$insert into public.channel_credentials (channel_id, team_id, kind, ciphertext, nonce, key_version)
+                   values ('0000000b-0000-4000-8000-0000000000c2', '0000000b-0000-4000-8000-0000000000aa',
+                           'x', '\x00', '\x00', 1)$$,
   '42501', null, 'clients cannot insert channel_credentials');
 select throws_ok($$delete from public.channel_credentials$$,
   '42501', null, 'clients cannot delete channel_credentials');

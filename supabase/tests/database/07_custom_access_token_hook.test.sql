@@ -1,7 +1,7 @@
 -- The custom access token hook: team_roles claim, executable by Supabase Auth only.
 begin;
 create extension if not exists pgtap with schema extensions;
-select plan(13);
+select plan(14);
 
 select tests.create_user('11111111-1111-4111-8111-000000000001', 'hook-a@example.test');
 select tests.create_user('11111111-1111-4111-8111-000000000002', 'hook-b@example.test');
@@ -21,11 +21,11 @@ select ok(
   'clients may not run the hook (it would reveal memberships)'
 );
 
--- pgTAP lives in `extensions`, which supabase_auth_admin does not use: capture
--- the hook's answers under that role, then check them as postgres.
+-- On Supabase, postgres is not a member of supabase_auth_admin and cannot
+-- `set role` to it: the hook's answers are computed as postgres, the
+-- function's owner (tests/integration/test_auth_hook.py logs in as
+-- supabase_auth_admin, as Supabase Auth does, and checks its policy path).
 create temporary table hook_answers (name text primary key, answer jsonb);
-grant insert on hook_answers to supabase_auth_admin;
-set local role supabase_auth_admin;
 insert into hook_answers values
   ('member', public.custom_access_token_hook(jsonb_build_object(
      'user_id', '11111111-1111-4111-8111-000000000001',
@@ -34,7 +34,6 @@ insert into hook_answers values
   ('stranger', public.custom_access_token_hook(jsonb_build_object(
      'user_id', '11111111-1111-4111-8111-000000000099',
      'claims', jsonb_build_object('role', 'authenticated'))));
-reset role;
 
 select is(
   (select answer -> 'claims' -> 'team_roles' from hook_answers where name = 'member'),
@@ -53,7 +52,15 @@ select is(
   'a user without teams gets an empty object'
 );
 select ok(
-  not has_table_privilege('supabase_auth_admin', 'public.team_members', 'insert')
+  not exists (select 1 from hook_answers
+              where answer -> 'claims' ?| array['directory_roles', 'directory']),
+  'users the directory does not know get no directory claims'
+);
+select ok(
+  has_table_privilege('supabase_auth_admin', 'public.team_members', 'select')
+  and exists (select 1 from pg_policies where schemaname = 'public' and tablename = 'team_members'
+              and roles = '{supabase_auth_admin}' and cmd = 'SELECT')
+  and not has_table_privilege('supabase_auth_admin', 'public.team_members', 'insert')
   and not has_table_privilege('supabase_auth_admin', 'public.team_members', 'update')
   and not has_table_privilege('supabase_auth_admin', 'public.team_members', 'delete'),
   'supabase_auth_admin reads memberships but cannot write them'
@@ -77,9 +84,8 @@ reset role;
 -- directory sync had listed them as pending (admin of team "Hook B").
 -- ---------------------------------------------------------------------------
 select tests.create_user('11111111-1111-4111-8111-000000000003', 'hook-c@example.test');
-insert into auth.identities (provider_id, user_id, provider, identity_data) values
-  ('hook-pairwise-sub', '11111111-1111-4111-8111-000000000003', 'azure',
-   '{"sub": "hook-pairwise-sub", "custom_claims": {"tid": "7a000000-0000-4000-8000-000000000001", "oid": "0c000000-0000-4000-8000-000000000003"}}');
+select tests.create_identity('11111111-1111-4111-8111-000000000003', 'azure', 'hook-pairwise-sub',
+  '{"sub": "hook-pairwise-sub", "custom_claims": {"tid": "7a000000-0000-4000-8000-000000000001", "oid": "0c000000-0000-4000-8000-000000000003"}}');
 insert into public.directory_pending (team_id, provider, tenant, member_id, role) values
   ('22222222-2222-4222-8222-000000000002', 'azure', '7a000000-0000-4000-8000-000000000001',
    '0c000000-0000-4000-8000-000000000003', 'admin');
@@ -95,12 +101,13 @@ insert into documented_event values (jsonb_build_object(
     'user_metadata', '{}'::jsonb, 'role', 'authenticated', 'aal', 'aal1',
     'amr', jsonb_build_array(jsonb_build_object('method', 'oauth', 'timestamp', 1715686621)),
     'session_id', '4b938a09-5372-4177-a314-cfa292099ea2', 'is_anonymous', false)));
-grant select on documented_event to supabase_auth_admin;
 
-set local role supabase_auth_admin;
+-- As above, computed as postgres, the function's owner (the directory
+-- functions it calls are security definer: they run as postgres for
+-- supabase_auth_admin too; test_directory_sync.py signs in through the hook
+-- logged in as supabase_auth_admin).
 insert into hook_answers
   select 'first sign-in', public.custom_access_token_hook(event) from documented_event;
-reset role;
 
 select is(
   (select array(select jsonb_object_keys(answer) order by 1) from hook_answers where name = 'first sign-in'),
@@ -132,13 +139,22 @@ select is(
   'the configured directory attributes are copied from the identity'
 );
 
--- A broken directory part never blocks a sign-in.
-revoke execute on function public.directory_token_claims(uuid) from supabase_auth_admin;
+-- A broken directory part never blocks a sign-in: here directory_token_claims
+-- fails (replaced for this transaction, which rolls back).
+create or replace function public.directory_token_claims(user_id uuid)
+  returns jsonb
+  language plpgsql
+  stable
+  security definer
+  set search_path = ''
+as $$
+begin
+  raise exception 'directory claims are broken';
+end;
+$$;
 set local client_min_messages = error;  -- the hook's warning is expected here
-set local role supabase_auth_admin;
 insert into hook_answers
   select 'directory broken', public.custom_access_token_hook(event) from documented_event;
-reset role;
 select is(
   (select (answer -> 'claims') - 'team_roles' from hook_answers where name = 'directory broken'),
   (select event -> 'claims' from documented_event),

@@ -2,9 +2,53 @@
 -- private message per team (plans with the realtime feature) carrying its
 -- changed channels; the policies on realtime.messages let only the team's
 -- members receive on `team:<team_id>:status`, and nobody send.
+-- realtime.messages is as on Supabase Realtime's main branch: daily
+-- partitions made by Realtime's janitor, no default partition (the lost
+-- broadcast when a day has none: tests/integration/test_realtime_broadcast.py).
 begin;
 create extension if not exists pgtap with schema extensions;
-select plan(22);
+select plan(27);
+
+-- ---------------------------------------------------------------------------
+-- The table Realtime keeps
+-- ---------------------------------------------------------------------------
+select is(
+  (select partdefid from pg_partitioned_table where partrelid = 'realtime.messages'::regclass),
+  0::oid,
+  'realtime.messages has no default partition'
+);
+select ok(
+  (select bool_and(
+     pg_get_expr(c.relpartbound, c.oid)
+       = format('FOR VALUES FROM (''%s 00:00:00'') TO (''%s 00:00:00'')',
+                to_date(substr(c.relname, 10), 'YYYY_MM_DD'),
+                to_date(substr(c.relname, 10), 'YYYY_MM_DD') + 1)
+     and c.relowner = 'supabase_realtime_admin'::regrole)
+   from pg_inherits i join pg_class c on c.oid = i.inhrelid
+   where i.inhparent = 'realtime.messages'::regclass),
+  'each partition is one UTC day, named messages_YYYY_MM_DD and owned by supabase_realtime_admin'
+);
+-- Made when the database came up: yesterday .. today + 3 then, so at least
+-- yesterday .. today + 2 now, even across a midnight.
+select ok(
+  (select bool_and(to_regclass(format('realtime.messages_%s',
+                                      to_char(d, 'YYYY_MM_DD'))) is not null)
+   from generate_series((now() at time zone 'utc')::date - 1,
+                        (now() at time zone 'utc')::date + 2, interval '1 day') d),
+  'partitions exist from yesterday to two days ahead (Realtime makes them to three days ahead)'
+);
+select ok(
+  (select relowner = 'supabase_realtime_admin'::regrole from pg_class
+   where oid = 'realtime.messages'::regclass)
+  and not has_table_privilege('postgres', 'realtime.messages', 'delete')
+  and not has_table_privilege('postgres', 'realtime.messages', 'truncate'),
+  'realtime.messages belongs to supabase_realtime_admin; postgres may not delete or truncate'
+);
+select ok(
+  (select proowner = 'supabase_realtime_admin'::regrole and not prosecdef
+   from pg_proc where oid = 'realtime.send(jsonb, text, text, boolean)'::regprocedure),
+  'realtime.send runs as its caller (owner supabase_realtime_admin, not security definer)'
+);
 
 -- ---------------------------------------------------------------------------
 -- Data: teams A and B (pro), F (free, no realtime feature); alice in A,

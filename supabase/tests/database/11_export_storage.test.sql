@@ -1,8 +1,10 @@
 -- Export storage: the private `exports` bucket; a team's members (any role)
--- read their team's folder, nobody else reads it, no client writes it.
+-- read their team's folder, nobody else reads it, no client writes it, and
+-- no client can change the bucket itself (storage.buckets has RLS and no
+-- policy, as on Supabase).
 begin;
 create extension if not exists pgtap with schema extensions;
-select plan(16);
+select plan(23);
 
 create function pg_temp.visible(object_name text)
   returns boolean language plpgsql as $$
@@ -50,11 +52,19 @@ select throws_ok(
   '42501', null, 'a member cannot upload into the team''s folder'
 );
 update storage.objects set name = name || '.x' where bucket_id = 'exports';
+select throws_ok(
+  $$delete from storage.objects where bucket_id = 'exports'$$,
+  '42501', null, 'a direct SQL delete raises, as on Supabase (Storage''s protect_delete guard)'
+);
+-- The Storage API deletes with storage.allow_delete_query set; even then
+-- the policies keep a member's delete from touching the bucket.
+select set_config('storage.allow_delete_query', 'true', true);
 delete from storage.objects where bucket_id = 'exports';
+select set_config('storage.allow_delete_query', '', true);
 select tests.clear_authentication();
 select is(
   (select count(*)::int from storage.objects where bucket_id = 'exports' and name like '%.csv'), 4,
-  'a member can neither rename nor delete exports'
+  'a member can neither rename nor delete exports, even through the Storage API'
 );
 
 select tests.authenticate_as('a2000000-0000-4000-8000-000000000002');
@@ -96,6 +106,34 @@ select tests.clear_authentication();
 
 select is(public.team_id_from_export_path('A2A20000-0000-4000-8000-00000000000A/x.csv'), null,
           'only canonical team ids name a team folder');
+
+-- ---------------------------------------------------------------------------
+-- The bucket itself (issue 11 item 7): nobody but the backend changes it.
+-- ---------------------------------------------------------------------------
+select tests.authenticate_as_anon();
+select is(tests.visible_rows('storage.buckets'), 0::bigint, 'anon sees no bucket');
+update storage.buckets set public = true where id = 'exports';
+select throws_ok(
+  $$insert into storage.buckets (id, name, public) values ('anon-bucket', 'anon-bucket', true)$$,
+  '42501', null, 'anon cannot create a bucket'
+);
+select throws_ok($$delete from storage.buckets where id = 'exports'$$,
+  '42501', null, 'anon cannot delete the bucket');
+select tests.clear_authentication();
+select ok((select not public from storage.buckets where id = 'exports'),
+          'anon cannot make the exports bucket public');
+
+select tests.authenticate_as('a2000000-0000-4000-8000-000000000001');
+update storage.buckets set public = true, allowed_mime_types = null where id = 'exports';
+select tests.clear_authentication();
+select ok((select not public from storage.buckets where id = 'exports'),
+          'neither can an owner of a team');
+
+select ok(
+  (select relrowsecurity from pg_class where oid = 'storage.buckets'::regclass)
+  and not exists (select 1 from pg_policies where schemaname = 'storage' and tablename = 'buckets'),
+  'storage.buckets: RLS on and no policy, so only the service side reads or writes buckets'
+);
 
 select * from finish();
 rollback;

@@ -10,10 +10,9 @@ from shared.auth import get_token_verifier
 from shared.billing.stripe_client import get_gateway
 from shared.config import get_settings
 from shared.db import reset_database
+from tests.factories.tokens import SECRET as JWT_SECRET
+from tests.factories.tokens import SUPABASE_URL
 from tests.stripe_fake import PRICE_BUSINESS, PRICE_PRO, WEBHOOK_SECRET, FakeStripe
-
-SUPABASE_URL = "http://127.0.0.1:54321"
-JWT_SECRET = "test-only-legacy-hs256-secret-0123456789abcdef"
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from shared.db import Database
-from tests.conftest import create_user
+from tests.factories.users import create_user
 from tests.stripe_fake import new_id
 
 

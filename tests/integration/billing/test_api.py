@@ -13,8 +13,9 @@ from azure.functions.decorators.function_app import Function
 from shared.billing.stripe_client import get_gateway
 from shared.config import get_settings
 from shared.db import Database
-from tests.conftest import create_user
-from tests.integration.billing.conftest import JWT_SECRET, SUPABASE_URL
+from tests.factories.tokens import SECRET as JWT_SECRET
+from tests.factories.tokens import SUPABASE_URL
+from tests.factories.users import create_user
 from tests.integration.billing.support import Team, make_team
 from tests.stripe_fake import PRICE_BUSINESS, PRICE_PRO, FakeStripe, form, subscription
 

@@ -17,7 +17,7 @@ from shared.directory.fetch import fetch_google
 from shared.directory.google import SCOPE, GoogleDirectory, GoogleTokens
 from shared.directory.plan import GroupFailure, GroupKey, GroupState
 from shared.directory.retry import RetryPolicy
-from tests.directory_fake import (
+from tests.factories.directory import (
     GOOGLE_DOMAIN,
     GOOGLE_GROUP,
     GOOGLE_PAGE2,

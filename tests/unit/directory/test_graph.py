@@ -17,7 +17,7 @@ from shared.directory.fetch import chunks, fetch_entra
 from shared.directory.graph import EntraTokens, GraphDirectory
 from shared.directory.plan import GroupFailure, GroupKey, GroupState
 from shared.directory.retry import RetryPolicy
-from tests.directory_fake import (
+from tests.factories.directory import (
     EMPTY_GROUP,
     FIRST_DELTA,
     OPS_GROUP,

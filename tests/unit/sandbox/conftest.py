@@ -6,8 +6,7 @@ import httpx
 import pytest
 
 from localdev.sandbox import Sandbox
-
-START = "2025-03-04T20:00:00Z"
+from tests.unit.sandbox.support import START
 
 
 @pytest.fixture

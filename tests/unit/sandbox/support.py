@@ -8,6 +8,9 @@ import httpx
 from localdev.sandbox import Sandbox
 from localdev.sandbox.ids import parse_time
 
+START = "2025-03-04T20:00:00Z"
+"""Where the sandbox tests' frozen clock stands."""
+
 
 def twitch_headers(sb: Sandbox, client: httpx.Client) -> dict[str, str]:
     env = sb.settings_env()

@@ -6,8 +6,7 @@ import httpx
 
 from localdev.sandbox import Sandbox
 from localdev.sandbox.ids import parse_time
-from tests.unit.sandbox.conftest import START
-from tests.unit.sandbox.support import live_at, twitch_headers, viewers_at
+from tests.unit.sandbox.support import START, live_at, twitch_headers, viewers_at
 
 
 def test_truth_agrees_with_every_endpoint_at_the_same_instant(

@@ -3,7 +3,7 @@
 -- direct writes that skip the API, and the sync's own actor.
 begin;
 create extension if not exists pgtap with schema extensions;
-select plan(45);
+select plan(46);
 
 -- ---------------------------------------------------------------------------
 -- Two teams. A: no MFA rule, a user per role. B: requires MFA.
@@ -17,15 +17,14 @@ select tests.create_user('d1000000-0000-4000-8000-000000000005', 'dir-owner-b@te
 select tests.create_user('d1000000-0000-4000-8000-000000000006', 'dir-newcomer@test.local');
 select tests.create_user('d1000000-0000-4000-8000-000000000007', 'dir-unverified@test.local');
 
-insert into auth.identities (provider_id, user_id, provider, identity_data) values
-  ('pairwise-sub-owner-a', 'd1000000-0000-4000-8000-000000000001', 'azure',
-   '{"sub": "pairwise-sub-owner-a", "custom_claims": {"tid": "71000000-0000-4000-8000-000000000001", "oid": "0a000000-0000-4000-8000-000000000001"}}'),
-  ('pairwise-sub-owner-b', 'd1000000-0000-4000-8000-000000000005', 'azure',
-   '{"sub": "pairwise-sub-owner-b", "custom_claims": {"tid": "72000000-0000-4000-8000-000000000002", "oid": "0b000000-0000-4000-8000-000000000005"}}'),
-  ('pairwise-sub-newcomer', 'd1000000-0000-4000-8000-000000000006', 'azure',
-   '{"sub": "pairwise-sub-newcomer", "custom_claims": {"tid": "71000000-0000-4000-8000-000000000001", "oid": "0a000000-0000-4000-8000-000000000006"}}'),
-  ('110000000000000000007', 'd1000000-0000-4000-8000-000000000007', 'google',
-   '{"sub": "110000000000000000007", "email": "Unverified@Example.com", "email_verified": false}');
+select tests.create_identity('d1000000-0000-4000-8000-000000000001', 'azure', 'pairwise-sub-owner-a',
+  '{"sub": "pairwise-sub-owner-a", "custom_claims": {"tid": "71000000-0000-4000-8000-000000000001", "oid": "0a000000-0000-4000-8000-000000000001"}}');
+select tests.create_identity('d1000000-0000-4000-8000-000000000005', 'azure', 'pairwise-sub-owner-b',
+  '{"sub": "pairwise-sub-owner-b", "custom_claims": {"tid": "72000000-0000-4000-8000-000000000002", "oid": "0b000000-0000-4000-8000-000000000005"}}');
+select tests.create_identity('d1000000-0000-4000-8000-000000000006', 'azure', 'pairwise-sub-newcomer',
+  '{"sub": "pairwise-sub-newcomer", "custom_claims": {"tid": "71000000-0000-4000-8000-000000000001", "oid": "0a000000-0000-4000-8000-000000000006"}}');
+select tests.create_identity('d1000000-0000-4000-8000-000000000007', 'google', '110000000000000000007',
+  '{"sub": "110000000000000000007", "email": "Unverified@Example.com", "email_verified": false}');
 
 insert into public.teams (id, name, require_mfa, created_by) values
   ('d2000000-0000-4000-8000-00000000000a', 'Directory A', false, 'd1000000-0000-4000-8000-000000000001'),
@@ -215,12 +214,20 @@ insert into public.directory_pending (team_id, provider, tenant, member_id, emai
   ('d2000000-0000-4000-8000-00000000000a', 'azure', '71000000-0000-4000-8000-000000000001',
    '0a000000-0000-4000-8000-000000000001', null, 'viewer');
 
-set local role supabase_auth_admin;
+-- The auth hook calls the join as supabase_auth_admin, which postgres cannot
+-- become on Supabase: the grants are checked here, the join runs as postgres
+-- (it is security definer, so it runs as its owner either way), and
+-- tests/integration/test_directory_sync.py signs in through the hook logged
+-- in as supabase_auth_admin.
+select ok(
+  has_function_privilege('supabase_auth_admin', 'public.directory_join_pending(uuid)', 'execute')
+  and has_function_privilege('supabase_auth_admin', 'public.directory_token_claims(uuid)', 'execute')
+  and not has_function_privilege('supabase_auth_admin', 'public.directory_identity_keys(uuid)', 'execute'),
+  'Supabase Auth may run the sign-in join and the directory claims, nothing else of the directory');
 create temporary table joined on commit drop as
   select public.directory_join_pending('d1000000-0000-4000-8000-000000000006') as teams_joined,
          public.directory_join_pending('d1000000-0000-4000-8000-000000000007') as unverified_joined,
          public.directory_join_pending('d1000000-0000-4000-8000-000000000001') as owner_joined;
-reset role;
 
 select results_eq('select teams_joined, unverified_joined, owner_joined from joined',
   $$values (1, 0, 0)$$,

@@ -18,7 +18,7 @@ import httpx
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 TENANT = "9f2c4a57-3d1e-4b8a-9c6d-2e7f1a0b3c45"
 OPS_GROUP = "2e5807ce-58f3-4a94-9b37-1a2b2e085957"
 EMPTY_GROUP = "ec22655c-8eb2-432a-b4ea-8b8a254b0001"
