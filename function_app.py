@@ -2,7 +2,17 @@
 
 import azure.functions as func
 
-from functions import analytics, billing, exports, health, monitor, openapi, retention, teams
+from functions import (
+    analytics,
+    billing,
+    directory,
+    exports,
+    health,
+    monitor,
+    openapi,
+    retention,
+    teams,
+)
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 app.register_functions(analytics.bp)
@@ -12,4 +22,5 @@ app.register_functions(exports.bp)
 app.register_functions(monitor.bp)
 app.register_functions(retention.bp)
 app.register_functions(teams.bp)
+app.register_functions(directory.bp)
 app.register_functions(openapi.bp)

@@ -50,6 +50,9 @@ param stripePriceBusiness string = ''
   'STRIPE_SECRET_KEY'
   'STRIPE_WEBHOOK_SECRET'
   'CREDENTIALS_ENCRYPTION_KEY'
+  'ENTRA_CLIENT_SECRET'
+  'ENTRA_CLIENT_CERTIFICATE'
+  'GOOGLE_SERVICE_ACCOUNT_JSON'
 ])
 param secretSettingNames array = [
   'DATABASE_URL'
@@ -59,6 +62,9 @@ param secretSettingNames array = [
   'STRIPE_SECRET_KEY'
   'STRIPE_WEBHOOK_SECRET'
   'CREDENTIALS_ENCRYPTION_KEY'
+  'ENTRA_CLIENT_SECRET'
+  'ENTRA_CLIENT_CERTIFICATE'
+  'GOOGLE_SERVICE_ACCOUNT_JSON'
 ]
 
 @description('Extra plain (non-secret) app settings, e.g. {"MONITOR_CONCURRENCY_TWITCH": "8"}; they win over the defaults below.')

@@ -8,9 +8,20 @@ is the `Values` of `local.settings.json` (the Functions host and
 """
 
 from functools import lru_cache
+from typing import Annotated
 
-from pydantic import Field, PostgresDsn, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BeforeValidator, Field, PostgresDsn, SecretStr
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+def _comma_list(value: object) -> object:
+    """`a, b` from the environment as ["a", "b"], lower-cased (ids and domains)."""
+    if isinstance(value, str):
+        return [part.strip().lower() for part in value.split(",") if part.strip()]
+    return value
+
+
+CommaList = Annotated[list[str], NoDecode, BeforeValidator(_comma_list)]
 
 
 class Settings(BaseSettings):
@@ -189,6 +200,65 @@ class Settings(BaseSettings):
 
     stripe_reconcile_schedule: str = "0 30 3 * * *"
     """NCRONTAB schedule of the billing reconciliation timer (%STRIPE_RECONCILE_SCHEDULE%)."""
+
+    # --- directory sync (Entra ID, Google Workspace) ---------------------------
+
+    directory_schedule: str = "0 20 * * * *"
+    """NCRONTAB schedule of the directory sync timer (%DIRECTORY_SCHEDULE%). Keep it well
+    under 7 days: Graph delta links expire after that and cost a full resync."""
+
+    directory_time_budget_s: float = Field(default=240.0, gt=0, le=540)
+    """Wall-clock budget of one sync's directory calls (timer and "sync now")."""
+
+    directory_timeout_s: float = Field(default=20.0, gt=0, le=120)
+    """Per-request timeout for Microsoft Graph, Google and their token endpoints."""
+
+    directory_max_attempts: int = Field(default=4, ge=1, le=10)
+    """Attempts per directory request, the first included (429, 5xx, timeouts)."""
+
+    directory_retry_after_cap_s: float = Field(default=60.0, ge=0, le=600)
+    """A longer `Retry-After` is not waited for: the run reports the group as failed."""
+
+    directory_fuse_max_removals: int = Field(default=10, ge=0, le=100_000)
+    """Safety fuse: a team's run that would remove more members than this is blocked."""
+
+    directory_fuse_max_removal_percent: float = Field(default=25.0, ge=0, le=100)
+    """Safety fuse: more than one removal that is also above this share of the team's
+    directory-managed members blocks the run."""
+
+    directory_run_retention_days: int = Field(default=30, ge=1, le=3_660)
+    """Sync runs older than this are deleted by the timer."""
+
+    entra_client_id: str | None = None
+    """Application (client) id of the Entra app registration that reads groups."""
+
+    entra_client_secret: SecretStr | None = None
+    """A client secret of that app; or use ENTRA_CLIENT_CERTIFICATE."""
+
+    entra_client_certificate: SecretStr | None = None
+    """PEM of the app's certificate and its private key (wins over the secret)."""
+
+    entra_tenant_ids: CommaList = Field(default_factory=list)
+    """Tenant ids (comma-separated) that granted the app admin consent; mappings name
+    one of them."""
+
+    entra_authority_host: str = "https://login.microsoftonline.com"
+    """Microsoft identity platform host; the authority is `<host>/<tenant id>`."""
+
+    graph_api_url: str = "https://graph.microsoft.com/v1.0"
+    """Microsoft Graph base: `<base>/groups/delta`."""
+
+    google_service_account_json: SecretStr | None = None
+    """The service account's JSON key (domain-wide delegation enabled)."""
+
+    google_delegated_admin: str | None = None
+    """The Workspace admin the service account impersonates (the token's subject)."""
+
+    google_workspace_domains: CommaList = Field(default_factory=list)
+    """Workspace domains (comma-separated) the delegation covers; mappings name one."""
+
+    google_directory_api_url: str = "https://admin.googleapis.com/admin/directory/v1"
+    """Admin SDK Directory base: `<base>/groups/{groupKey}/members`."""
 
     credentials_encryption_key: SecretStr | None = None
     """Base64 of 32 random bytes: AES-256-GCM key sealing channel credentials (Rumble keys)."""

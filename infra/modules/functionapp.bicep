@@ -44,6 +44,7 @@ var defaultSettings = {
   RETENTION_SCHEDULE: '0 17 3 * * *'
   ANALYTICS_REFRESH_SCHEDULE: '0 */5 * * * *'
   STRIPE_RECONCILE_SCHEDULE: '0 30 3 * * *'
+  DIRECTORY_SCHEDULE: '0 20 * * * *'
   LOG_LEVEL: 'INFO'
 }
 

@@ -52,6 +52,24 @@ end;
 $$;
 revoke all on function public.set_updated_at() from public, anon, authenticated;
 
+-- --- directory sync (20261124120600_directory.sql) -------------------------
+-- The service process acting without a user: a backend transaction names
+-- itself with `select set_config('streamtrack.actor', 'directory-sync', true)`
+-- (transaction-local). Only honoured when no user is signed in, so a client
+-- cannot pass itself off as the sync; null otherwise.
+create function public.service_actor()
+  returns text
+  language sql
+  stable
+  set search_path = ''
+as $$
+  select case when auth.uid() is null
+    then nullif(pg_catalog.current_setting('streamtrack.actor', true), '')
+  end
+$$;
+revoke all on function public.service_actor() from public, anon, authenticated;
+-- --- end directory sync -----------------------------------------------------
+
 -- One audit trigger for every team-scoped table (teams, team_members,
 -- team_invitations here; team_channels in the channels migration). Action is
 -- '<table>.<insert|update|delete>'; details hold the row (token_hash never).
@@ -94,10 +112,11 @@ begin
 
   v_target_id := coalesce(v_row ->> 'user_id', v_row ->> 'channel_id', v_row ->> 'id');
 
-  insert into public.audit_log (team_id, actor_id, action, target_type, target_id, details)
+  insert into public.audit_log (team_id, actor_id, actor, action, target_type, target_id, details)
   values (
     v_team_id,
     auth.uid(),
+    public.service_actor(),  -- directory sync: 'directory-sync'
     tg_table_name || '.' || lower(tg_op),
     tg_table_name,
     v_target_id,
@@ -475,7 +494,9 @@ create trigger team_members_set_updated_at before update on public.team_members
 --   3. a membership row never moves to another team or user;
 --   4. an admin (not owner) changes or removes only members and viewers and
 --      grants only those roles; on their own row an admin may step down or
---      leave.
+--      leave;
+--   5. directory sync (service_actor() 'directory-sync') never touches an
+--      owner row: it adds, changes and removes admins, members and viewers.
 -- Deleting an auth user who is the last owner of a team is refused too:
 -- delete or hand over the team first.
 create function public.enforce_team_member_rules()
@@ -511,6 +532,16 @@ begin
     end if;
     return new;
   end if;
+
+  -- --- directory sync: it never adds, changes or removes an owner --------
+  if public.service_actor() = 'directory-sync'
+     and ((tg_op in ('UPDATE', 'DELETE') and old.role = 'owner')
+          or (tg_op in ('INSERT', 'UPDATE') and new.role = 'owner')) then
+    raise exception using
+      errcode = 'insufficient_privilege',
+      message = 'directory sync never adds, changes or removes a team owner';
+  end if;
+  -- --- end directory sync ---------------------------------------------------
 
   if v_actor is not null then
     select m.role into v_actor_role
@@ -1195,6 +1226,8 @@ create table public.audit_log (
   team_id uuid null,
   -- null: the backend acted (no user session)
   actor_id uuid null,
+  -- which backend process acted when actor_id is null ('directory-sync'); see service_actor()
+  actor text null check (actor ~ '^[a-z][a-z0-9-]{0,39}$'),
   action text not null check (action ~ '^[a-z_]+\.[a-z_.]+$'),
   target_type text null,
   target_id text null,

@@ -16,6 +16,11 @@
 --   tests.create_user(id uuid, email text, confirmed boolean default true) returns uuid
 --       an auth.users row (aud and role 'authenticated'), as postgres; its
 --       address confirmed (email_confirmed_at) unless confirmed is false
+--   tests.create_identity(user_id uuid, provider text, provider_id text, identity_data jsonb) returns uuid
+--       an auth.identities row of that user, as Supabase Auth writes it at an
+--       OAuth sign-in (azure: identity_data.custom_claims.oid/tid; google:
+--       sub, email, email_verified), as postgres like create_user: Supabase
+--       grants postgres all privileges on auth's tables (locally too)
 --   tests.authenticate_as(user_id uuid, aal text default 'aal1')
 --       become that signed-in user; aal 'aal2' for an MFA session
 --   tests.authenticate_as_anon()
@@ -51,6 +56,17 @@ as $$
   insert into auth.users (id, aud, role, email, email_confirmed_at, created_at, updated_at)
   values (id, 'authenticated', 'authenticated', email,
           case when confirmed then now() end, now(), now())
+  returning id
+$$;
+
+create function tests.create_identity(user_id uuid, provider text, provider_id text,
+                                      identity_data jsonb)
+  returns uuid
+  language sql
+as $$
+  insert into auth.identities (provider_id, user_id, provider, identity_data,
+                               last_sign_in_at, created_at, updated_at)
+  values (provider_id, user_id, provider, identity_data, now(), now(), now())
   returning id
 $$;
 

@@ -7,14 +7,14 @@ export type Database = {
           Tables: {
             "audit_log": {
                   Row: {
-                    "action": string,"actor_id": string | null,"created_at": string,"details": NonNullable<Json>,"id": number,"target_id": string | null,"target_type": string | null,"team_id": string | null
+                    "action": string,"actor": string | null,"actor_id": string | null,"created_at": string,"details": NonNullable<Json>,"id": number,"target_id": string | null,"target_type": string | null,"team_id": string | null
                   }
                   ComputedFields: never
                   Insert: {
-                    "action": string,"actor_id"?: string | null,"created_at"?: string,"details"?: NonNullable<Json>,"id"?: never,"target_id"?: string | null,"target_type"?: string | null,"team_id"?: string | null
+                    "action": string,"actor"?: string | null,"actor_id"?: string | null,"created_at"?: string,"details"?: NonNullable<Json>,"id"?: never,"target_id"?: string | null,"target_type"?: string | null,"team_id"?: string | null
                   }
                   Update: {
-                    "action"?: string,"actor_id"?: string | null,"created_at"?: string,"details"?: NonNullable<Json>,"id"?: never,"target_id"?: string | null,"target_type"?: string | null,"team_id"?: string | null
+                    "action"?: string,"actor"?: string | null,"actor_id"?: string | null,"created_at"?: string,"details"?: NonNullable<Json>,"id"?: never,"target_id"?: string | null,"target_type"?: string | null,"team_id"?: string | null
                   }
                   Relationships: [
                     
@@ -210,6 +210,148 @@ isOneToOne: false
                   }
                   Relationships: [
                     
+                  ]
+                },"directory_claim_attributes": {
+                  Row: {
+                    "claim": string,"provider": string,"source_path": (string)[]
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "claim": string,"provider": string,"source_path": (string)[]
+                  }
+                  Update: {
+                    "claim"?: string,"provider"?: string,"source_path"?: (string)[]
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"directory_delta_links": {
+                  Row: {
+                    "delta_link": string,"full_sync_at": string,"group_ids": (string)[],"tenant": string,"updated_at": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "delta_link": string,"full_sync_at": string,"group_ids": (string)[],"tenant": string,"updated_at"?: string
+                  }
+                  Update: {
+                    "delta_link"?: string,"full_sync_at"?: string,"group_ids"?: (string)[],"tenant"?: string,"updated_at"?: string
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"directory_group_members": {
+                  Row: {
+                    "email": string | null,"group_id": string,"member_id": string,"provider": string,"tenant": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "email"?: string | null,"group_id": string,"member_id": string,"provider": string,"tenant": string
+                  }
+                  Update: {
+                    "email"?: string | null,"group_id"?: string,"member_id"?: string,"provider"?: string,"tenant"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "directory_group_members_provider_tenant_group_id_fkey"
+      columns: ["provider","tenant","group_id"]
+isOneToOne: false
+      referencedRelation: "directory_groups"
+      referencedColumns: ["provider","tenant","group_id"]
+    }
+                  ]
+                },"directory_groups": {
+                  Row: {
+                    "deleted": boolean,"group_id": string,"provider": string,"synced_at": string,"tenant": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "deleted"?: boolean,"group_id": string,"provider": string,"synced_at"?: string,"tenant": string
+                  }
+                  Update: {
+                    "deleted"?: boolean,"group_id"?: string,"provider"?: string,"synced_at"?: string,"tenant"?: string
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"directory_mappings": {
+                  Row: {
+                    "created_at": string,"created_by": string | null,"group_id": string,"id": string,"provider": string,"role": Database["public"]['Enums']["team_role"],"team_id": string,"tenant": string,"updated_at": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "created_at"?: string,"created_by"?: string | null,"group_id": string,"id"?: string,"provider": string,"role"?: Database["public"]['Enums']["team_role"],"team_id": string,"tenant": string,"updated_at"?: string
+                  }
+                  Update: {
+                    "created_at"?: string,"created_by"?: string | null,"group_id"?: string,"id"?: string,"provider"?: string,"role"?: Database["public"]['Enums']["team_role"],"team_id"?: string,"tenant"?: string,"updated_at"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "directory_mappings_team_id_fkey"
+      columns: ["team_id"]
+isOneToOne: false
+      referencedRelation: "teams"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"directory_members": {
+                  Row: {
+                    "mapping_ids": (string)[],"role": Database["public"]['Enums']["team_role"],"synced_at": string,"team_id": string,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "mapping_ids"?: (string)[],"role": Database["public"]['Enums']["team_role"],"synced_at"?: string,"team_id": string,"user_id": string
+                  }
+                  Update: {
+                    "mapping_ids"?: (string)[],"role"?: Database["public"]['Enums']["team_role"],"synced_at"?: string,"team_id"?: string,"user_id"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "directory_members_team_id_user_id_fkey"
+      columns: ["team_id","user_id"]
+isOneToOne: true
+      referencedRelation: "team_members"
+      referencedColumns: ["team_id","user_id"]
+    }
+                  ]
+                },"directory_pending": {
+                  Row: {
+                    "created_at": string,"email": string | null,"mapping_ids": (string)[],"member_id": string,"provider": string,"role": Database["public"]['Enums']["team_role"],"team_id": string,"tenant": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "created_at"?: string,"email"?: string | null,"mapping_ids"?: (string)[],"member_id": string,"provider": string,"role": Database["public"]['Enums']["team_role"],"team_id": string,"tenant": string
+                  }
+                  Update: {
+                    "created_at"?: string,"email"?: string | null,"mapping_ids"?: (string)[],"member_id"?: string,"provider"?: string,"role"?: Database["public"]['Enums']["team_role"],"team_id"?: string,"tenant"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "directory_pending_team_id_fkey"
+      columns: ["team_id"]
+isOneToOne: false
+      referencedRelation: "teams"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"directory_sync_runs": {
+                  Row: {
+                    "dry_run": boolean,"finished_at": string,"id": string,"plan": NonNullable<Json>,"problems": NonNullable<Json>,"requested_by": string | null,"started_at": string,"status": string,"summary": NonNullable<Json>,"team_id": string,"trigger": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "dry_run"?: boolean,"finished_at"?: string,"id"?: string,"plan"?: NonNullable<Json>,"problems"?: NonNullable<Json>,"requested_by"?: string | null,"started_at": string,"status": string,"summary"?: NonNullable<Json>,"team_id": string,"trigger": string
+                  }
+                  Update: {
+                    "dry_run"?: boolean,"finished_at"?: string,"id"?: string,"plan"?: NonNullable<Json>,"problems"?: NonNullable<Json>,"requested_by"?: string | null,"started_at"?: string,"status"?: string,"summary"?: NonNullable<Json>,"team_id"?: string,"trigger"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "directory_sync_runs_team_id_fkey"
+      columns: ["team_id"]
+isOneToOne: false
+      referencedRelation: "teams"
+      referencedColumns: ["id"]
+    }
                   ]
                 },"monitor_runs": {
                   Row: {
@@ -475,6 +617,20 @@ isOneToOne: false
 "custom_access_token_hook":
 { Args: { "event": Json }; Returns: Json
                            },
+"directory_caller_in_tenant":
+{ Args: { "provider": string,"tenant": string }; Returns: boolean
+                           },
+"directory_identity_keys":
+{ Args: { "only_user"?: string }; Returns: {
+              "email": string,"member_id": string,"provider": string,"tenant": string,"user_id": string
+            }[]
+                           },
+"directory_join_pending":
+{ Args: { "user_id": string }; Returns: number
+                           },
+"directory_token_claims":
+{ Args: { "user_id": string }; Returns: Json
+                           },
 "email_address_key":
 { Args: { "address": string }; Returns: string
                            },
@@ -494,6 +650,9 @@ isOneToOne: false
                            },
 "readable_channel_ids":
 { Args: Record<PropertyKey, never>; Returns: string[]
+                           },
+"service_actor":
+{ Args: Record<PropertyKey, never>; Returns: string
                            },
 "team_has_feature":
 { Args: { "feature": string,"team_id": string }; Returns: boolean

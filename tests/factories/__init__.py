@@ -9,6 +9,8 @@ attacks.py   the JWT attack table
 teams.py     teams, and a crew with one user per role
 channels.py  channels tracked by a team
 monitor.py   observations on a timeline, and one written monitor cycle
+directory.py Microsoft identity platform, Graph, Google's token endpoint and the
+             Admin SDK Directory API faked at the HTTP boundary (directory sync)
 
 No test module imports another test module (or a conftest): shared helpers live
 here or in a `support.py` beside the tests that use them.

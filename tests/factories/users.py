@@ -1,8 +1,11 @@
 """Users as Supabase Auth makes them, the claims of their sessions, and the
 database as the roles Supabase's services log in as."""
 
+import json
 import uuid
+from typing import Any
 
+import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from localdev.postgres import PASSWORD
@@ -22,6 +25,27 @@ def create_user(
             (user_id, email or f"{user_id.hex[:12]}@example.test", confirmed),
         )
     return user_id
+
+
+def create_identity(
+    database_url: str,
+    user: uuid.UUID,
+    provider: str,
+    provider_id: str,
+    identity_data: dict[str, Any],
+) -> None:
+    """A row in `auth.identities`, written as Supabase Auth writes it at an OAuth
+    sign-in: logged in as `supabase_auth_admin`, the table's owner (platform state,
+    like the superuser's Realtime partitions: the code under test never writes it).
+    Azure: `identity_data.custom_claims` carries `oid` and `tid`; Google: `sub`,
+    `email`, `email_verified`."""
+    with psycopg.connect(url_as(database_url, "supabase_auth_admin"), autocommit=True) as conn:
+        conn.execute(
+            "insert into auth.identities (provider_id, user_id, provider, identity_data,"
+            " last_sign_in_at, created_at, updated_at)"
+            " values (%s, %s, %s, %s, now(), now(), now())",
+            (provider_id, user, provider, json.dumps(identity_data)),
+        )
 
 
 def claims_for(user_id: uuid.UUID, *, aal: str = "aal1") -> dict[str, object]:

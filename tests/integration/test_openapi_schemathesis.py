@@ -297,7 +297,10 @@ def test_api_conforms_to_its_openapi_document(case: Case, hosted: Hosted) -> Non
                 "invitation_id": world.invitation_id,
                 "channel_id": world.channel_id,
             }
-            case.path_parameters = {name: str(real[name]) for name in case.path_parameters}
+            # Ids this world has none of (a directory mapping, a sync run): a random one, 404.
+            case.path_parameters = {
+                name: str(real.get(name) or uuid.uuid4()) for name in case.path_parameters
+            }
         if case.operation.label == "POST /api/invitations/accept":
             case.body = {"token": world.invitation_token}
             caller = hosted.invitee
@@ -359,6 +362,8 @@ def test_deeply_nested_bodies_get_a_documented_4xx_problem(hosted: Hosted, body:
         "user_id": world.member_id,
         "invitation_id": world.invitation_id,
         "channel_id": world.channel_id,
+        "mapping_id": uuid.uuid4(),
+        "run_id": uuid.uuid4(),
     }
     headers = {
         "Authorization": f"Bearer {hosted.caller.token()}",

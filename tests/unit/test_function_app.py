@@ -38,6 +38,24 @@ EXPECTED: dict[str, list[dict[str, Any]]] = {
     "team_channels": _http("teams/{team_id}/channels", "GET", "POST"),
     "team_channel": _http("teams/{team_id}/channels/{channel_id}", "DELETE"),
     "openapi": _http("openapi.json", "GET"),
+    "directory_mappings": _http("teams/{team_id}/directory/mappings", "GET", "POST"),
+    "directory_mapping": _http(
+        "teams/{team_id}/directory/mappings/{mapping_id}", "PATCH", "DELETE"
+    ),
+    "directory_sync_now": _http("teams/{team_id}/directory/sync", "POST"),
+    "directory_runs": _http("teams/{team_id}/directory/runs", "GET"),
+    "directory_run": _http("teams/{team_id}/directory/runs/{run_id}", "GET"),
+    "directory_pending": _http("teams/{team_id}/directory/pending", "GET"),
+    "directory_sync": [
+        {
+            "direction": "IN",
+            "type": "timerTrigger",
+            "name": "timer",
+            "schedule": "%DIRECTORY_SCHEDULE%",
+            "runOnStartup": False,
+            "useMonitor": True,
+        }
+    ],
     "team_exports": _http("teams/{team_id}/exports", "GET"),
     "analytics_refresh": [
         {

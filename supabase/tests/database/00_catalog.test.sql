@@ -10,7 +10,9 @@ create temporary table service_only_tables (tbl regclass) on commit drop;
 insert into service_only_tables values
   ('public.channel_credentials'), ('public.monitor_runs'),
   ('public.platform_quota_usage'), ('public.stripe_events'),
-  ('public.channel_poll_state');
+  ('public.channel_poll_state'), ('public.directory_groups'),
+  ('public.directory_group_members'), ('public.directory_delta_links'),
+  ('public.directory_claim_attributes');
 
 -- Tables written by the backend only (clients may read some of them).
 create temporary table backend_written_tables (tbl regclass) on commit drop;
@@ -20,7 +22,8 @@ union all
 select t::regclass from unnest(array[
   'public.channels', 'public.channel_status', 'public.stream_sessions',
   'public.viewer_samples', 'public.channel_stats', 'public.billing_customers',
-  'public.billing_subscriptions', 'public.audit_log', 'public.plans']) as t;
+  'public.billing_subscriptions', 'public.audit_log', 'public.plans',
+  'public.directory_members', 'public.directory_pending', 'public.directory_sync_runs']) as t;
 
 create temporary view public_tables as
   select c.oid::regclass as tbl, c.relname, c.relrowsecurity
@@ -257,6 +260,7 @@ select is(
 select is(
   array(select privilege from api_role_privileges where r = 'authenticated' order by 1),
   array[
+    'delete on table public.directory_mappings',
     'delete on table public.team_channels',
     'delete on table public.team_invitations',
     'delete on table public.team_members',
@@ -270,6 +274,7 @@ select is(
     'execute on function public.analytics_timeline_bucket(timestamp with time zone, timestamp with time zone)',
     'execute on function public.can_read_channel(uuid)',
     'execute on function public.channel_ids_with_feature(text)',
+    'execute on function public.directory_caller_in_tenant(text, text)',
     'execute on function public.has_team_role(uuid, team_role)',
     'execute on function public.is_team_member(uuid)',
     'execute on function public.mfa_satisfied(uuid)',
@@ -280,6 +285,7 @@ select is(
     'execute on function public.team_member_list(uuid)',
     'execute on function public.track_team_channel(uuid, uuid)',
     'insert (name, require_mfa) on table public.teams',
+    'insert (team_id, provider, tenant, group_id, role) on table public.directory_mappings',
     'select (channel_id, day, live_seconds, viewer_seconds, peak_viewers, viewer_count_sum, known_viewer_sample_count, live_sample_count, updated_at) on table public.channel_rollups_daily',
     'select (channel_id, hour, live_seconds, viewer_seconds, peak_viewers, viewer_count_sum, known_viewer_sample_count, live_sample_count, updated_at) on table public.channel_rollups_hourly',
     'select on table public.audit_log',
@@ -288,6 +294,10 @@ select is(
     'select on table public.channel_stats',
     'select on table public.channel_status',
     'select on table public.channels',
+    'select on table public.directory_mappings',
+    'select on table public.directory_members',
+    'select on table public.directory_pending',
+    'select on table public.directory_sync_runs',
     'select on table public.plans',
     'select on table public.stream_sessions',
     'select on table public.team_channels',
@@ -297,6 +307,7 @@ select is(
     'select on table public.viewer_samples',
     'update (name, require_mfa) on table public.teams',
     'update (paused_at) on table public.team_channels',
+    'update (role) on table public.directory_mappings',
     'update (role) on table public.team_members',
     'usage on schema public'
   ],

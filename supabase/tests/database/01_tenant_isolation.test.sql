@@ -102,6 +102,30 @@ insert into public.platform_quota_usage (platform, quota_day, units, requests)
 values ('youtube', current_date, 10, 5)
 on conflict (platform, quota_day) do nothing;
 
+-- Directory sync (20261124120600_directory.sql): rows for both teams.
+insert into public.directory_mappings (team_id, provider, tenant, group_id, role) values
+  ('aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa', 'azure', '0a0a0a0a-0000-4000-8000-00000000000a',
+   'a1a1a1a1-0000-4000-8000-00000000000a', 'viewer'),
+  ('bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb', 'google', 'b.example.com', 'staff@b.example.com', 'member');
+insert into public.directory_members (team_id, user_id, role) values
+  ('aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa', '44444444-4444-4444-8444-444444444444', 'viewer'),
+  ('bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb', '22222222-2222-4222-8222-222222222222', 'member');
+insert into public.directory_pending (team_id, provider, tenant, member_id, email, role) values
+  ('aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa', 'azure', '0a0a0a0a-0000-4000-8000-00000000000a',
+   'c1c1c1c1-0000-4000-8000-00000000000a', null, 'viewer'),
+  ('bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb', 'google', 'b.example.com', '1234567890', 'new@b.example.com', 'member');
+insert into public.directory_sync_runs (team_id, trigger, status, started_at)
+select id, 'timer', 'applied', now() from public.teams
+where id in ('aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa', 'bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb');
+insert into public.directory_groups (provider, tenant, group_id) values
+  ('azure', '0a0a0a0a-0000-4000-8000-00000000000a', 'a1a1a1a1-0000-4000-8000-00000000000a');
+insert into public.directory_group_members (provider, tenant, group_id, member_id) values
+  ('azure', '0a0a0a0a-0000-4000-8000-00000000000a', 'a1a1a1a1-0000-4000-8000-00000000000a',
+   'c1c1c1c1-0000-4000-8000-00000000000a');
+insert into public.directory_delta_links (tenant, group_ids, delta_link, full_sync_at) values
+  ('0a0a0a0a-0000-4000-8000-00000000000a', '{a1a1a1a1-0000-4000-8000-00000000000a}',
+   'https://graph.microsoft.com/v1.0/groups/delta?$deltatoken=test', now());
+
 -- Sanity: the backend sees rows in every table, so "zero rows" below means
 -- the policies hid them, not that there was nothing to hide.
 select is(
@@ -189,7 +213,9 @@ select set_eq('select team_id from public.billing_customers union all select tea
 select is(
   array(select t::text from unnest(array['public.channel_credentials', 'public.monitor_runs',
           'public.platform_quota_usage', 'public.stripe_events',
-          'public.channel_poll_state']::regclass[]) t
+          'public.channel_poll_state', 'public.directory_groups',
+          'public.directory_group_members', 'public.directory_delta_links',
+          'public.directory_claim_attributes']::regclass[]) t
         where tests.visible_rows(t) is not null),
   '{}'::text[],
   'even an owner may not select from service-only tables');
