@@ -290,7 +290,7 @@ FAKE = FakePlatform(
     ),
     fault=lambda ctx, req, status, d: fault(status, d),
     settings_env=_settings_env,
-    make_id=lambda rng, index: str(1_000 + index * 89 + rng.randint(0, 88)),
+    make_id=lambda rng, index: str(10**10 + index * 7919 + rng.randint(0, 7918)),
     public=lambda ch: {"login": ch.login, "slug": ch.login},
     stream_id=stream_id,
     truth=lambda ch, s: {"platform_stream_id": derived_id(ch, s)},
