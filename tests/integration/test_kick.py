@@ -20,21 +20,19 @@ from pydantic import SecretStr
 
 from localdev.sandbox import Sandbox
 from localdev.seeding import DemoTeam, register
-from shared.auth import get_token_verifier
 from shared.config import Settings, get_settings
 from shared.crypto import SecretBox
-from shared.db import Database, reset_database
+from shared.db import Database
 from shared.monitor.cycle import PlatformFetcher, run_cycle
-from shared.monitor.service import build_fetchers, default_fetchers, rules_from
+from shared.monitor.service import build_fetchers, rules_from
 from shared.monitor.state import CycleReport
 from shared.platforms.base import ChannelTarget, Platform, parse_channel_ref
 from shared.platforms.errors import NotFound
 from shared.platforms.kick import KickClient
 from shared.platforms.retry import RetryPolicy
-from shared.teams.channels import default_resolvers
 from tests.factories.teams import make_crew
 from tests.factories.users import claims_for
-from tests.integration.teams_support import Api, api_env
+from tests.integration.teams_support import Api, api_env, clear_caches
 
 START = "2026-11-24T12:00:00Z"
 
@@ -235,14 +233,6 @@ def test_faults_lose_nothing_and_invent_nothing(database: Database) -> None:
 # --- a team adds a Kick channel by URL ----------------------------------------------------
 
 
-def _clear_caches() -> None:
-    get_settings.cache_clear()
-    get_token_verifier.cache_clear()
-    default_fetchers.cache_clear()
-    default_resolvers.cache_clear()
-    reset_database()
-
-
 @pytest.fixture
 def kick_api(
     monkeypatch: pytest.MonkeyPatch,
@@ -253,9 +243,9 @@ def kick_api(
     env = {**kick_sandbox.settings_env(), **api_env(), "DATABASE_URL": database_url}
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    _clear_caches()
+    clear_caches()
     yield Api(app_functions)
-    _clear_caches()
+    clear_caches()
 
 
 def _a_short_stream(sandbox: Sandbox) -> tuple[dict[str, Any], dict[str, Any]]:

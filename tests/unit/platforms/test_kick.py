@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import SecretStr
 
@@ -27,7 +27,9 @@ from shared.platforms.errors import (
 from shared.platforms.kick import KickClient, stream_id
 from shared.platforms.kick.client import ISOLATION_BUDGET, SET_ASIDE_S
 from shared.platforms.pacing import AdaptivePacer
+from tests.unit.platforms import support
 from tests.unit.platforms.support import (
+    FAST,
     FakeTime,
     Recorder,
     fixture_bytes,
@@ -562,59 +564,17 @@ def test_from_settings() -> None:
 
 # --- whatever Kick answers, only InvalidResponse escapes the parsers ------------------
 
-FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 KEYS = [
     "data", "message", "broadcaster_user_id", "slug", "stream_title", "viewer_count",
     "started_at", "category", "id", "name", "access_token", "expires_in", "error",
 ]  # fmt: skip
-scalars = (
-    st.none()
-    | st.booleans()
-    | st.integers(min_value=-(2**70), max_value=2**70)
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=24)
-    | st.sampled_from(["", "~12", "soon", "5357", "2025-04-08T06:47:36Z", "2025-04-08T06:47"])
+json_values = support.json_values(
+    KEYS, ["", "~12", "soon", "5357", "2025-04-08T06:47:36Z", "2025-04-08T06:47"]
 )
-json_values = st.recursive(
-    scalars,
-    lambda inner: (
-        st.lists(inner, max_size=4)
-        | st.dictionaries(st.sampled_from(KEYS) | st.text(max_size=8), inner, max_size=6)
-    ),
-    max_leaves=24,
-)
-
-
-def _mutate(document: Any) -> st.SearchStrategy[Any]:
-    def paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        found = [prefix]
-        if isinstance(value, dict):
-            for key, child in value.items():
-                found += paths(child, (*prefix, key))
-        elif isinstance(value, list):
-            for index, child in enumerate(value):
-                found += paths(child, (*prefix, index))
-        return found
-
-    def replaced(value: Any, path: tuple[Any, ...], new: Any) -> Any:
-        if not path:
-            return new
-        head, rest = path[0], path[1:]
-        if isinstance(value, dict):
-            return {**value, head: replaced(value[head], rest, new)}
-        return [replaced(v, rest, new) if i == head else v for i, v in enumerate(value)]
-
-    return st.tuples(st.sampled_from(paths(document)), json_values).map(
-        lambda pair: replaced(document, pair[0], pair[1])
-    )
 
 
 def bodies(fixture: str) -> st.SearchStrategy[bytes]:
-    return st.one_of(
-        _mutate(fixture_json("kick", fixture)).map(lambda d: json.dumps(d).encode()),
-        json_values.map(lambda d: json.dumps(d).encode()),
-        st.binary(max_size=200),
-    )
+    return support.bodies("kick", fixture, json_values)
 
 
 def answering(path: str, body: bytes) -> FakeKick:
