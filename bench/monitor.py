@@ -35,6 +35,7 @@ from pydantic import SecretStr
 
 from localdev import supabase
 from localdev.postgres import Cluster
+from localdev.sandbox.platforms import endpoint_counters, fakes
 from localdev.seeding import DemoTeam, register
 from shared.config import Settings
 from shared.crypto import SecretBox
@@ -45,7 +46,7 @@ from shared.monitor.state import CycleReport
 from shared.platforms.polling import CYCLE_S
 from shared.platforms.youtube import YouTubeFetcher
 
-MIX = {"twitch": 0.6, "youtube": 0.3, "rumble": 0.1}
+MIX = {"twitch": 0.5, "youtube": 0.25, "kick": 0.15, "rumble": 0.1}
 START = "2026-11-20T19:00:00Z"
 
 
@@ -59,8 +60,9 @@ def start_sandbox(
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
     )  # fmt: skip
     env: dict[str, str] = {}
+    expected = {k for fake in fakes().values() for k in fake.settings_env("")}
     assert proc.stdout is not None
-    while len(env) < 8:
+    while not expected <= env.keys():
         line = proc.stdout.readline()
         if not line:
             raise RuntimeError("the sandbox did not start")
@@ -152,10 +154,9 @@ def main(argv: list[str] | None = None) -> int:
                   file=sys.stderr)  # fmt: skip
         wall_s = report.duration_ms / 1000
         requests: Counter[str] = Counter()
+        endpoints = set(endpoint_counters())  # not the fakes' other tallies
         for endpoint, count in counters.items():
-            if endpoint.split(".", 1)[0] in MIX and endpoint not in (
-                "youtube.quota_used", "twitch.rate_limited",
-            ) and not endpoint.startswith("fault."):  # fmt: skip
+            if endpoint in endpoints and platform_of(endpoint) in MIX:
                 requests[platform_of(endpoint)] += count
         n = Counter(c["platform"] for c in population)
         # The distinct videos the cycle had to ask videos.list about.
@@ -169,18 +170,22 @@ def main(argv: list[str] | None = None) -> int:
             "twitch": math.ceil(n["twitch"] / 100) + share["twitch"],
             # the cycle's share of feeds, videos.list by 50, channels.list by 50
             "youtube": feeds + math.ceil(feed_videos / 50) + math.ceil(share["youtube"] / 50),
+            # GET /livestreams by 50; no follower counts to sample; token cached
+            "kick": math.ceil(n["kick"] / 50),
             # one request per owner key; followers come in the same answer
             "rumble": n["rumble"],
         }
         concurrency = {
             "twitch": settings.monitor_concurrency_twitch,
             "youtube": settings.monitor_concurrency_youtube,
+            "kick": settings.monitor_concurrency_kick,
             "rumble": settings.monitor_concurrency_rumble,
         }
         latency = args.latency_ms / 1000
         stages = {
             "twitch": [minimum["twitch"]],
             "youtube": [feeds, math.ceil(feed_videos / 50)],
+            "kick": [minimum["kick"]],
             "rumble": [minimum["rumble"]],
         }
         bounds = {

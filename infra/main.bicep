@@ -27,6 +27,9 @@ param frontendUrl string
 @description('Twitch application client id (not a secret); empty leaves TWITCH_CLIENT_ID unset.')
 param twitchClientId string = ''
 
+@description('Kick application client id (not a secret); empty leaves KICK_CLIENT_ID unset.')
+param kickClientId string = ''
+
 @description('Stripe price id of the pro plan (price_...); empty leaves it unset.')
 param stripePricePro string = ''
 
@@ -47,6 +50,7 @@ param stripePriceBusiness string = ''
   'SUPABASE_JWT_SECRET'
   'TWITCH_CLIENT_SECRET'
   'YOUTUBE_API_KEY'
+  'KICK_CLIENT_SECRET'
   'STRIPE_SECRET_KEY'
   'STRIPE_WEBHOOK_SECRET'
   'CREDENTIALS_ENCRYPTION_KEY'
@@ -59,6 +63,7 @@ param secretSettingNames array = [
   'SUPABASE_SERVICE_ROLE_KEY'
   'TWITCH_CLIENT_SECRET'
   'YOUTUBE_API_KEY'
+  'KICK_CLIENT_SECRET'
   'STRIPE_SECRET_KEY'
   'STRIPE_WEBHOOK_SECRET'
   'CREDENTIALS_ENCRYPTION_KEY'
@@ -97,9 +102,10 @@ var frontendSettings = {
   BILLING_PORTAL_RETURN_URL: '${frontendUrl}/billing'
 }
 var twitchSettings = empty(twitchClientId) ? {} : { TWITCH_CLIENT_ID: twitchClientId }
+var kickSettings = empty(kickClientId) ? {} : { KICK_CLIENT_ID: kickClientId }
 var stripeProSettings = empty(stripePricePro) ? {} : { STRIPE_PRICE_PRO: stripePricePro }
 var stripeBusinessSettings = empty(stripePriceBusiness) ? {} : { STRIPE_PRICE_BUSINESS: stripePriceBusiness }
-var plainAppSettings = union(frontendSettings, twitchSettings, stripeProSettings, stripeBusinessSettings, extraAppSettings)
+var plainAppSettings = union(frontendSettings, twitchSettings, kickSettings, stripeProSettings, stripeBusinessSettings, extraAppSettings)
 
 var tags = { 'azd-env-name': environmentName, app: 'streamtrack' }
 // Deterministic per subscription, environment and region: re-provisioning finds

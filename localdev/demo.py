@@ -1,7 +1,7 @@
 """`make demo`: the monitor's main job on local defaults, in accelerated simulated time.
 
 A fresh `demo` database (compatibility layer, migrations by the Supabase CLI),
-the platform sandbox with a few hundred channels over the three platforms, a
+the platform sandbox with a few hundred channels over every registered platform, a
 few demo teams on different plans tracking them, then monitoring cycles one
 simulated minute apart through the same code the timer runs. It prints a
 summary, writes `.localdev/report/index.html`, and leaves the database
@@ -186,9 +186,11 @@ def _summary(
         f"{counters.get('youtube.videos', 0):,} videos.list calls "
         f"({counters.get('youtube.quota_used', 0):,} quota units), "
         f"{counters.get('youtube.search', 0)} search.list calls.",
+        f"Kick: {counters.get('kick.livestreams', 0):,} GET /livestreams calls; no follower "
+        "counts (its public API has none).",
         "requests: sent to the platforms, retries included; minimum: full batches "
-        "(100 Twitch ids, 50 YouTube videos) and one request per Rumble key, no retries; "
-        "Twitch's one extra request is its app token.",
+        "(100 Twitch ids, 50 YouTube videos, 50 Kick broadcasters) and one request per "
+        "Rumble key, no retries; Twitch's and Kick's one extra request is the app token.",
     ]
     out.text = "\n".join([*lines, "", *out.notes])
     return out

@@ -15,6 +15,7 @@ from shared.platforms.registry import spec
 COLORS = {
     "twitch": ("#6441a5", "#9146ff", "#b9a3e3", "#3a1f73"),
     "youtube": ("#cc0000", "#ff4e45", "#ff9d96", "#7a0000"),
+    "kick": ("#53fc18", "#1f8f00", "#a8fd8b", "#0b3d00"),
     "rumble": ("#4f8a10", "#85c742", "#b5e08a", "#2d5206"),
 }
 

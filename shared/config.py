@@ -109,6 +109,18 @@ class Settings(BaseSettings):
     rumble_api_url: str = "https://rumble.com/-livestream-api/get-data"
     """Rumble Livestream API, read as `<url>?key=<owner key>`."""
 
+    kick_client_id: str | None = None
+    """Kick application client id (app access token by client credentials)."""
+
+    kick_client_secret: SecretStr | None = None
+    """Kick application client secret."""
+
+    kick_auth_url: str = "https://id.kick.com"
+    """Kick's OAuth server; the token endpoint is `<base>/oauth/token`."""
+
+    kick_api_url: str = "https://api.kick.com/public/v1"
+    """Kick public API base: `<base>/livestreams`, `<base>/channels`."""
+
     platform_timeout_s: float = Field(default=10.0, gt=0, le=120)
     """Per-request timeout for platform API calls."""
 
@@ -147,6 +159,10 @@ class Settings(BaseSettings):
 
     monitor_concurrency_rumble: int = Field(default=16, ge=1, le=128)
     """Concurrent Rumble requests per cycle (one per owner key)."""
+
+    monitor_concurrency_kick: int = Field(default=8, ge=1, le=64)
+    """Concurrent Kick requests per cycle (Kick publishes no rate limit: one app token,
+    paced down when it answers 429)."""
 
     youtube_feed_interval_s: int = Field(default=300, ge=60, le=86_400)
     """How often each YouTube channel feed is read (staggered across cycles)."""

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from localdev.sandbox.population import Channel
     from localdev.sandbox.schedule import Stream
 
-REGISTERED = ("twitch", "youtube", "rumble")
+REGISTERED = ("twitch", "youtube", "kick", "rumble")
 """The fakes, in `shared.platforms.registry.Platform` order."""
 
 Handler = Callable[["Context", "Request", "Decision"], "Response"]

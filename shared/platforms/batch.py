@@ -30,7 +30,7 @@ from shared.platforms.polling import (
     submit_each,
     to_observation,
 )
-from shared.platforms.spec import FetcherContext, PlatformSpec
+from shared.platforms.spec import FetcherContext, PlatformSpec, StatsCadence
 
 Targets = dict[str, tuple[PollTarget, ChannelTarget]]
 """By platform channel id: the due channel and what the client is asked about."""
@@ -95,7 +95,8 @@ class BatchFetcher:
         usage = PlatformUsage()
         targets = self._targets(channels, outcomes)
         wanted = [c for c, _ in targets.values()]
-        share = stats_quota(wanted, self.stats_interval)
+        sampled = self.spec.capabilities.stats is not StatsCadence.NONE
+        share = stats_quota(wanted, self.stats_interval) if sampled else 0
         stats_due = most_overdue(
             wanted, lambda c: c.poll.stats_checked_at, now, self.stats_interval, share
         )

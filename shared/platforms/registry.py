@@ -32,6 +32,7 @@ class Platform(StrEnum):
 
     TWITCH = "twitch"
     YOUTUBE = "youtube"
+    KICK = "kick"
     RUMBLE = "rumble"
 
 

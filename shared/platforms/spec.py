@@ -64,6 +64,8 @@ class StatsCadence(StrEnum):
     """Requests of their own, spread over STATS_INTERVAL_S."""
     WITH_LIVE = "with_live"
     """Carried by the live answer; taken from it when a channel's stats are due."""
+    NONE = "none"
+    """The platform offers no follower counts to a client like ours: never sampled."""
 
 
 @dataclass(frozen=True, slots=True)

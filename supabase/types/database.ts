@@ -676,7 +676,7 @@ isOneToOne: false
                            }
           }
           Enums: {
-            "platform": "twitch"|"youtube"|"rumble","team_role": "owner"|"admin"|"member"|"viewer"
+            "platform": "twitch"|"youtube"|"kick"|"rumble","team_role": "owner"|"admin"|"member"|"viewer"
           }
           CompositeTypes: {
             [_ in never]: never
@@ -792,7 +792,7 @@ export type CompositeTypes<
 export const Constants = {
   "public": {
           Enums: {
-            "platform": ["twitch", "youtube", "rumble"],"team_role": ["owner", "admin", "member", "viewer"]
+            "platform": ["twitch", "youtube", "kick", "rumble"],"team_role": ["owner", "admin", "member", "viewer"]
           }
         }
 } as const

@@ -7,12 +7,7 @@ import pytest
 from azure.functions.decorators.function_app import Function
 
 from localdev.sandbox import Sandbox
-from shared.auth import get_token_verifier
-from shared.config import get_settings
-from shared.db import reset_database
-from shared.monitor.service import default_fetchers
-from shared.teams.channels import default_resolvers
-from tests.integration.teams_support import Api, api_env
+from tests.integration.teams_support import Api, api_env, clear_caches
 
 
 @pytest.fixture(scope="session")
@@ -22,14 +17,6 @@ def teams_sandbox() -> Iterator[Sandbox]:
         start="2026-11-24T20:00:00Z", rate=0,
     ) as running:  # fmt: skip
         yield running
-
-
-def _clear_caches() -> None:
-    get_settings.cache_clear()
-    get_token_verifier.cache_clear()
-    default_fetchers.cache_clear()
-    default_resolvers.cache_clear()
-    reset_database()
 
 
 @pytest.fixture
@@ -43,6 +30,6 @@ def api(
     env = {**teams_sandbox.settings_env(), **api_env(), "DATABASE_URL": database_url}
     for key, value in env.items():
         monkeypatch.setenv(key, value)
-    _clear_caches()
+    clear_caches()
     yield Api(app_functions)
-    _clear_caches()
+    clear_caches()

@@ -11,7 +11,11 @@ from typing import Any
 import azure.functions as func
 from azure.functions.decorators.function_app import Function
 
-from shared.db import Database
+from shared.auth import get_token_verifier
+from shared.config import get_settings
+from shared.db import Database, reset_database
+from shared.monitor.service import default_fetchers
+from shared.teams.channels import default_resolvers
 from tests.factories.tokens import api_settings, mint
 
 
@@ -109,3 +113,12 @@ def snapshot(database: Database, team_id: uuid.UUID) -> dict[str, Any]:
 
 def api_env() -> dict[str, str]:
     return api_settings()
+
+
+def clear_caches() -> None:
+    """Forget the process-wide settings, verifier, clients and pool (env changed)."""
+    get_settings.cache_clear()
+    get_token_verifier.cache_clear()
+    default_fetchers.cache_clear()
+    default_resolvers.cache_clear()
+    reset_database()

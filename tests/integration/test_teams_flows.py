@@ -117,7 +117,7 @@ BAD_INPUT = [
      422, "role"),
     ("POST", "/api/teams/{team}/invitations", b'{"email": "a@example.com", "token": "x"}',
      422, "token"),
-    ("POST", "/api/teams/{team}/channels", b'{"platform": "kick", "channel": "x"}', 422,
+    ("POST", "/api/teams/{team}/channels", b'{"platform": "mars", "channel": "x"}', 422,
      "platform"),
     ("POST", "/api/teams/{team}/channels", b'{"platform": "twitch", "channel": "a b/c?"}', 422,
      "channel"),

@@ -1,13 +1,16 @@
-"""Helpers for the platform client tests: fixtures, a fake clock, a recording transport."""
+"""Helpers for the platform client tests: fixtures, a fake clock, a recording transport,
+and the hypothesis strategies that throw arbitrary answers at the parsers."""
 
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 
 from shared.platforms.retry import RetryPolicy
 
@@ -110,3 +113,63 @@ def json_response(
 
 def later(start: datetime, seconds: float) -> datetime:
     return start + timedelta(seconds=seconds)
+
+
+# --- arbitrary answers ---------------------------------------------------------------
+
+FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def json_values(keys: Sequence[str], words: Sequence[str]) -> st.SearchStrategy[Any]:
+    """Arbitrary JSON whose objects favour the platform's `keys` and scalars its `words`."""
+    scalars = (
+        st.none()
+        | st.booleans()
+        | st.integers(min_value=-(2**70), max_value=2**70)
+        | st.floats(allow_nan=False, allow_infinity=False)
+        | st.text(max_size=24)
+        | st.sampled_from(list(words))
+    )
+    names = st.sampled_from(list(keys)) | st.text(max_size=10)
+
+    def extend(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+        return st.lists(inner, max_size=4) | st.dictionaries(names, inner, max_size=6)
+
+    return st.recursive(scalars, extend, max_leaves=24)
+
+
+def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [prefix]
+    if isinstance(value, dict):
+        for key, child in value.items():
+            found += _paths(child, (*prefix, key))
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            found += _paths(child, (*prefix, index))
+    return found
+
+
+def _replaced(value: Any, path: tuple[Any, ...], new: Any) -> Any:
+    if not path:
+        return new
+    head, rest = path[0], path[1:]
+    if isinstance(value, dict):
+        return {**value, head: _replaced(value[head], rest, new)}
+    return [_replaced(v, rest, new) if i == head else v for i, v in enumerate(value)]
+
+
+def mutations(document: Any, values: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """The document with one part (a leaf or a whole subtree) swapped for one of `values`."""
+    return st.tuples(st.sampled_from(_paths(document)), values).map(
+        lambda pair: _replaced(document, pair[0], pair[1])
+    )
+
+
+def bodies(platform: str, fixture: str, values: st.SearchStrategy[Any]) -> st.SearchStrategy[bytes]:
+    """A fixture with one part swapped, arbitrary JSON, or arbitrary bytes."""
+    document = fixture_json(platform, fixture)
+    return st.one_of(
+        mutations(document, values).map(lambda d: json.dumps(d).encode()),
+        values.map(lambda d: json.dumps(d).encode()),
+        st.binary(max_size=200),
+    )

@@ -5,7 +5,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import SecretStr
 
@@ -14,68 +14,28 @@ from shared.platforms.errors import AuthError, InvalidResponse, NotFound, Platfo
 from shared.platforms.rumble import RumbleClient, RumbleData
 from shared.platforms.twitch import TwitchClient
 from shared.platforms.youtube import YouTubeClient, parse_feed
-from tests.unit.platforms.support import FakeTime, fixture_bytes, fixture_json, json_response
+from tests.unit.platforms import support
+from tests.unit.platforms.support import (
+    FAST,
+    FakeTime,
+    fixture_bytes,
+    fixture_json,
+    json_response,
+)
 
-FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 KEYS = [
     "data", "pagination", "cursor", "user_id", "viewer_count", "started_at", "total", "id",
     "login", "items", "snippet", "channelId", "liveStreamingDetails", "actualStartTime",
     "concurrentViewers", "statistics", "subscriberCount", "error", "errors", "reason",
     "followers", "num_followers", "livestreams", "is_live", "created_on", "type",
 ]  # fmt: skip
-
-scalars = (
-    st.none()
-    | st.booleans()
-    | st.integers(min_value=-(2**70), max_value=2**70)
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=24)
-    | st.sampled_from(["", "~12", "soon", "maybe", "2024-05-01T10:00:00Z", "live", "user"])
+json_values = support.json_values(
+    KEYS, ["", "~12", "soon", "maybe", "2024-05-01T10:00:00Z", "live", "user"]
 )
-json_values = st.recursive(
-    scalars,
-    lambda inner: (
-        st.lists(inner, max_size=4)
-        | st.dictionaries(st.sampled_from(KEYS) | st.text(max_size=10), inner, max_size=6)
-    ),
-    max_leaves=24,
-)
-
-
-def paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [prefix]
-    if isinstance(value, dict):
-        for key, child in value.items():
-            found += paths(child, (*prefix, key))
-    elif isinstance(value, list):
-        for index, child in enumerate(value):
-            found += paths(child, (*prefix, index))
-    return found
-
-
-def replaced(value: Any, path: tuple[Any, ...], new: Any) -> Any:
-    if not path:
-        return new
-    head, rest = path[0], path[1:]
-    if isinstance(value, dict):
-        return {**value, head: replaced(value[head], rest, new)}
-    return [replaced(v, rest, new) if i == head else v for i, v in enumerate(value)]
-
-
-def mutations(document: Any) -> st.SearchStrategy[Any]:
-    """The document with one part (a leaf or a whole subtree) swapped for arbitrary JSON."""
-    return st.tuples(st.sampled_from(paths(document)), json_values).map(
-        lambda pair: replaced(document, pair[0], pair[1])
-    )
 
 
 def bodies(platform: str, fixture: str) -> st.SearchStrategy[bytes]:
-    document = fixture_json(platform, fixture)
-    return st.one_of(
-        mutations(document).map(lambda d: json.dumps(d).encode()),
-        json_values.map(lambda d: json.dumps(d).encode()),
-        st.binary(max_size=200),
-    )
+    return support.bodies(platform, fixture, json_values)
 
 
 def only_invalid(failures: dict[str, PlatformError]) -> None:

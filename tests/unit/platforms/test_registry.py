@@ -63,13 +63,15 @@ def test_quota_days_follow_each_spec() -> None:
 def test_clients_are_built_only_for_configured_platforms(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    for name in ("TWITCH_CLIENT_ID", "TWITCH_CLIENT_SECRET", "YOUTUBE_API_KEY"):
+    # Each fake's environment names the settings its platform needs (dummy values).
+    everything = {k: v for f in fakes().values() for k, v in f.settings_env("http://x").items()}
+    for name in everything:
         monkeypatch.delenv(name, raising=False)
     bare = Settings()
     built = registry.build_clients(bare)
     assert set(built) == {s.platform for s in specs() if s.configured(bare)}
     assert set(built) == {p for p in Platform if spec(p).credential is not None}
-    full = Settings(twitch_client_id="cid", twitch_client_secret="secret", youtube_api_key="key")
+    full = Settings(**{k.lower(): v for k, v in everything.items()})
     clients: dict[Platform, PlatformClient] = registry.build_clients(full)
     assert set(clients) == set(Platform)
     assert all(client.platform is platform for platform, client in clients.items())

@@ -35,6 +35,10 @@ def test_serves_prints_the_environment_and_exits(
         "YOUTUBE_API_URL",
         "YOUTUBE_FEED_URL",
         "RUMBLE_API_URL",
+        "KICK_CLIENT_ID",
+        "KICK_CLIENT_SECRET",
+        "KICK_AUTH_URL",
+        "KICK_API_URL",
     }
     assert lines["TWITCH_API_URL"].startswith("http://127.0.0.1:")
     assert lines["TWITCH_API_URL"].endswith("/twitch/helix")
