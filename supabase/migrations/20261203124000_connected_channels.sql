@@ -11,16 +11,17 @@
 --                               associated data) and their expiry. Service only.
 --   channel_connection_attempts the single-use `state` of an authorization in
 --                               progress and its sealed PKCE verifier. Service only.
---   youtube_analytics_daily     channel-level daily figures from the YouTube
---   youtube_analytics_videos    Analytics API, and per live video; members of
+--   channel_analytics_daily     channel-level daily figures from the YouTube
+--   channel_analytics_videos    Analytics API, and per live video; members of
 --                               a team holding a connection for the channel read
 --                               them (an owner shares private figures with the
 --                               teams they connected for, not with every team
 --                               that tracks the channel publicly).
 --   analytics_import_runs       one row per import run: requests, failures. Service only.
 --
--- analytics_youtube_daily() puts the imported days next to StreamTrack's own
--- figures for the same (Pacific) days.
+-- analytics_connected_daily() puts the imported days next to StreamTrack's own
+-- figures for the same days (in the reporting platform's day: YouTube's are
+-- Pacific).
 
 -- ---------------------------------------------------------------------------
 -- channel_connections
@@ -142,10 +143,11 @@ revoke all on function public.connected_channel_ids() from public, anon;
 grant execute on function public.connected_channel_ids() to authenticated, service_role;
 
 -- ---------------------------------------------------------------------------
--- youtube_analytics_daily: reports.query, dimensions=day (YouTube's days,
--- Pacific time). Upserted: the last days are re-read until they settle.
+-- channel_analytics_daily: the owner's daily report (YouTube Analytics
+-- reports.query, dimensions=day: days in Pacific time). Upserted: the last
+-- days are re-read until they settle (48 to 72 hours).
 -- ---------------------------------------------------------------------------
-create table public.youtube_analytics_daily (
+create table public.channel_analytics_daily (
   channel_id uuid not null references public.channels (id) on delete cascade,
   day date not null,
   views bigint not null check (views >= 0),
@@ -159,25 +161,25 @@ create table public.youtube_analytics_daily (
   primary key (channel_id, day)
 );
 
-create trigger youtube_analytics_daily_set_updated_at before update on public.youtube_analytics_daily
+create trigger channel_analytics_daily_set_updated_at before update on public.channel_analytics_daily
   for each row execute function public.set_updated_at();
 
-alter table public.youtube_analytics_daily enable row level security;
-revoke all on public.youtube_analytics_daily from anon, authenticated;
-grant select on public.youtube_analytics_daily to authenticated;
+alter table public.channel_analytics_daily enable row level security;
+revoke all on public.channel_analytics_daily from anon, authenticated;
+grant select on public.channel_analytics_daily to authenticated;
 
-create policy youtube_analytics_daily_select_connected on public.youtube_analytics_daily
+create policy channel_analytics_daily_select_connected on public.channel_analytics_daily
   for select to authenticated
   using (channel_id in (select public.connected_channel_ids()));
 
 -- ---------------------------------------------------------------------------
--- youtube_analytics_videos: reports.query, dimensions=video, for the
--- channel's live streams (the videos the monitor saw live), from the
--- stream's first day to the import day.
+-- channel_analytics_videos: the owner's report per live stream (YouTube:
+-- dimensions=video over the videos the monitor saw live), from the stream's
+-- first day to the import day. video_id is the stream's platform id.
 -- ---------------------------------------------------------------------------
-create table public.youtube_analytics_videos (
+create table public.channel_analytics_videos (
   channel_id uuid not null references public.channels (id) on delete cascade,
-  video_id text not null check (video_id ~ '^[A-Za-z0-9_-]{11}$'),
+  video_id text not null check (char_length(video_id) between 1 and 128),
   first_day date not null,
   last_day date not null,
   views bigint not null check (views >= 0),
@@ -192,14 +194,14 @@ create table public.youtube_analytics_videos (
   check (last_day >= first_day)
 );
 
-create trigger youtube_analytics_videos_set_updated_at before update on public.youtube_analytics_videos
+create trigger channel_analytics_videos_set_updated_at before update on public.channel_analytics_videos
   for each row execute function public.set_updated_at();
 
-alter table public.youtube_analytics_videos enable row level security;
-revoke all on public.youtube_analytics_videos from anon, authenticated;
-grant select on public.youtube_analytics_videos to authenticated;
+alter table public.channel_analytics_videos enable row level security;
+revoke all on public.channel_analytics_videos from anon, authenticated;
+grant select on public.channel_analytics_videos to authenticated;
 
-create policy youtube_analytics_videos_select_connected on public.youtube_analytics_videos
+create policy channel_analytics_videos_select_connected on public.channel_analytics_videos
   for select to authenticated
   using (channel_id in (select public.connected_channel_ids()));
 
@@ -228,14 +230,14 @@ revoke all on sequence public.analytics_import_runs_id_seq from anon, authentica
 -- No policies: service_role and postgres bypass RLS; nobody else reads it.
 
 -- ---------------------------------------------------------------------------
--- analytics_youtube_daily(channel_id, first_day, last_day): the imported
+-- analytics_connected_daily(channel_id, first_day, last_day): the imported
 -- YouTube Analytics days next to StreamTrack's own figures for the same day.
 -- YouTube reports days in Pacific time, so StreamTrack's side sums the hourly
--- rollups whose UTC hour falls in that Pacific day (offsets are whole hours:
--- exact). A day YouTube has not reported yet has null YouTube columns. No
--- rows for a caller whose teams hold no connection for the channel.
+-- rollups whose UTC hour falls in that platform day (offsets are whole hours:
+-- exact; other platforms: UTC). A day not reported yet has null report
+-- columns. No rows for a caller whose teams hold no connection for the channel.
 -- ---------------------------------------------------------------------------
-create function public.analytics_youtube_daily(channel_id uuid, first_day date, last_day date)
+create function public.analytics_connected_daily(channel_id uuid, first_day date, last_day date)
   returns table (
     day date,
     views bigint,
@@ -254,43 +256,48 @@ create function public.analytics_youtube_daily(channel_id uuid, first_day date, 
   set search_path = ''
 as $$
 #variable_conflict use_column
+declare
+  v_zone text;
 begin
   if first_day is null or last_day is null or last_day < first_day
      or last_day - first_day > 400 then
     raise exception using errcode = 'invalid_parameter_value',
       message = 'last_day must be on or after first_day, at most 400 days later';
   end if;
-  if analytics_youtube_daily.channel_id not in (select public.connected_channel_ids()) then
+  if analytics_connected_daily.channel_id not in (select public.connected_channel_ids()) then
     return;
   end if;
+  select case c.platform when 'youtube' then 'America/Los_Angeles' else 'UTC' end
+    into v_zone
+  from public.channels c where c.id = analytics_connected_daily.channel_id;
   return query
     with days as (
       select d::date as day
       from generate_series(first_day, last_day, interval '1 day') as d
     ),
     ours as (
-      select (h.hour at time zone 'America/Los_Angeles')::date as day,
+      select (h.hour at time zone v_zone)::date as day,
              sum(h.live_seconds) as live_seconds,
              sum(h.viewer_seconds) / 60 as minutes_watched,
              max(h.peak_viewers) as peak_viewers
       from public.channel_rollups_hourly h
-      where h.channel_id = analytics_youtube_daily.channel_id
-        and h.hour >= (first_day::timestamp at time zone 'America/Los_Angeles')
-        and h.hour < ((last_day + 1)::timestamp at time zone 'America/Los_Angeles')
+      where h.channel_id = analytics_connected_daily.channel_id
+        and h.hour >= (first_day::timestamp at time zone v_zone)
+        and h.hour < ((last_day + 1)::timestamp at time zone v_zone)
       group by 1
     )
     select days.day, y.views, y.estimated_minutes_watched, y.average_view_duration,
            y.subscribers_gained, y.subscribers_lost, y.fetched_at,
            coalesce(o.live_seconds, 0), coalesce(o.minutes_watched, 0), o.peak_viewers
     from days
-    left join public.youtube_analytics_daily y
-      on y.channel_id = analytics_youtube_daily.channel_id and y.day = days.day
+    left join public.channel_analytics_daily y
+      on y.channel_id = analytics_connected_daily.channel_id and y.day = days.day
     left join ours o on o.day = days.day
     order by days.day;
 end;
 $$;
-comment on function public.analytics_youtube_daily(uuid, date, date) is
-  'YouTube Analytics days of a connected channel next to StreamTrack''s figures for the same '
-  'Pacific days; no rows unless one of the caller''s teams holds a connection for it.';
-revoke all on function public.analytics_youtube_daily(uuid, date, date) from public, anon;
-grant execute on function public.analytics_youtube_daily(uuid, date, date) to authenticated, service_role;
+comment on function public.analytics_connected_daily(uuid, date, date) is
+  'The owner''s analytics days of a connected channel next to StreamTrack''s figures for the '
+  'same days (YouTube: Pacific); no rows unless one of the caller''s teams holds a connection.';
+revoke all on function public.analytics_connected_daily(uuid, date, date) from public, anon;
+grant execute on function public.analytics_connected_daily(uuid, date, date) to authenticated, service_role;

@@ -25,8 +25,8 @@ select t::regclass from unnest(array[
   'public.viewer_samples', 'public.channel_stats', 'public.billing_customers',
   'public.billing_subscriptions', 'public.audit_log', 'public.plans',
   'public.directory_members', 'public.directory_pending', 'public.directory_sync_runs',
-  'public.channel_connections', 'public.youtube_analytics_daily',
-  'public.youtube_analytics_videos']) as t;
+  'public.channel_connections', 'public.channel_analytics_daily',
+  'public.channel_analytics_videos']) as t;
 
 create temporary view public_tables as
   select c.oid::regclass as tbl, c.relname, c.relrowsecurity
@@ -271,11 +271,11 @@ select is(
     'execute on function public.accept_team_invitation(text)',
     'execute on function public.analytics_channel_sessions(uuid, timestamp with time zone, timestamp with time zone)',
     'execute on function public.analytics_channel_timeline(uuid, timestamp with time zone, timestamp with time zone)',
+    'execute on function public.analytics_connected_daily(uuid, date, date)',
     'execute on function public.analytics_leaderboard(uuid, text, text, integer)',
     'execute on function public.analytics_team_daily_followers(uuid, date, date)',
     'execute on function public.analytics_team_overview(uuid, timestamp with time zone, timestamp with time zone)',
     'execute on function public.analytics_timeline_bucket(timestamp with time zone, timestamp with time zone)',
-    'execute on function public.analytics_youtube_daily(uuid, date, date)',
     'execute on function public.can_read_channel(uuid)',
     'execute on function public.channel_ids_with_feature(text)',
     'execute on function public.connected_channel_ids()',
@@ -296,6 +296,8 @@ select is(
     'select on table public.audit_log',
     'select on table public.billing_customers',
     'select on table public.billing_subscriptions',
+    'select on table public.channel_analytics_daily',
+    'select on table public.channel_analytics_videos',
     'select on table public.channel_connections',
     'select on table public.channel_stats',
     'select on table public.channel_status',
@@ -311,8 +313,6 @@ select is(
     'select on table public.team_members',
     'select on table public.teams',
     'select on table public.viewer_samples',
-    'select on table public.youtube_analytics_daily',
-    'select on table public.youtube_analytics_videos',
     'update (name, require_mfa) on table public.teams',
     'update (paused_at) on table public.team_channels',
     'update (role) on table public.directory_mappings',

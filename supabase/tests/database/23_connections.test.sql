@@ -34,11 +34,11 @@ insert into public.channel_connection_attempts
 values ('00000023-0000-4000-8000-0000000000e1', '00000023-0000-4000-8000-0000000000aa',
         '00000023-0000-4000-8000-0000000000c1', '00000023-0000-4000-8000-000000000001', 'youtube',
         '\x03', '\x04', 1, now() + interval '10 minutes');
-insert into public.youtube_analytics_daily
+insert into public.channel_analytics_daily
   (channel_id, day, views, estimated_minutes_watched, average_view_duration,
    subscribers_gained, subscribers_lost, fetched_at)
 values ('00000023-0000-4000-8000-0000000000c1', '2026-11-20', 100, 900, 540, 7, 2, now());
-insert into public.youtube_analytics_videos
+insert into public.channel_analytics_videos
   (channel_id, video_id, first_day, last_day, views, estimated_minutes_watched,
    average_view_duration, fetched_at)
 values ('00000023-0000-4000-8000-0000000000c1', 'abcdefghijk', '2026-11-20', '2026-11-22', 50, 400, 480, now());
@@ -73,7 +73,7 @@ select throws_ok($$select * from public.channel_connection_tokens$$, '42501', nu
   'anon cannot read tokens');
 select throws_ok($$select * from public.channel_connections$$, '42501', null,
   'anon cannot read connections');
-select throws_ok($$select * from public.youtube_analytics_daily$$, '42501', null,
+select throws_ok($$select * from public.channel_analytics_daily$$, '42501', null,
   'anon cannot read analytics');
 
 -- ---------------------------------------------------------------------------
@@ -97,18 +97,18 @@ select throws_ok(
 select tests.authenticate_as('00000023-0000-4000-8000-000000000002');
 select is(tests.visible_rows('public.channel_connections'), 0::bigint,
   'bob, whose team tracks the same channel, sees no connection of team A');
-select is(tests.visible_rows('public.youtube_analytics_daily'), 0::bigint,
+select is(tests.visible_rows('public.channel_analytics_daily'), 0::bigint,
   'nor the owner''s daily analytics: tracking a channel publicly is not the owner''s consent');
-select is(tests.visible_rows('public.youtube_analytics_videos'), 0::bigint,
+select is(tests.visible_rows('public.channel_analytics_videos'), 0::bigint,
   'nor the per-video analytics');
-select is((select count(*) from public.analytics_youtube_daily(
+select is((select count(*) from public.analytics_connected_daily(
              '00000023-0000-4000-8000-0000000000c1', '2026-11-19', '2026-11-21')), 0::bigint,
   'the dashboard function answers bob nothing for it');
 select is((select count(*) from public.connected_channel_ids()), 0::bigint,
   'connected_channel_ids() answers bob about himself only');
 
 select tests.authenticate_as('00000023-0000-4000-8000-000000000003');
-select is(tests.visible_rows('public.youtube_analytics_daily'), 0::bigint,
+select is(tests.visible_rows('public.channel_analytics_daily'), 0::bigint,
   'carl, in no team, reads no analytics');
 select is(tests.visible_rows('public.channel_connections'), 0::bigint,
   'and no connection');
@@ -117,21 +117,21 @@ select is(tests.visible_rows('public.channel_connections'), 0::bigint,
 -- Team A reads its owner's figures; the dashboard lines them up by Pacific day
 -- ---------------------------------------------------------------------------
 select tests.authenticate_as('00000023-0000-4000-8000-000000000004');
-select is(tests.visible_rows('public.youtube_analytics_daily'), 1::bigint,
+select is(tests.visible_rows('public.channel_analytics_daily'), 1::bigint,
   'a viewer of the connected team reads the daily analytics');
-select is(tests.visible_rows('public.youtube_analytics_videos'), 1::bigint,
+select is(tests.visible_rows('public.channel_analytics_videos'), 1::bigint,
   'and the per-video analytics');
 select results_eq(
   $$select day, views, streamtrack_live_seconds, streamtrack_minutes_watched, streamtrack_peak_viewers
-    from public.analytics_youtube_daily('00000023-0000-4000-8000-0000000000c1', '2026-11-20', '2026-11-21')$$,
+    from public.analytics_connected_daily('00000023-0000-4000-8000-0000000000c1', '2026-11-20', '2026-11-21')$$,
   $$values ('2026-11-20'::date, 100::bigint, 5400::numeric, 700::numeric, 15),
            ('2026-11-21'::date, null::bigint, 600::numeric, 10::numeric, 3)$$,
   'YouTube''s day next to StreamTrack''s hours of the same Pacific day; an unreported day is null');
 select throws_ok(
-  $$select * from public.analytics_youtube_daily('00000023-0000-4000-8000-0000000000c1', '2026-11-21', '2026-11-20')$$,
+  $$select * from public.analytics_connected_daily('00000023-0000-4000-8000-0000000000c1', '2026-11-21', '2026-11-20')$$,
   '22023', null, 'a reversed range is refused with a message');
 select throws_ok(
-  $$insert into public.youtube_analytics_daily
+  $$insert into public.channel_analytics_daily
       (channel_id, day, views, estimated_minutes_watched, average_view_duration,
        subscribers_gained, subscribers_lost, fetched_at)
     values ('00000023-0000-4000-8000-0000000000c1', '2026-11-21', 1, 1, 1, 1, 1, now())$$,
