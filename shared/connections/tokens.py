@@ -70,8 +70,14 @@ def refresh(
     *,
     margin: timedelta = timedelta(0),
 ) -> str:
-    """Refresh the connection's access token (under the row lock); the new token."""
+    """Refresh the connection's access token (under the row lock); the new token.
+
+    A refusal is written in a transaction of its own, after the locked one ends:
+    raising inside it would roll the mark back.
+    """
     box = SecretBox.from_settings(settings)
+    broken: str | None = None
+    failure: str | None = None
     with db.service() as conn:
         stored = store.tokens_of(conn, connection_id, lock=True)
         if stored is None or stored.status != "active":
@@ -84,30 +90,38 @@ def refresh(
         if provider is None:
             raise ConnectionUnusable("the platform's OAuth client is not configured")
         if stored.refresh is None:
-            reason = "the platform issued no refresh token; the owner must connect again"
-            store.mark_broken(conn, connection_id, reason)
-            raise ConnectionUnusable(reason, broken=True)
-        try:
-            refresh_token = box.open(stored.refresh, connection_id)
-            granted = provider.refresh(refresh_token, deadline=time.monotonic() + CALL_BUDGET_S)
-        except InvalidGrant as exc:
-            reason = f"the platform refused the refresh token ({exc.message})"
-            store.mark_broken(conn, connection_id, reason)
-            _log_broken(stored.platform.value, connection_id, reason)
-            raise ConnectionUnusable(reason, broken=True) from None
-        except (PlatformError, CredentialError) as exc:
-            store.record_failure(conn, connection_id, str(exc))
-            raise ConnectionUnusable(f"refresh failed: {exc}") from exc
-        store.store_tokens(
-            conn,
-            connection_id,
-            box.seal(granted.access_token, connection_id),
-            box.seal(granted.refresh_token, connection_id) if granted.refresh_token else None,
-            granted.expires_at,
-            at=now,
-            validated=False,
-        )
-        return granted.access_token
+            broken = "the platform issued no refresh token; the owner must connect again"
+        else:
+            try:
+                refresh_token = box.open(stored.refresh, connection_id)
+                deadline = time.monotonic() + CALL_BUDGET_S
+                granted = provider.refresh(refresh_token, deadline=deadline)
+            except InvalidGrant as exc:
+                broken = f"the platform refused the refresh token ({exc.message})"
+            except (PlatformError, CredentialError) as exc:
+                failure = str(exc)
+            else:
+                store.store_tokens(
+                    conn,
+                    connection_id,
+                    box.seal(granted.access_token, connection_id),
+                    box.seal(granted.refresh_token, connection_id)
+                    if granted.refresh_token
+                    else None,
+                    granted.expires_at,
+                    at=now,
+                    validated=False,
+                )
+                return granted.access_token
+    with db.service() as conn:
+        if broken is not None:
+            store.mark_broken(conn, connection_id, broken)
+        else:
+            store.record_failure(conn, connection_id, failure or "refresh failed")
+    if broken is not None:
+        _log_broken(stored.platform.value, connection_id, broken)
+        raise ConnectionUnusable(broken, broken=True)
+    raise ConnectionUnusable(f"refresh failed: {failure}")
 
 
 @dataclass

@@ -79,6 +79,46 @@ isOneToOne: false
       referencedColumns: ["id"]
     }
                   ]
+                },"channel_analytics_daily": {
+                  Row: {
+                    "average_view_duration": number,"channel_id": string,"day": string,"estimated_minutes_watched": number,"fetched_at": string,"subscribers_gained": number,"subscribers_lost": number,"updated_at": string,"views": number
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "average_view_duration": number,"channel_id": string,"day": string,"estimated_minutes_watched": number,"fetched_at": string,"subscribers_gained": number,"subscribers_lost": number,"updated_at"?: string,"views": number
+                  }
+                  Update: {
+                    "average_view_duration"?: number,"channel_id"?: string,"day"?: string,"estimated_minutes_watched"?: number,"fetched_at"?: string,"subscribers_gained"?: number,"subscribers_lost"?: number,"updated_at"?: string,"views"?: number
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "channel_analytics_daily_channel_id_fkey"
+      columns: ["channel_id"]
+isOneToOne: false
+      referencedRelation: "channels"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"channel_analytics_videos": {
+                  Row: {
+                    "average_concurrent_viewers": number | null,"average_view_duration": number,"channel_id": string,"estimated_minutes_watched": number,"fetched_at": string,"first_day": string,"last_day": string,"peak_concurrent_viewers": number | null,"updated_at": string,"video_id": string,"views": number
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "average_concurrent_viewers"?: number | null,"average_view_duration": number,"channel_id": string,"estimated_minutes_watched": number,"fetched_at": string,"first_day": string,"last_day": string,"peak_concurrent_viewers"?: number | null,"updated_at"?: string,"video_id": string,"views": number
+                  }
+                  Update: {
+                    "average_concurrent_viewers"?: number | null,"average_view_duration"?: number,"channel_id"?: string,"estimated_minutes_watched"?: number,"fetched_at"?: string,"first_day"?: string,"last_day"?: string,"peak_concurrent_viewers"?: number | null,"updated_at"?: string,"video_id"?: string,"views"?: number
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "channel_analytics_videos_channel_id_fkey"
+      columns: ["channel_id"]
+isOneToOne: false
+      referencedRelation: "channels"
+      referencedColumns: ["id"]
+    }
+                  ]
                 },"channel_connection_attempts": {
                   Row: {
                     "channel_id": string,"created_at": string,"expires_at": string,"id": string,"key_version": number,"platform": Database["public"]['Enums']["platform"],"team_id": string,"used_at": string | null,"user_id": string,"verifier_ciphertext": string,"verifier_nonce": string
@@ -621,46 +661,6 @@ isOneToOne: false
       referencedColumns: ["id"]
     }
                   ]
-                },"youtube_analytics_daily": {
-                  Row: {
-                    "average_view_duration": number,"channel_id": string,"day": string,"estimated_minutes_watched": number,"fetched_at": string,"subscribers_gained": number,"subscribers_lost": number,"updated_at": string,"views": number
-                  }
-                  ComputedFields: never
-                  Insert: {
-                    "average_view_duration": number,"channel_id": string,"day": string,"estimated_minutes_watched": number,"fetched_at": string,"subscribers_gained": number,"subscribers_lost": number,"updated_at"?: string,"views": number
-                  }
-                  Update: {
-                    "average_view_duration"?: number,"channel_id"?: string,"day"?: string,"estimated_minutes_watched"?: number,"fetched_at"?: string,"subscribers_gained"?: number,"subscribers_lost"?: number,"updated_at"?: string,"views"?: number
-                  }
-                  Relationships: [
-                    {
-      foreignKeyName: "youtube_analytics_daily_channel_id_fkey"
-      columns: ["channel_id"]
-isOneToOne: false
-      referencedRelation: "channels"
-      referencedColumns: ["id"]
-    }
-                  ]
-                },"youtube_analytics_videos": {
-                  Row: {
-                    "average_concurrent_viewers": number | null,"average_view_duration": number,"channel_id": string,"estimated_minutes_watched": number,"fetched_at": string,"first_day": string,"last_day": string,"peak_concurrent_viewers": number | null,"updated_at": string,"video_id": string,"views": number
-                  }
-                  ComputedFields: never
-                  Insert: {
-                    "average_concurrent_viewers"?: number | null,"average_view_duration": number,"channel_id": string,"estimated_minutes_watched": number,"fetched_at": string,"first_day": string,"last_day": string,"peak_concurrent_viewers"?: number | null,"updated_at"?: string,"video_id": string,"views": number
-                  }
-                  Update: {
-                    "average_concurrent_viewers"?: number | null,"average_view_duration"?: number,"channel_id"?: string,"estimated_minutes_watched"?: number,"fetched_at"?: string,"first_day"?: string,"last_day"?: string,"peak_concurrent_viewers"?: number | null,"updated_at"?: string,"video_id"?: string,"views"?: number
-                  }
-                  Relationships: [
-                    {
-      foreignKeyName: "youtube_analytics_videos_channel_id_fkey"
-      columns: ["channel_id"]
-isOneToOne: false
-      referencedRelation: "channels"
-      referencedColumns: ["id"]
-    }
-                  ]
                 }
           }
           Views: {
@@ -680,6 +680,11 @@ isOneToOne: false
               "avg_viewers": number,"bucket_end": string,"bucket_start": string,"followers_gained": number,"known_viewer_sample_count": number,"live_sample_count": number,"live_seconds": number,"peak_viewers": number,"viewer_count_sum": number,"viewer_seconds": number
             }[]
                            },
+"analytics_connected_daily":
+{ Args: { "channel_id": string,"first_day": string,"last_day": string }; Returns: {
+              "average_view_duration": number,"day": string,"estimated_minutes_watched": number,"fetched_at": string,"streamtrack_live_seconds": number,"streamtrack_minutes_watched": number,"streamtrack_peak_viewers": number,"subscribers_gained": number,"subscribers_lost": number,"views": number
+            }[]
+                           },
 "analytics_leaderboard":
 { Args: { "max_rows"?: number,"metric"?: string,"period"?: string,"team_id": string }; Returns: {
               "avg_viewers": number,"channel_id": string,"followers_gained": number,"known_viewer_sample_count": number,"live_sample_count": number,"live_seconds": number,"peak_viewers": number,"rank": number,"viewer_count_sum": number,"viewer_seconds": number,"window_end": string,"window_start": string
@@ -697,11 +702,6 @@ isOneToOne: false
                            },
 "analytics_timeline_bucket":
 { Args: { "range_from": string,"range_to": string }; Returns: string
-                           },
-"analytics_youtube_daily":
-{ Args: { "channel_id": string,"first_day": string,"last_day": string }; Returns: {
-              "average_view_duration": number,"day": string,"estimated_minutes_watched": number,"fetched_at": string,"streamtrack_live_seconds": number,"streamtrack_minutes_watched": number,"streamtrack_peak_viewers": number,"subscribers_gained": number,"subscribers_lost": number,"views": number
-            }[]
                            },
 "apply_viewer_sample_retention":
 { Args: { "as_of"?: string }; Returns: {

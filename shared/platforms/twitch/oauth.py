@@ -43,7 +43,12 @@ from shared.platforms.retry import RetryPolicy, error_for_status
 
 SCOPES = ("channel:bot", "moderator:read:followers")
 EVENTSUB_SCOPES = ("channel:bot",)
-_DEAD = ("invalid refresh token", "invalid token", "invalid access token")
+_DEAD = (
+    "invalid refresh token",
+    "invalid token",
+    "invalid access token",
+    "invalid authorization code",
+)
 
 
 class TwitchValidation(BaseModel):
