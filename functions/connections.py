@@ -74,7 +74,7 @@ def list_connections(claims: AccessClaims, team_id: UUID) -> ConnectionsPublic:
 )
 def callback(query: CallbackQuery) -> ConnectionPublic | func.HttpResponse:
     settings = get_settings()
-    back = settings.connections_return_url
+    back = settings.connections_return_url or None  # "" from local settings: unset
     try:
         connected = service.complete_connection(
             get_database(), query, settings, default_providers()
