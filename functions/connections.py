@@ -17,6 +17,7 @@ from shared.connections.models import (
     CallbackQuery,
     ConnectionPublic,
     ConnectionsPublic,
+    ConnectionStart,
     ConnectionStarted,
 )
 from shared.connections.providers import default_providers
@@ -35,9 +36,11 @@ CALLBACK = api.path("/api/connections/callback", function="connection_callback")
     "startChannelConnection",
     "Start connecting the channel's owner account (owners, admins): the authorization URL",
     response=ConnectionStarted,
-    errors=(*ON_A_TEAM, 403),
+    errors=(*ON_A_TEAM, 400, 403, 413),
 )
-def start(claims: AccessClaims, team_id: UUID, channel_id: UUID) -> ConnectionStarted:
+def start(
+    claims: AccessClaims, team_id: UUID, channel_id: UUID, body: ConnectionStart
+) -> ConnectionStarted:
     return service.start_connection(
         get_database(), claims, team_id, channel_id, get_settings(), default_providers()
     )
@@ -69,7 +72,7 @@ def list_connections(claims: AccessClaims, team_id: UUID) -> ConnectionsPublic:
     "The platform's OAuth redirect: checks the state and the channel's ownership, stores "
     "the sealed tokens (303 to CONNECTIONS_RETURN_URL when set)",
     response=ConnectionPublic,
-    errors=(400, 403, 404, 409, 422, 503),
+    errors=(403, 404, 409, 422, 503),
     authenticated=False,
 )
 def callback(query: CallbackQuery) -> ConnectionPublic | func.HttpResponse:

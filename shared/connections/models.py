@@ -11,6 +11,12 @@ from shared.platforms.base import Platform
 ConnectionStatus = Literal["active", "broken"]
 
 
+class ConnectionStart(BaseModel):
+    """Body of `POST .../connection`: `{}` (nothing to choose yet; unknown fields refused)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
 class ConnectionStarted(BaseModel):
     """Answer of `POST .../connection`: where to send the channel's owner."""
 

@@ -20,15 +20,15 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from shared.config import Settings
-from shared.errors import ServiceError, Unavailable
+from shared.errors import Unavailable, Unprocessable
 from shared.platforms.registry import Platform
 
 AUDIENCE = "streamtrack:connection-state"
 _INFO = b"streamtrack connection state v1"
 
 
-class InvalidState(ServiceError):
-    """The state is not one this server signed, or it has expired (400)."""
+class InvalidState(Unprocessable):
+    """The state is not one this server signed, or it has expired (422)."""
 
 
 @dataclass(frozen=True, slots=True)

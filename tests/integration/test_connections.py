@@ -131,7 +131,10 @@ def start(
     world: World, crew: Crew, channel_id: uuid.UUID, user: uuid.UUID | None = None
 ) -> Response:
     return world.api(
-        "POST", f"/api/teams/{crew.team_id}/channels/{channel_id}/connection", user or crew.owner
+        "POST",
+        f"/api/teams/{crew.team_id}/channels/{channel_id}/connection",
+        user or crew.owner,
+        body={},
     )
 
 
@@ -295,7 +298,7 @@ def test_state_tampering_replay_and_expiry(world: World) -> None:
     flipped = signature[:-2] + ("AA" if signature[-2:] != "AA" else "BB")
     for bad in (f"{head}.{payload}.{flipped}", "not-a-state", "", query["state"] + "x"):
         refused = world.callback({**query, "state": bad})
-        assert refused.status == 400, bad
+        assert refused.status == 422, bad
         assert refused.is_problem
     # A state naming another team (payload swapped in) fails its signature too.
     other = make_crew(world.database)
@@ -304,7 +307,7 @@ def test_state_tampering_replay_and_expiry(world: World) -> None:
         start(world, other, other_channel).json["authorization_url"], owner_account
     )
     _, other_payload, _ = other_query["state"].split(".")
-    assert world.callback({**query, "state": f"{head}.{other_payload}.{signature}"}).status == 400
+    assert world.callback({**query, "state": f"{head}.{other_payload}.{signature}"}).status == 422
 
     assert world.callback(query).status == 200
     replay = world.callback(query)
@@ -319,7 +322,7 @@ def test_state_tampering_replay_and_expiry(world: World) -> None:
     )
     world.sandbox.clock.advance(601)
     expired = world.callback(late)
-    assert expired.status == 400
+    assert expired.status == 422
     assert "expired" in expired.json["detail"]
     assert connection_rows(world, late_team.team_id) == []
 
