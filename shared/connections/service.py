@@ -150,14 +150,22 @@ def complete_connection(
         ),
         refused=f"{name} refused the authorization code (used or expired); start connecting again",
     )
+    connect = spec(attempt.platform).connect
+    assert connect is not None
+    # Scopes first: without them the ownership check itself may be refused.
+    missing = [s for s in connect.required_scopes if s not in granted.scopes]
+    if granted.scopes and missing:
+        _revoke_quietly(provider, granted)
+        raise Unprocessable(
+            f"the connection needs every permission it asks for; missing: {', '.join(missing)}. "
+            "Connect again and leave them all ticked"
+        )
     account = _call(
         name,
         lambda: provider.owner(granted.access_token, deadline=deadline),
         refused=f"{name} refused the token it just issued; start connecting again",
     )
     scopes = tuple(dict.fromkeys((*granted.scopes, *account.scopes)))
-    connect = spec(attempt.platform).connect
-    assert connect is not None
     missing = [s for s in connect.required_scopes if s not in scopes]
     if missing:
         _revoke_quietly(provider, granted)

@@ -268,19 +268,26 @@ def connection_for(
 
 
 def due_for_upkeep(
-    conn: psycopg.Connection[Any], *, refresh_before: datetime, validate_before: datetime
+    conn: psycopg.Connection[Any],
+    *,
+    refresh_before: datetime,
+    validate: dict[Platform, datetime],
 ) -> list[UUID]:
-    """Active connections whose token expires soon or was not validated recently."""
+    """Active connections whose token expires soon, or (on a platform that asks for
+    validation) was not validated since the platform's `validate` instant."""
     rows = conn.execute(
         """
         select t.connection_id from public.channel_connection_tokens t
         join public.channel_connections c on c.id = t.connection_id
+        left join (select unnest(%s::text[]) as platform, unnest(%s::timestamptz[]) as before)
+          v on v.platform = c.platform::text
         where c.status = 'active'
           and ((t.access_expires_at is not null and t.access_expires_at <= %s)
-               or t.validated_at is null or t.validated_at <= %s)
+               or (v.before is not null
+                   and (t.validated_at is null or t.validated_at <= v.before)))
         order by t.access_expires_at nulls last
         """,
-        (refresh_before, validate_before),
+        ([p.value for p in validate], list(validate.values()), refresh_before),
     ).fetchall()
     return [UUID(str(r[0])) for r in rows]
 

@@ -140,15 +140,13 @@ def upkeep(db: Database, settings: Settings, providers: Providers) -> UpkeepRepo
     report = UpkeepReport()
     now = providers.clock()
     margin = timedelta(seconds=settings.connection_refresh_margin_s)
-    longest = min(
-        (p.validate_every_s for p in providers.oauth.values() if p.validate_every_s),
-        default=None,
-    )
-    validate_before = now - timedelta(seconds=longest) if longest else now - timedelta(days=3650)
+    validate = {
+        platform: now - timedelta(seconds=p.validate_every_s)
+        for platform, p in providers.oauth.items()
+        if p.validate_every_s
+    }
     with db.service() as conn:
-        due = store.due_for_upkeep(
-            conn, refresh_before=now + margin, validate_before=validate_before
-        )
+        due = store.due_for_upkeep(conn, refresh_before=now + margin, validate=validate)
     for connection_id in due:
         try:
             _upkeep_one(db, connection_id, settings, providers, report, margin)
