@@ -5,6 +5,7 @@ import azure.functions as func
 from functions import (
     analytics,
     billing,
+    connections,
     directory,
     exports,
     health,
@@ -23,4 +24,5 @@ app.register_functions(monitor.bp)
 app.register_functions(retention.bp)
 app.register_functions(teams.bp)
 app.register_functions(directory.bp)
+app.register_functions(connections.bp)
 app.register_functions(openapi.bp)

@@ -57,6 +57,7 @@ param stripePriceBusiness string = ''
   'ENTRA_CLIENT_SECRET'
   'ENTRA_CLIENT_CERTIFICATE'
   'GOOGLE_SERVICE_ACCOUNT_JSON'
+  'GOOGLE_OAUTH_CLIENT_SECRET'
 ])
 param secretSettingNames array = [
   'DATABASE_URL'
@@ -70,6 +71,7 @@ param secretSettingNames array = [
   'ENTRA_CLIENT_SECRET'
   'ENTRA_CLIENT_CERTIFICATE'
   'GOOGLE_SERVICE_ACCOUNT_JSON'
+  'GOOGLE_OAUTH_CLIENT_SECRET'
 ]
 
 @description('Extra plain (non-secret) app settings, e.g. {"MONITOR_CONCURRENCY_TWITCH": "8"}; they win over the defaults below.')
@@ -100,6 +102,7 @@ var frontendSettings = {
   BILLING_SUCCESS_URL: '${frontendUrl}/billing/success'
   BILLING_CANCEL_URL: '${frontendUrl}/billing/cancel'
   BILLING_PORTAL_RETURN_URL: '${frontendUrl}/billing'
+  CONNECTIONS_RETURN_URL: '${frontendUrl}/connections'
 }
 var twitchSettings = empty(twitchClientId) ? {} : { TWITCH_CLIENT_ID: twitchClientId }
 var kickSettings = empty(kickClientId) ? {} : { KICK_CLIENT_ID: kickClientId }

@@ -279,6 +279,51 @@ class Settings(BaseSettings):
     credentials_encryption_key: SecretStr | None = None
     """Base64 of 32 random bytes: AES-256-GCM key sealing channel credentials (Rumble keys)."""
 
+    # --- connected channels (owners' OAuth) -----------------------------------
+
+    connections_callback_url: str = "http://localhost:7071/api/connections/callback"
+    """This app's OAuth callback (`GET /api/connections/callback`), registered as a redirect
+    URI with Twitch and Google."""
+
+    connections_return_url: str | None = None
+    """Frontend page the callback sends the browser back to (`?status=connected&connection_id=`
+    or `?status=error&detail=`); unset: the callback answers JSON."""
+
+    connection_state_ttl_s: int = Field(default=600, ge=60, le=3_600)
+    """How long an authorization URL (its signed, single-use state) can be completed."""
+
+    connections_schedule: str = "0 */15 * * * *"
+    """NCRONTAB schedule of the token upkeep timer (refresh before expiry, Twitch's hourly
+    validation)."""
+
+    connection_refresh_margin_s: int = Field(default=1_800, ge=60, le=86_400)
+    """Access tokens expiring within this many seconds are refreshed by the upkeep timer."""
+
+    google_oauth_client_id: str | None = None
+    """OAuth client id of the Google Cloud project (web application) owners connect to."""
+
+    google_oauth_client_secret: SecretStr | None = None
+    """That OAuth client's secret."""
+
+    google_authorize_url: str = "https://accounts.google.com/o/oauth2/v2/auth"
+    """Google's authorization endpoint."""
+
+    google_token_url: str = "https://oauth2.googleapis.com/token"
+    """Google's token endpoint (code exchange, refresh)."""
+
+    google_revoke_url: str = "https://oauth2.googleapis.com/revoke"
+    """Google's token revocation endpoint."""
+
+    youtube_analytics_url: str = "https://youtubeanalytics.googleapis.com/v2"
+    """YouTube Analytics API base: `<base>/reports`."""
+
+    analytics_import_schedule: str = "0 40 9 * * *"
+    """NCRONTAB schedule of the daily YouTube Analytics import (09:40 UTC, after Pacific
+    midnight)."""
+
+    analytics_import_settling_days: int = Field(default=4, ge=3, le=30)
+    """Trailing days re-read and upserted every import: figures arrive 48 to 72 hours late."""
+
     log_level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR|CRITICAL)$")
     """Level for StreamTrack's own loggers."""
 

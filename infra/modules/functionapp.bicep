@@ -45,6 +45,8 @@ var defaultSettings = {
   ANALYTICS_REFRESH_SCHEDULE: '0 */5 * * * *'
   STRIPE_RECONCILE_SCHEDULE: '0 30 3 * * *'
   DIRECTORY_SCHEDULE: '0 20 * * * *'
+  CONNECTIONS_SCHEDULE: '0 */15 * * * *'
+  ANALYTICS_IMPORT_SCHEDULE: '0 40 9 * * *'
   LOG_LEVEL: 'INFO'
 }
 

@@ -20,6 +20,7 @@ from urllib.parse import parse_qs
 from localdev.sandbox.faults import Decision
 from localdev.sandbox.ids import h64, iso_z
 from localdev.sandbox.messages import Request, Response, json_response
+from localdev.sandbox.oauth import OAuthServer, bearer, form_of, redirect
 from localdev.sandbox.platforms import FakePlatform, Option, Route
 from localdev.sandbox.population import CATEGORIES, Channel
 
@@ -42,9 +43,18 @@ class TwitchAuth:
     """
 
     TOKEN_LIFETIME_S = 5_184_000
+    USER_TOKEN_LIFETIME_S = 14_400
+    """Twitch's user access tokens last about four hours."""
 
     def __init__(self, bucket: int) -> None:
         self.bucket = bucket
+        self.oauth = OAuthServer(
+            client_id=TWITCH_CLIENT_ID,
+            client_secret=TWITCH_CLIENT_SECRET,
+            access_lifetime_s=self.USER_TOKEN_LIFETIME_S,
+            rotate_refresh=True,
+        )
+        """Owners' grants (the authorization code flow); Twitch rotates refresh tokens."""
         self._lock = threading.Lock()
         self._tokens: dict[str, str] = {}
         self._buckets: dict[str, tuple[float, float]] = {}
@@ -109,9 +119,23 @@ def fault(ctx: "Context", status: int, d: Decision) -> Response:
     return error(status, "")
 
 
+_GRANT_ERRORS = {
+    "authorization_code": "Invalid authorization code",
+    "refresh_token": "Invalid refresh token",
+}
+
+
 def token(ctx: "Context", req: Request, _d: Decision) -> Response:
     form = {k: v[-1] for k, v in parse_qs(req.body.decode(errors="replace")).items()}
     form |= {k: v[-1] for k, v in req.query.items() if k not in form}
+    grant_type = form.get("grant_type", "")
+    if grant_type in _GRANT_ERRORS:
+        status, body = _auth(ctx).oauth.token(form, ctx.clock.time())
+        if status == 200:
+            return json_response(200, body)
+        if body.get("error") == "invalid_client":
+            return json_response(403, {"status": 403, "message": "invalid client secret"})
+        return json_response(400, {"status": 400, "message": _GRANT_ERRORS[grant_type]})
     if form.get("client_id") != TWITCH_CLIENT_ID:
         return json_response(400, {"status": 400, "message": "invalid client"})
     if form.get("client_secret") != TWITCH_CLIENT_SECRET:
@@ -280,6 +304,47 @@ def followers(ctx: "Context", req: Request, _d: Decision) -> Response:
     return json_response(200, {"total": total, "data": [], "pagination": {}}, headers)
 
 
+def _account(ctx: "Context", ref: str) -> str | None:
+    ch = ctx.population.find(ref) if ref else None
+    return ch.platform_id if ch is not None and ch.platform == "twitch" else None
+
+
+def authorize(ctx: "Context", req: Request, _d: Decision) -> Response:
+    """The consent page, answered at once for `sandbox_account` (see `oauth`)."""
+    status, query = _auth(ctx).oauth.authorize(
+        req, ctx.clock.time(), lambda ref: _account(ctx, ref)
+    )
+    return redirect(status, req.arg("redirect_uri") or "", query)
+
+
+def revoke(ctx: "Context", req: Request, _d: Decision) -> Response:
+    form = form_of(req)
+    if form.get("client_id") != TWITCH_CLIENT_ID:
+        return json_response(404, {"status": 404, "message": "client does not exist"})
+    if not _auth(ctx).oauth.revoke_token(form.get("token", "")):
+        return json_response(400, {"status": 400, "message": "Invalid token"})
+    return Response(200, b"", "text/plain")
+
+
+def validate(ctx: "Context", req: Request, _d: Decision) -> Response:
+    token_value = bearer(req, "oauth") or bearer(req) or ""
+    oauth, now = _auth(ctx).oauth, ctx.clock.time()
+    grant = oauth.who(token_value, now)
+    if grant is None:
+        return json_response(401, {"status": 401, "message": "invalid access token"})
+    ch = ctx.population.by_id["twitch"].get(grant.account)
+    return json_response(
+        200,
+        {
+            "client_id": grant.client_id,
+            "login": ch.login if ch else "",
+            "scopes": list(grant.scopes) or None,
+            "user_id": grant.account,
+            "expires_in": oauth.expires_in(token_value, now),
+        },
+    )
+
+
 def _settings_env(url: str) -> dict[str, str]:
     return {
         "TWITCH_CLIENT_ID": TWITCH_CLIENT_ID,
@@ -301,12 +366,22 @@ def _revoke(ctx: "Context", req: Request) -> Response:
     return json_response(200, {"revoked": _auth(ctx).revoke_all()})
 
 
+def _revoke_grants(ctx: "Context", req: Request) -> Response:
+    """An owner removing the app: their grants die (refresh: invalid_grant)."""
+    body = req.json() if req.body else {}
+    account = body.get("account") if isinstance(body, dict) else None
+    return json_response(200, {"revoked": _auth(ctx).oauth.revoke_account(account)})
+
+
 FAKE = FakePlatform(
     name="twitch",
     display_name="Twitch",
     share=0.6,
     routes=(
         Route("POST", "/twitch/oauth2/token", "twitch.token", token),
+        Route("GET", "/twitch/oauth2/authorize", "twitch.authorize", authorize),
+        Route("POST", "/twitch/oauth2/revoke", "twitch.revoke", revoke),
+        Route("GET", "/twitch/oauth2/validate", "twitch.validate", validate),
         Route("GET", "/twitch/helix/streams", "twitch.streams", streams),
         Route("GET", "/twitch/helix/users", "twitch.users", users),
         Route("GET", "/twitch/helix/channels/followers", "twitch.followers", followers),
@@ -319,5 +394,11 @@ FAKE = FakePlatform(
     options=(Option("twitch_bucket", int, 800, "Twitch points per minute"),),
     state=_state,
     extra_counters=("twitch.rate_limited",),
-    controls={("POST", "/_sandbox/twitch/revoke"): _revoke},
+    controls={
+        ("POST", "/_sandbox/twitch/revoke"): _revoke,
+        ("POST", "/_sandbox/twitch/oauth/revoke"): _revoke_grants,
+        ("GET", "/_sandbox/twitch/oauth"): lambda ctx, req: json_response(
+            200, _auth(ctx).oauth.state()
+        ),
+    },
 )

@@ -8,17 +8,30 @@ at midnight Pacific.
 
 import random
 from collections.abc import Mapping
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from localdev.sandbox.ids import b64url, iso_z
 from localdev.sandbox.messages import Request, Response, json_response
+from localdev.sandbox.oauth import OAuthServer
 from localdev.sandbox.platforms import Announcement, FakePlatform, FaultFlag, NoShow, Option, Route
+from localdev.sandbox.youtube_analytics import (
+    GOOGLE_CLIENT_ID,
+    GOOGLE_CLIENT_SECRET,
+    authorize,
+    reports,
+    revoke,
+    token,
+    truth_report,
+)
 from localdev.sandbox.youtube_api import (
     QUOTA_MESSAGE,
     YOUTUBE_API_KEY,
     Quota,
+    YouTubeState,
     channels,
     fault,
+    oauth,
     quota,
     search,
     subscriber_count,
@@ -40,6 +53,12 @@ def _settings_env(url: str) -> dict[str, str]:
         "YOUTUBE_API_KEY": YOUTUBE_API_KEY,
         "YOUTUBE_API_URL": f"{url}/youtube/v3",
         "YOUTUBE_FEED_URL": f"{url}/youtube/feeds/videos.xml",
+        "YOUTUBE_ANALYTICS_URL": f"{url}/youtube/analytics/v2",
+        "GOOGLE_OAUTH_CLIENT_ID": GOOGLE_CLIENT_ID,
+        "GOOGLE_OAUTH_CLIENT_SECRET": GOOGLE_CLIENT_SECRET,
+        "GOOGLE_AUTHORIZE_URL": f"{url}/youtube/oauth2/auth",
+        "GOOGLE_TOKEN_URL": f"{url}/youtube/oauth2/token",
+        "GOOGLE_REVOKE_URL": f"{url}/youtube/oauth2/revoke",
     }
 
 
@@ -78,8 +97,15 @@ def _truth(ch: "Channel", s: "Stream") -> dict[str, Any]:
     }
 
 
-def _state(options: Mapping[str, Any]) -> Quota:
-    return Quota(int(options["youtube_quota"]))
+def _state(options: Mapping[str, Any]) -> YouTubeState:
+    grants = OAuthServer(
+        client_id=GOOGLE_CLIENT_ID,
+        client_secret=GOOGLE_CLIENT_SECRET,
+        access_lifetime_s=3599,
+        rotate_refresh=False,
+        refresh_lifetime_s=float(options["google_refresh_lifetime_s"]),
+    )
+    return YouTubeState(Quota(int(options["youtube_quota"])), grants)
 
 
 def _quota_control(ctx: "Context", req: Request) -> Response:
@@ -95,6 +121,23 @@ def _quota_control(ctx: "Context", req: Request) -> Response:
     return json_response(200, state.state())
 
 
+def _revoke_grants(ctx: "Context", req: Request) -> Response:
+    """An owner removing the app from their Google account: refresh answers invalid_grant."""
+    body = req.json() if req.body else {}
+    account = body.get("account") if isinstance(body, dict) else None
+    return json_response(200, {"revoked": oauth(ctx).revoke_account(account)})
+
+
+def _analytics_truth(ctx: "Context", req: Request) -> Response:
+    """The final (settled) daily report of a channel: `?channel=&from=&to=` (dates)."""
+    ch = ctx.population.find(req.arg("channel") or "")
+    if ch is None or ch.platform != "youtube":
+        return json_response(404, {"error": "no such YouTube channel"})
+    first = date.fromisoformat(req.arg("from") or "")
+    last = date.fromisoformat(req.arg("to") or "")
+    return json_response(200, {"days": truth_report(ctx, ch, first, last)})
+
+
 FAKE = FakePlatform(
     name="youtube",
     display_name="YouTube",
@@ -104,6 +147,10 @@ FAKE = FakePlatform(
         Route("GET", "/youtube/v3/videos", "youtube.videos", videos),
         Route("GET", "/youtube/v3/channels", "youtube.channels", channels),
         Route("GET", "/youtube/v3/search", "youtube.search", search),
+        Route("GET", "/youtube/oauth2/auth", "youtube.oauth_authorize", authorize),
+        Route("POST", "/youtube/oauth2/token", "youtube.oauth_token", token),
+        Route("POST", "/youtube/oauth2/revoke", "youtube.oauth_revoke", revoke),
+        Route("GET", "/youtube/analytics/v2/reports", "youtube.analytics_reports", reports),
     ),
     fault=lambda ctx, req, status, d: fault(req.path, status, d),
     settings_env=_settings_env,
@@ -116,16 +163,27 @@ FAKE = FakePlatform(
     no_show=_no_show,
     announce=_announce,
     truth=_truth,
-    options=(Option("youtube_quota", int, 10_000, "YouTube units per day"),),
+    options=(
+        Option("youtube_quota", int, 10_000, "YouTube units per day"),
+        Option(
+            "google_refresh_lifetime_s",
+            float,
+            0.0,
+            "Google refresh token lifetime (604800: an app in Testing status); 0: until revoked",
+        ),
+    ),
     fault_flags=(
         FaultFlag("--quota-exhausted", "quota_exhausted", "YouTube answers quotaExceeded"),
     ),
     state=_state,
-    counters=lambda state: {"youtube.quota_used": state.used},
+    counters=lambda state: {"youtube.quota_used": state.quota.used},
     extra_counters=("youtube.quota_used",),
-    reset=lambda state: state.reset(),
+    reset=lambda state: state.quota.reset(),
     controls={
         ("GET", "/_sandbox/quota"): _quota_control,
         ("POST", "/_sandbox/quota"): _quota_control,
+        ("POST", "/_sandbox/youtube/oauth/revoke"): _revoke_grants,
+        ("GET", "/_sandbox/youtube/oauth"): lambda ctx, req: json_response(200, oauth(ctx).state()),
+        ("GET", "/_sandbox/youtube/analytics"): _analytics_truth,
     },
 )

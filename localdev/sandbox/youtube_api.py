@@ -19,6 +19,7 @@ from localdev.sandbox.schedule import Stream
 
 if TYPE_CHECKING:
     from localdev.sandbox.context import Context
+    from localdev.sandbox.oauth import OAuthServer
 
 YOUTUBE_API_KEY = "sandbox-youtube-api-key"
 
@@ -56,8 +57,20 @@ class Quota:
         return {"day": self._day, "limit": self.limit, "used": self.used}
 
 
+class YouTubeState:
+    """What the fake keeps between requests: the Data API quota and Google's OAuth grants."""
+
+    def __init__(self, quota: Quota, oauth: "OAuthServer") -> None:
+        self.quota = quota
+        self.oauth = oauth
+
+
 def quota(ctx: "Context") -> Quota:
-    return cast(Quota, ctx.state["youtube"])
+    return cast(YouTubeState, ctx.state["youtube"]).quota
+
+
+def oauth(ctx: "Context") -> "OAuthServer":
+    return cast(YouTubeState, ctx.state["youtube"]).oauth
 
 
 @lru_cache(maxsize=8)
@@ -250,11 +263,50 @@ def subscriber_count(followers: int) -> int:
     return followers // scale * scale
 
 
+def _user_gate(ctx: "Context", req: Request, d: Decision, units: int) -> "str | Response":
+    """An OAuth call (`Authorization: Bearer`): the account's channel id, or the refusal."""
+    kind, _, token = (req.header("authorization") or "").partition(" ")
+    grant = oauth(ctx).who(token.strip(), ctx.clock.time()) if kind.lower() == "bearer" else None
+    if grant is None:
+        return _unauthenticated()
+    if d.quota_exhausted or not quota(ctx).charge(units, ctx.clock.time()):
+        return quota_exceeded()
+    return grant.account
+
+
+def _unauthenticated() -> Response:
+    body = {
+        "code": 401,
+        "message": "Request had invalid authentication credentials. Expected OAuth 2 access "
+        "token, login cookie or other valid authentication credential.",
+        "errors": [
+            {
+                "message": "Invalid Credentials",
+                "domain": "global",
+                "reason": "authError",
+                "location": "Authorization",
+                "locationType": "header",
+            }
+        ],
+        "status": "UNAUTHENTICATED",
+    }
+    return json_response(401, {"error": body})
+
+
 def channels(ctx: "Context", req: Request, d: Decision) -> Response:
-    denied = _gate(ctx, req, d, 1)
-    if denied:
-        return denied
+    mine: str | None = None
+    if req.arg("mine") == "true":
+        found_account = _user_gate(ctx, req, d, 1)
+        if isinstance(found_account, Response):
+            return found_account
+        mine = found_account
+    else:
+        denied = _gate(ctx, req, d, 1)
+        if denied:
+            return denied
     parts, ids, handle = set(_split(req, "part")), _split(req, "id"), req.arg("forHandle")
+    if mine is not None:
+        ids, handle = [mine], None
     if not parts:
         return error(400, "required", "Required parameter: part")
     if not ids and not handle:

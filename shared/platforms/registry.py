@@ -88,6 +88,11 @@ def needing_credentials() -> tuple[Platform, ...]:
     return tuple(s.platform for s in specs() if s.credential is not None)
 
 
+def connectable() -> tuple[Platform, ...]:
+    """The platforms whose channel owners can connect their account (`spec.connect`)."""
+    return tuple(s.platform for s in specs() if s.connect is not None)
+
+
 def build_clients(
     settings: "Settings", options: "ClientOptions | None" = None
 ) -> dict[Platform, "PlatformClient"]:

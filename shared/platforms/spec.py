@@ -19,6 +19,7 @@ from shared.clock import Clock
 from shared.config import Settings
 from shared.crypto import SecretBox
 from shared.platforms.base import ChannelRef, PlatformClient
+from shared.platforms.oauth import OwnerConnect
 from shared.platforms.polling import PlatformFetcher
 from shared.platforms.retry import RetryPolicy
 
@@ -140,3 +141,5 @@ class PlatformSpec:
     """Concurrent requests per monitor cycle."""
     client: ClientFactory
     fetcher: Callable[[FetcherContext], PlatformFetcher]
+    connect: OwnerConnect | None = None
+    """How the channel's owner connects the account by OAuth (None: not offered)."""

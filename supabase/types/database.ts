@@ -5,7 +5,21 @@ export type Database = {
   
   "public": {
           Tables: {
-            "audit_log": {
+            "analytics_import_runs": {
+                  Row: {
+                    "channels": number,"days_written": number,"errors": NonNullable<Json>,"finished_at": string | null,"id": number,"requests": number,"started_at": string,"status": string,"videos_written": number
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "channels"?: number,"days_written"?: number,"errors"?: NonNullable<Json>,"finished_at"?: string | null,"id"?: never,"requests"?: number,"started_at"?: string,"status"?: string,"videos_written"?: number
+                  }
+                  Update: {
+                    "channels"?: number,"days_written"?: number,"errors"?: NonNullable<Json>,"finished_at"?: string | null,"id"?: never,"requests"?: number,"started_at"?: string,"status"?: string,"videos_written"?: number
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"audit_log": {
                   Row: {
                     "action": string,"actor": string | null,"actor_id": string | null,"created_at": string,"details": NonNullable<Json>,"id": number,"target_id": string | null,"target_type": string | null,"team_id": string | null
                   }
@@ -63,6 +77,112 @@ isOneToOne: false
 isOneToOne: false
       referencedRelation: "teams"
       referencedColumns: ["id"]
+    }
+                  ]
+                },"channel_analytics_daily": {
+                  Row: {
+                    "average_view_duration": number,"channel_id": string,"day": string,"estimated_minutes_watched": number,"fetched_at": string,"subscribers_gained": number,"subscribers_lost": number,"updated_at": string,"views": number
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "average_view_duration": number,"channel_id": string,"day": string,"estimated_minutes_watched": number,"fetched_at": string,"subscribers_gained": number,"subscribers_lost": number,"updated_at"?: string,"views": number
+                  }
+                  Update: {
+                    "average_view_duration"?: number,"channel_id"?: string,"day"?: string,"estimated_minutes_watched"?: number,"fetched_at"?: string,"subscribers_gained"?: number,"subscribers_lost"?: number,"updated_at"?: string,"views"?: number
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "channel_analytics_daily_channel_id_fkey"
+      columns: ["channel_id"]
+isOneToOne: false
+      referencedRelation: "channels"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"channel_analytics_videos": {
+                  Row: {
+                    "average_concurrent_viewers": number | null,"average_view_duration": number,"channel_id": string,"estimated_minutes_watched": number,"fetched_at": string,"first_day": string,"last_day": string,"peak_concurrent_viewers": number | null,"updated_at": string,"video_id": string,"views": number
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "average_concurrent_viewers"?: number | null,"average_view_duration": number,"channel_id": string,"estimated_minutes_watched": number,"fetched_at": string,"first_day": string,"last_day": string,"peak_concurrent_viewers"?: number | null,"updated_at"?: string,"video_id": string,"views": number
+                  }
+                  Update: {
+                    "average_concurrent_viewers"?: number | null,"average_view_duration"?: number,"channel_id"?: string,"estimated_minutes_watched"?: number,"fetched_at"?: string,"first_day"?: string,"last_day"?: string,"peak_concurrent_viewers"?: number | null,"updated_at"?: string,"video_id"?: string,"views"?: number
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "channel_analytics_videos_channel_id_fkey"
+      columns: ["channel_id"]
+isOneToOne: false
+      referencedRelation: "channels"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"channel_connection_attempts": {
+                  Row: {
+                    "channel_id": string,"created_at": string,"expires_at": string,"id": string,"key_version": number,"platform": Database["public"]['Enums']["platform"],"team_id": string,"used_at": string | null,"user_id": string,"verifier_ciphertext": string,"verifier_nonce": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "channel_id": string,"created_at"?: string,"expires_at": string,"id": string,"key_version": number,"platform": Database["public"]['Enums']["platform"],"team_id": string,"used_at"?: string | null,"user_id": string,"verifier_ciphertext": string,"verifier_nonce": string
+                  }
+                  Update: {
+                    "channel_id"?: string,"created_at"?: string,"expires_at"?: string,"id"?: string,"key_version"?: number,"platform"?: Database["public"]['Enums']["platform"],"team_id"?: string,"used_at"?: string | null,"user_id"?: string,"verifier_ciphertext"?: string,"verifier_nonce"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "channel_connection_attempts_channel_id_fkey"
+      columns: ["channel_id"]
+isOneToOne: false
+      referencedRelation: "channels"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "channel_connection_attempts_team_id_fkey"
+      columns: ["team_id"]
+isOneToOne: false
+      referencedRelation: "teams"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"channel_connection_tokens": {
+                  Row: {
+                    "access_ciphertext": string,"access_expires_at": string | null,"access_nonce": string,"connection_id": string,"failures": number,"key_version": number,"last_error": string | null,"refresh_ciphertext": string | null,"refresh_nonce": string | null,"refreshed_at": string | null,"updated_at": string,"validated_at": string | null
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "access_ciphertext": string,"access_expires_at"?: string | null,"access_nonce": string,"connection_id": string,"failures"?: number,"key_version": number,"last_error"?: string | null,"refresh_ciphertext"?: string | null,"refresh_nonce"?: string | null,"refreshed_at"?: string | null,"updated_at"?: string,"validated_at"?: string | null
+                  }
+                  Update: {
+                    "access_ciphertext"?: string,"access_expires_at"?: string | null,"access_nonce"?: string,"connection_id"?: string,"failures"?: number,"key_version"?: number,"last_error"?: string | null,"refresh_ciphertext"?: string | null,"refresh_nonce"?: string | null,"refreshed_at"?: string | null,"updated_at"?: string,"validated_at"?: string | null
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "channel_connection_tokens_connection_id_fkey"
+      columns: ["connection_id"]
+isOneToOne: true
+      referencedRelation: "channel_connections"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"channel_connections": {
+                  Row: {
+                    "account_id": string,"broken_at": string | null,"broken_reason": string | null,"channel_id": string,"connected_at": string,"connected_by": string | null,"id": string,"platform": Database["public"]['Enums']["platform"],"scopes": (string)[],"status": string,"team_id": string,"updated_at": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "account_id": string,"broken_at"?: string | null,"broken_reason"?: string | null,"channel_id": string,"connected_at"?: string,"connected_by"?: string | null,"id"?: string,"platform": Database["public"]['Enums']["platform"],"scopes"?: (string)[],"status"?: string,"team_id": string,"updated_at"?: string
+                  }
+                  Update: {
+                    "account_id"?: string,"broken_at"?: string | null,"broken_reason"?: string | null,"channel_id"?: string,"connected_at"?: string,"connected_by"?: string | null,"id"?: string,"platform"?: Database["public"]['Enums']["platform"],"scopes"?: (string)[],"status"?: string,"team_id"?: string,"updated_at"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "channel_connections_tracking_fkey"
+      columns: ["team_id","channel_id"]
+isOneToOne: true
+      referencedRelation: "team_channels"
+      referencedColumns: ["team_id","channel_id"]
     }
                   ]
                 },"channel_credentials": {
@@ -560,6 +680,11 @@ isOneToOne: false
               "avg_viewers": number,"bucket_end": string,"bucket_start": string,"followers_gained": number,"known_viewer_sample_count": number,"live_sample_count": number,"live_seconds": number,"peak_viewers": number,"viewer_count_sum": number,"viewer_seconds": number
             }[]
                            },
+"analytics_connected_daily":
+{ Args: { "channel_id": string,"first_day": string,"last_day": string }; Returns: {
+              "average_view_duration": number,"day": string,"estimated_minutes_watched": number,"fetched_at": string,"streamtrack_live_seconds": number,"streamtrack_minutes_watched": number,"streamtrack_peak_viewers": number,"subscribers_gained": number,"subscribers_lost": number,"views": number
+            }[]
+                           },
 "analytics_leaderboard":
 { Args: { "max_rows"?: number,"metric"?: string,"period"?: string,"team_id": string }; Returns: {
               "avg_viewers": number,"channel_id": string,"followers_gained": number,"known_viewer_sample_count": number,"live_sample_count": number,"live_seconds": number,"peak_viewers": number,"rank": number,"viewer_count_sum": number,"viewer_seconds": number,"window_end": string,"window_start": string
@@ -594,6 +719,9 @@ isOneToOne: false
                            },
 "channel_ids_with_feature":
 { Args: { "feature": string }; Returns: string[]
+                           },
+"connected_channel_ids":
+{ Args: Record<PropertyKey, never>; Returns: string[]
                            },
 "create_team_invitation":
 { Args: { "email": string,"inviter_hourly_limit": number,"role": Database["public"]['Enums']["team_role"],"team_hourly_limit": number,"team_id": string,"token_hash": string,"valid_for": string }; Returns: {

@@ -57,6 +57,31 @@ EXPECTED: dict[str, list[dict[str, Any]]] = {
         }
     ],
     "team_exports": _http("teams/{team_id}/exports", "GET"),
+    "channel_connection": _http(
+        "teams/{team_id}/channels/{channel_id}/connection", "POST", "DELETE"
+    ),
+    "team_connections": _http("teams/{team_id}/connections", "GET"),
+    "connection_callback": _http("connections/callback", "GET"),
+    "connection_upkeep": [
+        {
+            "direction": "IN",
+            "type": "timerTrigger",
+            "name": "timer",
+            "schedule": "%CONNECTIONS_SCHEDULE%",
+            "runOnStartup": False,
+            "useMonitor": True,
+        }
+    ],
+    "analytics_import": [
+        {
+            "direction": "IN",
+            "type": "timerTrigger",
+            "name": "timer",
+            "schedule": "%ANALYTICS_IMPORT_SCHEDULE%",
+            "runOnStartup": False,
+            "useMonitor": True,
+        }
+    ],
     "analytics_refresh": [
         {
             "direction": "IN",

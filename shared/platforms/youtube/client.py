@@ -327,15 +327,21 @@ class YouTubeClient:
         return (self._key.get_secret_value(),)
 
     def _api_error(self, response: httpx.Response) -> PlatformError:
+        return self.classify_error(response, self._policy)
+
+    @staticmethod
+    def classify_error(response: httpx.Response, policy: RetryPolicy) -> PlatformError:
+        """A Google API error answer as the error tree's branch (its reasons refine it)."""
+        platform = Platform.YOUTUBE
         try:
             body = ErrorEnvelope.model_validate_json(response.content).error
         except ValidationError:
             body = ErrorBody(message=response.reason_phrase)
         reasons = {e.reason for e in (*body.errors, *body.details)}
         message = body.message or response.reason_phrase
-        base = error_for_status(self.platform, response, message, wall_now=self._policy.wall())
+        base = error_for_status(platform, response, message, wall_now=policy.wall())
         kwargs: dict[str, Any] = {
-            "platform": self.platform,
+            "platform": platform,
             "status": base.status,
             "request_id": base.request_id,
         }

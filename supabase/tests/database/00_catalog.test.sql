@@ -12,7 +12,8 @@ insert into service_only_tables values
   ('public.platform_quota_usage'), ('public.stripe_events'),
   ('public.channel_poll_state'), ('public.directory_groups'),
   ('public.directory_group_members'), ('public.directory_delta_links'),
-  ('public.directory_claim_attributes');
+  ('public.directory_claim_attributes'), ('public.channel_connection_tokens'),
+  ('public.channel_connection_attempts'), ('public.analytics_import_runs');
 
 -- Tables written by the backend only (clients may read some of them).
 create temporary table backend_written_tables (tbl regclass) on commit drop;
@@ -23,7 +24,9 @@ select t::regclass from unnest(array[
   'public.channels', 'public.channel_status', 'public.stream_sessions',
   'public.viewer_samples', 'public.channel_stats', 'public.billing_customers',
   'public.billing_subscriptions', 'public.audit_log', 'public.plans',
-  'public.directory_members', 'public.directory_pending', 'public.directory_sync_runs']) as t;
+  'public.directory_members', 'public.directory_pending', 'public.directory_sync_runs',
+  'public.channel_connections', 'public.channel_analytics_daily',
+  'public.channel_analytics_videos']) as t;
 
 create temporary view public_tables as
   select c.oid::regclass as tbl, c.relname, c.relrowsecurity
@@ -268,12 +271,14 @@ select is(
     'execute on function public.accept_team_invitation(text)',
     'execute on function public.analytics_channel_sessions(uuid, timestamp with time zone, timestamp with time zone)',
     'execute on function public.analytics_channel_timeline(uuid, timestamp with time zone, timestamp with time zone)',
+    'execute on function public.analytics_connected_daily(uuid, date, date)',
     'execute on function public.analytics_leaderboard(uuid, text, text, integer)',
     'execute on function public.analytics_team_daily_followers(uuid, date, date)',
     'execute on function public.analytics_team_overview(uuid, timestamp with time zone, timestamp with time zone)',
     'execute on function public.analytics_timeline_bucket(timestamp with time zone, timestamp with time zone)',
     'execute on function public.can_read_channel(uuid)',
     'execute on function public.channel_ids_with_feature(text)',
+    'execute on function public.connected_channel_ids()',
     'execute on function public.directory_caller_in_tenant(text, text)',
     'execute on function public.has_team_role(uuid, team_role)',
     'execute on function public.is_team_member(uuid)',
@@ -291,6 +296,9 @@ select is(
     'select on table public.audit_log',
     'select on table public.billing_customers',
     'select on table public.billing_subscriptions',
+    'select on table public.channel_analytics_daily',
+    'select on table public.channel_analytics_videos',
+    'select on table public.channel_connections',
     'select on table public.channel_stats',
     'select on table public.channel_status',
     'select on table public.channels',

@@ -4,7 +4,7 @@
 -- none; monitoring, billing and operations rows exist for all of them.
 begin;
 create extension if not exists pgtap with schema extensions;
-select plan(33);
+select plan(35);
 
 -- ---------------------------------------------------------------------------
 -- Helpers of this suite (rolled back with it; the shared ones, tests.*, are
@@ -126,6 +126,34 @@ insert into public.directory_delta_links (tenant, group_ids, delta_link, full_sy
   ('0a0a0a0a-0000-4000-8000-00000000000a', '{a1a1a1a1-0000-4000-8000-00000000000a}',
    'https://graph.microsoft.com/v1.0/groups/delta?$deltatoken=test', now());
 
+-- Connected channels (20261203124000_connected_channels.sql): team A connected
+-- its own channel, team B its own and the shared one; owner analytics for every
+-- test channel (read only by a team holding a connection for it).
+insert into public.channel_connections (id, team_id, channel_id, platform, account_id) values
+  ('e0000000-0000-4000-8000-0000000000a1', 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa',
+   'a0000000-0000-4000-8000-00000000000a', 'twitch', 'test-only-a'),
+  ('e0000000-0000-4000-8000-0000000000b1', 'bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb',
+   'b0000000-0000-4000-8000-00000000000b', 'youtube', 'test-only-b'),
+  ('e0000000-0000-4000-8000-0000000000b2', 'bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb',
+   'c0000000-0000-4000-8000-00000000000c', 'rumble', 'test-shared');
+insert into public.channel_connection_tokens (connection_id, access_ciphertext, access_nonce, key_version)
+select id, '\x00'::bytea, '\x01'::bytea, 1 from public.channel_connections
+where channel_id in (select id from test_channels);
+insert into public.channel_connection_attempts
+  (id, team_id, channel_id, user_id, platform, verifier_ciphertext, verifier_nonce, key_version, expires_at)
+values ('e0000000-0000-4000-8000-0000000000a9', 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa',
+        'a0000000-0000-4000-8000-00000000000a', '11111111-1111-4111-8111-111111111111', 'twitch',
+        '\x00', '\x01', 1, now() + interval '10 minutes');
+insert into public.channel_analytics_daily
+  (channel_id, day, views, estimated_minutes_watched, average_view_duration,
+   subscribers_gained, subscribers_lost, fetched_at)
+select id, current_date, 1, 1, 1, 1, 0, now() from test_channels;
+insert into public.channel_analytics_videos
+  (channel_id, video_id, first_day, last_day, views, estimated_minutes_watched,
+   average_view_duration, fetched_at)
+select id, 'video-' || left(id::text, 8), current_date, current_date, 1, 1, 1, now() from test_channels;
+insert into public.analytics_import_runs (status) values ('succeeded');
+
 -- Sanity: the backend sees rows in every table, so "zero rows" below means
 -- the policies hid them, not that there was nothing to hide.
 select is(
@@ -210,12 +238,16 @@ select set_eq('select channel_id from public.channel_stats',
 select set_eq('select team_id from public.billing_customers union all select team_id from public.billing_subscriptions',
   array['aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa', 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa']::uuid[],
   'team A owner reads team A billing rows only');
+select set_eq('select channel_id from public.channel_analytics_daily',
+  array['a0000000-0000-4000-8000-00000000000a']::uuid[],
+  'owner analytics: only the channel team A connected, not the shared one team B connected');
 select is(
   array(select t::text from unnest(array['public.channel_credentials', 'public.monitor_runs',
           'public.platform_quota_usage', 'public.stripe_events',
           'public.channel_poll_state', 'public.directory_groups',
           'public.directory_group_members', 'public.directory_delta_links',
-          'public.directory_claim_attributes']::regclass[]) t
+          'public.directory_claim_attributes', 'public.channel_connection_tokens',
+          'public.channel_connection_attempts', 'public.analytics_import_runs']::regclass[]) t
         where tests.visible_rows(t) is not null),
   '{}'::text[],
   'even an owner may not select from service-only tables');
@@ -257,6 +289,9 @@ select set_eq('select id from public.channels',
 select set_eq('select channel_id from public.viewer_samples',
   array['b0000000-0000-4000-8000-00000000000b', 'c0000000-0000-4000-8000-00000000000c']::uuid[],
   'team B owner sees samples of team B channels only');
+select set_eq('select channel_id from public.channel_analytics_daily',
+  array['b0000000-0000-4000-8000-00000000000b', 'c0000000-0000-4000-8000-00000000000c']::uuid[],
+  'team B owner reads the owner analytics of the channels team B connected');
 select is(
   array(select t::text from pg_temp.tables_with_column('team_id') t
         where tests.visible_rows_where(t, $$team_id is distinct from 'bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb'$$) > 0),
