@@ -3,6 +3,7 @@
 import azure.functions as func
 
 from functions import (
+    alerts,
     analytics,
     billing,
     directory,
@@ -23,4 +24,5 @@ app.register_functions(monitor.bp)
 app.register_functions(retention.bp)
 app.register_functions(teams.bp)
 app.register_functions(directory.bp)
+app.register_functions(alerts.bp)
 app.register_functions(openapi.bp)

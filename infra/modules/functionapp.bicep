@@ -45,6 +45,7 @@ var defaultSettings = {
   ANALYTICS_REFRESH_SCHEDULE: '0 */5 * * * *'
   STRIPE_RECONCILE_SCHEDULE: '0 30 3 * * *'
   DIRECTORY_SCHEDULE: '0 20 * * * *'
+  ALERTS_SCHEDULE: '*/10 * * * * *'
   LOG_LEVEL: 'INFO'
 }
 

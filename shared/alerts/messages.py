@@ -206,7 +206,7 @@ def webhook_id(delivery_id: int) -> str:
     return f"alert_{delivery_id}"
 
 
-def webhook(alert: Alert, signing_secret: str, now: datetime) -> Request:
+def webhook(alert: Alert, signing_secret: str, now: datetime, msg_id: str | None = None) -> Request:
     data = {
         "delivery_id": alert.delivery_id,
         "rule_id": alert.rule_id,
@@ -216,7 +216,7 @@ def webhook(alert: Alert, signing_secret: str, now: datetime) -> Request:
         **{k: v for k, v in alert.payload.items() if k not in ("event", "message")},
     }
     body = _json({"type": f"alert.{alert.event}", "timestamp": now.isoformat(), "data": data})
-    msg_id = webhook_id(alert.delivery_id)
+    msg_id = msg_id or webhook_id(alert.delivery_id)
     signature = Webhook(signing_secret).sign(msg_id, now, body.decode())
     return Request(
         body,
@@ -229,7 +229,13 @@ def webhook(alert: Alert, signing_secret: str, now: datetime) -> Request:
     )
 
 
-def build(kind: str, alerts: Sequence[Alert], signing_secret: str | None, now: datetime) -> Request:
+def build(
+    kind: str,
+    alerts: Sequence[Alert],
+    signing_secret: str | None,
+    now: datetime,
+    msg_id: str | None = None,
+) -> Request:
     """The request for `alerts` (at most `BATCH[kind]`) to a destination of `kind`."""
     if kind == "discord":
         return discord(alerts)
@@ -240,5 +246,5 @@ def build(kind: str, alerts: Sequence[Alert], signing_secret: str | None, now: d
     if kind == "webhook":
         if signing_secret is None or len(alerts) != 1:
             raise ValueError("a webhook request carries one alert and needs the signing secret")
-        return webhook(alerts[0], signing_secret, now)
+        return webhook(alerts[0], signing_secret, now, msg_id)
     raise ValueError(f"unknown destination kind {kind!r}")
