@@ -21,7 +21,7 @@ from shared.db import Database
 from tests.factories.teams import Crew, make_crew
 from tests.factories.users import claims_for
 
-KEY = b"a" * 32
+KEY = b"k" * 32  # tests.factories.tokens.ENCRYPTION_KEY: what the API tests run with
 PATHS = {
     "discord": "/api/webhooks/{n}/token-{n}",
     "slack": "/services/T000/B{n}/secret{n}",
@@ -160,3 +160,16 @@ def settle_outbox(database: Database) -> None:
             "update public.alert_deliveries set status = 'dropped', last_error = 'test reset'"
             " where status = 'pending'"
         )
+
+
+def alert_snapshot(database: Database, team_id: uuid.UUID) -> dict[str, Any]:
+    """Everything an alerts operation could change, to compare before and after."""
+    queries = {
+        "destinations": "select id, name, enabled from public.alert_destinations"
+        " where team_id = %s order by 1",
+        "rules": "select id, event::text, viewer_threshold, template, enabled"
+        " from public.alert_rules where team_id = %s order by 1",
+        "audit": "select count(*) from public.audit_log where team_id = %s",
+    }
+    with database.service() as conn:
+        return {k: conn.execute(q, (team_id,)).fetchall() for k, q in queries.items()}
