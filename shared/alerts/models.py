@@ -147,7 +147,7 @@ class DeliveriesQuery(BaseModel):
 
     status: DeliveryStatus | None = None
     limit: int = Field(default=50, ge=1, le=200)
-    before_id: int | None = Field(default=None, ge=1)
+    before_id: int | None = Field(default=None, ge=1, le=2**63 - 1)
     """Paging: deliveries older than this one."""
 
 

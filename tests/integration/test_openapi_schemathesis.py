@@ -364,6 +364,8 @@ def test_deeply_nested_bodies_get_a_documented_4xx_problem(hosted: Hosted, body:
         "channel_id": world.channel_id,
         "mapping_id": uuid.uuid4(),
         "run_id": uuid.uuid4(),
+        "destination_id": uuid.uuid4(),
+        "rule_id": uuid.uuid4(),
     }
     headers = {
         "Authorization": f"Bearer {hosted.caller.token()}",
