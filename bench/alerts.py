@@ -6,7 +6,7 @@ monitor write (`write_cycle`) takes 1,000 channels live in one transaction,
 3,000 alerts. A delivery run (`Deliverer.run`, what the timer runs) is already
 going, as in production; the destinations are the local alert sink with 80 ms
 latency and 5 % of requests answered 429 (`Retry-After` 1 s, in Discord's
-shape). A fresh local database, removed at the end.
+shape), in a process of its own. A fresh local database, removed at the end.
 
 Prints figures as they come and, on the last line, one JSON object:
 
@@ -28,6 +28,7 @@ import base64
 import json
 import os
 import statistics
+import subprocess
 import sys
 import threading
 import time
@@ -36,10 +37,12 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 from pydantic import SecretStr
 
 from localdev import supabase
-from localdev.alertsink import AlertSink, Received
+from localdev.alertsink import Received
+from localdev.alertsink.server import RECORDS_PATH
 from localdev.demo_alerts import owner_claims
 from localdev.postgres import Cluster
 from shared.alerts import service
@@ -96,7 +99,7 @@ def _teams(db: Database, teams: int, per_team: int, prefix: str) -> list[Team]:
 
 
 def _configure(
-    db: Database, sink: AlertSink, settings: Settings, teams: list[Team]
+    db: Database, sink: "RemoteSink", settings: Settings, teams: list[Team]
 ) -> set[tuple[str, str]]:
     """Three destinations per team, each alerting every channel's `live`; the alerts
     expected, as (sink path, text)."""
@@ -163,9 +166,7 @@ def main(argv: list[str] | None = None) -> int:
             credentials_encryption_key=SecretStr(base64.b64encode(key).decode()),
         )
         db = Database(url, max_size=settings.alerts_concurrency + 4)
-        sink = AlertSink(latency_s=args.latency_ms / 1000, rate_limit_share=args.rate_limited,
-                         retry_after_s=args.retry_after_s, seed=15)  # fmt: skip
-        with sink:
+        with RemoteSink(args.latency_ms, args.rate_limited, args.retry_after_s) as sink:
             result = _run(args, db, sink, settings, key)
         db.close()
     finally:
@@ -180,11 +181,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(
-    args: argparse.Namespace, db: Database, sink: AlertSink, settings: Settings, key: bytes
+    args: argparse.Namespace, db: Database, sink: "RemoteSink", settings: Settings, key: bytes
 ) -> dict[str, Any]:
     began = time.perf_counter()
     watched = _teams(db, args.teams, args.channels_per_team, "Bench")
-    [quiet] = _teams(db, 1, args.teams * args.channels_per_team, "Quiet")
+    quiet = [c for t in _teams(db, args.teams, args.channels_per_team, "Quiet") for c in t[2]]
     expected = _configure(db, sink, settings, watched)
     print(f"{len(watched)} teams, {len(watched) * len(KINDS)} destinations, "
           f"{sum(len(t[2]) for t in watched)} channels in "
@@ -192,7 +193,7 @@ def _run(
     at = datetime.now(UTC)
     [warm] = _teams(db, 1, 10, "Warm")
     _write_cycle(db, warm[2], at)  # the first write of a session pays for its caches
-    quiet_s = _write_cycle(db, quiet[2], at)
+    quiet_s = _write_cycle(db, quiet, at)
 
     deliverer = Deliverer(db, SecretBox(key), service.client_for(settings),
                           DeliveryPolicy.from_settings(settings))  # fmt: skip
@@ -210,14 +211,15 @@ def _run(
     committed = time.time()
     print(f"cycle committed: {len(changed)} changes in {write_s:.2f} s", file=sys.stderr)
     deadline = time.monotonic() + args.budget_s - 2
-    while time.monotonic() < deadline and not expected <= _seen(sink):
-        time.sleep(0.1)
+    while time.monotonic() < deadline and not expected <= _seen(sink.received()):
+        time.sleep(1.0)
     running.join(timeout=args.budget_s + 10)
     deliverer.close()
 
     counts: Counter[tuple[str, str]] = Counter()
     latency: dict[tuple[str, str], float] = {}
-    for request in sink.received():
+    received = sink.received()
+    for request in received:
         for alert in _alerts_in(request):
             counts[(request.path, alert)] += 1
             latency.setdefault((request.path, alert), request.at - committed)
@@ -238,7 +240,7 @@ def _run(
         # the webhook destinations: one request per alert, one after another
         "lower_bound_s": round(args.channels_per_team * args.latency_ms / 1000, 3),
         "requests": report.get("requests"),
-        "rate_limited": sink.rate_limited,
+        "rate_limited": sink.rate_limited(),
         "write_s": round(write_s, 3),
         "write_without_alerts_s": round(quiet_s, 3),
         "latency_ms": args.latency_ms,
@@ -246,8 +248,52 @@ def _run(
     }
 
 
-def _seen(sink: AlertSink) -> set[tuple[str, str]]:
-    return {(r.path, a) for r in sink.received() for a in _alerts_in(r)}
+def _seen(received: list[Received]) -> set[tuple[str, str]]:
+    return {(r.path, a) for r in received for a in _alerts_in(r)}
+
+
+class RemoteSink:
+    """The alert sink in a process of its own (`python -m localdev.alertsink`), so its
+    work is not on this process's interpreter, as a real destination's would not be."""
+
+    def __init__(self, latency_ms: float, rate_limited: float, retry_after_s: float) -> None:
+        self._args = ["--latency-ms", str(latency_ms), "--rate-limited", str(rate_limited),
+                      "--retry-after-s", str(retry_after_s), "--seed", "15"]  # fmt: skip
+        self._proc: subprocess.Popen[str] | None = None
+        self.base = ""
+
+    def __enter__(self) -> "RemoteSink":
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "localdev.alertsink", *self._args],
+            stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        assert self._proc.stdout is not None
+        self.base = self._proc.stdout.readline().strip()
+        if not self.base.startswith("http://127.0.0.1:"):
+            raise RuntimeError("the alert sink did not start")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._proc is not None:
+            self._proc.terminate()
+            self._proc.wait(timeout=10)
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+    def _records(self) -> dict[str, Any]:
+        answer = httpx.get(self.base + RECORDS_PATH, timeout=30)
+        answer.raise_for_status()
+        return answer.json()  # type: ignore[no-any-return]
+
+    def received(self) -> list[Received]:
+        return [
+            Received(r["path"], r["headers"], base64.b64decode(r["body"]), r["at"])
+            for r in self._records()["received"]
+        ]
+
+    def rate_limited(self) -> int:
+        return int(self._records()["rate_limited"])
 
 
 if __name__ == "__main__":

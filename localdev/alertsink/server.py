@@ -1,5 +1,6 @@
 """The alert sink's HTTP server (see the package docstring)."""
 
+import base64
 import json
 import random
 import threading
@@ -11,6 +12,8 @@ from types import TracebackType
 from typing import Any
 
 MAX_BODY = 1 << 20
+RECORDS_PATH = "/_sink/received"
+"""GET: every accepted request as JSON (bodies in base64)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,9 +61,24 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(payload)
 
     def do_GET(self) -> None:
-        self.send_response(405)
-        self.send_header("Content-Length", "0")
+        if self.path != RECORDS_PATH:
+            self.send_response(405)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        # What the sink accepted, for a process that runs it in another (the benchmark).
+        sink = self.server.sink
+        records = [
+            {"path": r.path, "at": r.at, "headers": dict(r.headers),
+             "body": base64.b64encode(r.body).decode()}
+            for r in sink.received()
+        ]  # fmt: skip
+        payload = json.dumps({"received": records, "rate_limited": sink.rate_limited}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
+        self.wfile.write(payload)
 
 
 class AlertSink:

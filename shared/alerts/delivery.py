@@ -15,7 +15,9 @@ its budget is spent, looking for new alerts every `idle_s` when none is due:
    Slack one message a second per webhook; Discord's `X-RateLimit-Remaining:
    0` waits `X-RateLimit-Reset-After` before the next one; a 429 waits
    `Retry-After` / `X-RateLimit-Reset-After` / the body's `retry_after`
-   (inline when short, else the destination pauses and the alerts wait).
+   (slept when under half a second; else the destination pauses, its sender
+   moves on, and the alerts come due when the wait is over, the attempt not
+   counted).
 3. **Record** each destination's outcome in its own transaction: delivered;
    retried with backoff (5 s doubling, at most 1 h, jittered) after 5xx,
    timeouts and transport errors; failed after `max_attempts` or on a 4xx
@@ -30,11 +32,10 @@ was deleted, or older than `max_age_s` are dropped, not sent late.
 
 import logging
 import random
-import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -57,6 +58,8 @@ logger = logging.getLogger(__name__)
 ACTOR = "alert-delivery"
 AUTH_STATUSES = frozenset({401, 403, 404, 410})
 SLACK_INTERVAL_S = 1.0
+DROP_EVERY_S = 5.0
+"""How often a run drops what can no longer be delivered (deleted, switched off, too old)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,11 +72,12 @@ class DeliveryPolicy:
     lease_s: float = 60.0
     disable_after: int = 3
     max_age_s: int = 86_400
-    inline_wait_cap_s: float = 5.0
-    """A rate-limit wait up to this long is slept in the run; longer pauses the destination."""
+    inline_wait_cap_s: float = 0.5
+    """A rate-limit wait up to this long is slept by the sender; a longer one pauses the
+    destination and frees the sender (the alerts come due again when the wait is over)."""
     per_destination: int = 50
     max_destinations: int = 256
-    concurrency: int = 16
+    concurrency: int = 64
     sleep: Callable[[float], None] = time.sleep
     monotonic: Callable[[], float] = time.monotonic
     jitter: Callable[[float, float], float] = random.uniform
@@ -127,7 +131,8 @@ class _Outcome:
 
     ids: list[int]
     status: str
-    """delivered | retry | failed | unsent (not tried this run: the attempt is given back)"""
+    """delivered | retry | failed | limited (a 429: due again after its wait, the attempt
+    given back) | unsent (not tried this run: the attempt is given back)"""
     delay_s: float = 0.0
     status_code: int | None = None
     error: str | None = None
@@ -168,7 +173,7 @@ class Deliverer:
         self.policy = policy or DeliveryPolicy()
         self.clock = clock
         self._pool = ThreadPoolExecutor(self.policy.concurrency, thread_name_prefix="alerts")
-        self._lock = threading.Lock()
+        self._next_drop = 0.0
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
@@ -176,37 +181,65 @@ class Deliverer:
     # --- the loop -------------------------------------------------------------------
 
     def run(self, budget_s: float, *, idle_s: float = 0.5) -> DeliveryReport:
-        """Send what is due, and what becomes due, until `budget_s` is spent."""
+        """Send what is due, and what becomes due, until `budget_s` is spent.
+
+        Destinations are claimed as senders free up (never more than `concurrency`
+        in flight, so no lease waits in a queue), not in rounds: a slow destination
+        holds up only itself."""
         policy = self.policy
         deadline = policy.monotonic() + budget_s
         total = DeliveryReport()
+        in_flight: set[Future[DeliveryReport]] = set()
         while True:
-            report = self.run_once(deadline=deadline)
-            total.add(report)
+            finished = {f for f in in_flight if f.done()}
+            for future in finished:
+                total.add(future.result())
+            in_flight -= finished
             left = deadline - policy.monotonic()
             if left <= 0:
                 break
-            if report.claimed == 0:
-                policy.sleep(min(idle_s, left))
+            free = policy.concurrency - len(in_flight)
+            claimed = 0
+            # Claim in batches (a quarter of the senders free, or all idle): each
+            # claim is a transaction over the outbox's due rows.
+            if free >= max(1, policy.concurrency // 4) or not in_flight:
+                report, futures = self._claim_and_submit(free, deadline)
+                total.add(report)
+                in_flight |= futures
+                claimed = len(futures)
+            if claimed == 0:
+                if in_flight:
+                    wait(in_flight, timeout=min(idle_s, left), return_when=FIRST_COMPLETED)
+                else:
+                    policy.sleep(min(idle_s, left))
+        for future in in_flight:  # they stop at the deadline too
+            total.add(future.result())
         return total
 
     def run_once(self, *, deadline: float | None = None) -> DeliveryReport:
         """One claim, send and record round; returns what it did."""
-        report = DeliveryReport()
-        with self.db.service() as conn:
-            report.dropped += self._drop_undeliverable(conn)
-            destinations, alerts = self._claim(conn)
-        report.claimed = sum(len(v) for v in alerts.values())
-        if not destinations:
-            return report
         end = deadline if deadline is not None else self.policy.monotonic() + 60.0
-        futures = [
-            self._pool.submit(self._deliver_destination, d, alerts.get(d.id, []), end)
-            for d in destinations
-        ]
+        report, futures = self._claim_and_submit(self.policy.max_destinations, end)
         for future in futures:
             report.add(future.result())
         return report
+
+    def _claim_and_submit(
+        self, limit: int, deadline: float
+    ) -> tuple[DeliveryReport, set[Future[DeliveryReport]]]:
+        report = DeliveryReport()
+        with self.db.service() as conn:
+            now = self.policy.monotonic()
+            if now >= self._next_drop:
+                report.dropped += self._drop_undeliverable(conn)
+                self._next_drop = now + DROP_EVERY_S
+            destinations, alerts = self._claim(conn, limit)
+        report.claimed = sum(len(v) for v in alerts.values())
+        futures = {
+            self._pool.submit(self._deliver_destination, d, alerts.get(d.id, []), deadline)
+            for d in destinations
+        }
+        return report, futures
 
     # --- claim ----------------------------------------------------------------------
 
@@ -233,7 +266,7 @@ class Deliverer:
         return cur.rowcount
 
     def _claim(
-        self, conn: psycopg.Connection[Any]
+        self, conn: psycopg.Connection[Any], limit: int
     ) -> tuple[list[_Destination], dict[UUID, list[Alert]]]:
         policy = self.policy
         with conn.cursor(row_factory=namedtuple_row) as cur:
@@ -260,7 +293,7 @@ class Deliverer:
                 returning s.destination_id, d.team_id, d.kind::text as kind, s.ciphertext,
                           s.nonce, s.key_version, s.auth_failures
                 """,
-                {"max": policy.max_destinations, "lease": policy.lease_s},
+                {"max": limit, "lease": policy.lease_s},
             ).fetchall()
             destinations = [
                 _Destination(r.destination_id, r.team_id, r.kind,
@@ -340,17 +373,17 @@ class Deliverer:
         not_before = 0.0  # monotonic: pacing within this run
         auth_failures = destination.auth_failures
         for index, batch in enumerate(batches):
-            wait = not_before - self.policy.monotonic()
-            if wait > 0:
-                if self.policy.monotonic() + wait > deadline:
-                    result.paused_s = max(result.paused_s, wait)
-                    result.outcomes.extend(_Outcome([a.delivery_id for a in b], "unsent")
-                                           for b in batches[index:])  # fmt: skip
-                    break
-                self.policy.sleep(wait)
-            outcome, pause = self._send_batch(destination, target, batch, deadline, result)
+            gap = max(0.0, not_before - self.policy.monotonic())
+            if self.policy.monotonic() + gap >= deadline:
+                result.paused_s = max(result.paused_s, gap)
+                result.outcomes.extend(_Outcome([a.delivery_id for a in b], "unsent")
+                                       for b in batches[index:])  # fmt: skip
+                break
+            if gap:
+                self.policy.sleep(gap)
+            outcome, pace = self._send_batch(destination, target, batch, deadline, result)
             result.outcomes.append(outcome)
-            not_before = self.policy.monotonic() + pause
+            not_before = self.policy.monotonic() + pace
             if destination.kind == "slack":
                 not_before = max(not_before, self.policy.monotonic() + SLACK_INTERVAL_S)
             if outcome.auth_failure:
@@ -364,11 +397,11 @@ class Deliverer:
             elif outcome.status == "delivered" and auth_failures:
                 auth_failures = 0
                 result.auth_failures = 0
-            if outcome.status == "retry":
+            if outcome.status in ("retry", "limited"):
                 # The destination is unwell or limiting us: the rest waits with it.
                 result.outcomes.extend(_Outcome([a.delivery_id for a in b], "unsent")
                                        for b in batches[index + 1 :])  # fmt: skip
-                if outcome.delay_s and outcome.status_code == 429:
+                if outcome.status == "limited":
                     result.paused_s = max(result.paused_s, outcome.delay_s)
                 break
         result.paused_s = max(result.paused_s, not_before - self.policy.monotonic(), 0.0)
@@ -410,7 +443,7 @@ class Deliverer:
                 if inline and self.policy.monotonic() + wait < deadline:
                     self.policy.sleep(wait)
                     continue
-                return _Outcome(ids, "retry", wait, status, _problem(response)), wait
+                return _Outcome(ids, "limited", wait, status, _problem(response)), wait
             if status in AUTH_STATUSES:
                 return _Outcome(ids, "retry", self._backoff(batch), status,
                                 _problem(response), auth_failure=True), 0.0  # fmt: skip
@@ -437,6 +470,15 @@ class Deliverer:
                         " delivered_at = now(), last_status_code = %s, last_error = null"
                         " where id = any(%s)",
                         (outcome.status_code, outcome.ids),
+                    )
+                elif outcome.status == "limited":
+                    report.retried += len(outcome.ids)
+                    conn.execute(
+                        "update public.alert_deliveries set attempts = greatest(attempts - 1, 0),"
+                        " next_attempt_at = now() + make_interval(secs => %s),"
+                        " last_status_code = %s, last_error = %s"
+                        " where id = any(%s) and status = 'pending'",
+                        (outcome.delay_s, outcome.status_code, outcome.error, outcome.ids),
                     )
                 elif outcome.status == "unsent":
                     conn.execute(

@@ -212,7 +212,7 @@ def test_a_crash_between_send_and_record_resends_once_with_the_same_id(
     sender = deliverer(database, fast_policy(lease_s=0.2))
     try:
         with database.service() as conn:
-            destinations, claimed = sender._claim(conn)
+            destinations, claimed = sender._claim(conn, 10)
         [destination] = destinations
         result = sender._send_all(destination, claimed[destination.id], deadline=1e18)
         assert [o.status for o in result.outcomes] == ["delivered"]
