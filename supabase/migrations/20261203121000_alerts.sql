@@ -334,8 +334,9 @@ as $$
 declare
   v_count integer;
 begin
-  if changes is null or jsonb_typeof(changes) <> 'array' or jsonb_array_length(changes) = 0 then
-    return 0;
+  if changes is null or jsonb_typeof(changes) <> 'array' or jsonb_array_length(changes) = 0
+     or not exists (select 1 from public.alert_rules r where r.enabled) then
+    return 0;  -- the common case of a cycle no rule watches costs one index probe
   end if;
   with candidate as (
     select x.channel_id, x.event, x.session_id, x.title, x.category, x.viewers,
