@@ -28,6 +28,8 @@ from typing import Any
 
 from standardwebhooks import Webhook
 
+from shared.platforms import registry
+
 PLACEHOLDERS = (
     "channel", "platform", "url", "title", "category", "viewers", "threshold",
     "peak_viewers", "avg_viewers", "hours_watched", "duration", "started_at", "ended_at",
@@ -99,7 +101,7 @@ class Alert:
                 f"{minutes} min")  # fmt: skip
         text = {
             "channel": p.get("channel") or p.get("handle") or "A channel",
-            "platform": str(p.get("platform") or "").capitalize(),
+            "platform": _platform_name(p.get("platform")),
             "duration": duration,
             "event": LABELS.get(self.event, self.event),
         }
@@ -112,6 +114,14 @@ class Alert:
     def text(self) -> str:
         return render(self.template or DEFAULT_TEMPLATES.get(self.event, "{channel}: {event}"),
                       self.values())[:_MAX_TEXT]  # fmt: skip
+
+
+def _platform_name(value: object) -> str:
+    """The platform's display name, as its package declares it."""
+    try:
+        return registry.spec(str(value)).display_name
+    except (KeyError, ValueError):
+        return str(value or "")
 
 
 def _instant(value: object) -> datetime | None:

@@ -49,6 +49,7 @@ from shared.config import Settings
 from shared.crypto import CredentialError, Sealed, SecretBox
 from shared.db import Database
 from shared.errors import NotFound, Unavailable, Unprocessable
+from shared.platforms.registry import Platform
 from shared.teams.access import database_rules, membership, on_behalf_of, require
 
 logger = logging.getLogger(__name__)
@@ -191,8 +192,7 @@ def delete_destination(
 
 SAMPLE = {
     "channel": "StreamTrack test",
-    "platform": "twitch",
-    "url": "https://www.twitch.tv/",
+    "platform": next(iter(Platform)).value,
     "title": "A test alert from StreamTrack: this destination works",
     "category": "Just Chatting",
     "viewers": 42,
