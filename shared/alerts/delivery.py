@@ -51,7 +51,7 @@ from shared.alerts.targets import Target, open_target
 from shared.alerts.transport import UnsafeTarget
 from shared.config import Settings
 from shared.crypto import CredentialError, Sealed, SecretBox
-from shared.db import Database
+from shared.db import Database, DatabaseError
 from shared.platforms.retry import retry_after_of
 
 logger = logging.getLogger(__name__)
@@ -350,7 +350,13 @@ class Deliverer:
             result = _DestinationResult(
                 [_Outcome([a.delivery_id for a in alerts], "retry", error="internal error")]
             )
-        return self._record(destination, result)
+        try:
+            return self._record(destination, result)
+        except (DatabaseError, psycopg.Error):
+            # Sent but not recorded: the lease runs out and they go once more.
+            logger.exception("alerts: could not record a destination's outcome",
+                             extra={"destination_id": str(destination.id)})  # fmt: skip
+            return DeliveryReport(requests=result.requests)
 
     def _send_all(
         self, destination: _Destination, alerts: Sequence[Alert], deadline: float

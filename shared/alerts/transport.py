@@ -84,10 +84,13 @@ def check_addresses(host: str, addresses: Iterable[str], *, allow_loopback: bool
 
 def check_url(url: str, *, allow_loopback: bool, resolve: Resolver = system_resolver) -> str:
     """The URL's host when it may be sent to; UnsafeTarget saying why not otherwise."""
+    if any(c.isspace() or not c.isprintable() for c in url):
+        raise UnsafeTarget("the URL must not contain spaces or control characters")
     try:
+        httpx.URL(url)
         parts = urlsplit(url)
         port = parts.port
-    except ValueError as exc:
+    except (ValueError, httpx.InvalidURL) as exc:
         raise UnsafeTarget(f"not a valid URL: {exc}") from None
     scheme = parts.scheme.lower()
     if scheme != "https" and not (scheme == "http" and allow_loopback):

@@ -79,6 +79,9 @@ def test_a_public_name_passes_and_gives_its_host() -> None:
         ("https:///nohost", "no host"),
         ("https://discord.com:99999/x", "not a valid URL"),
         ("https://nowhere.invalid/x", "does not resolve"),
+        ("https://discord.com/api/webhooks/1/a b", "spaces or control characters"),
+        ("https://discord.com/api/webhooks/1/a\n", "spaces or control characters"),
+        ("https://disc\x00ord.com/x", "spaces or control characters"),
     ],
 )
 def test_malformed_or_insecure_urls(url: str, message: str) -> None:
