@@ -165,7 +165,8 @@ def main(argv: list[str] | None = None) -> int:
             alerts_allow_loopback=True,  # the sink listens on 127.0.0.1
             credentials_encryption_key=SecretStr(base64.b64encode(key).decode()),
         )
-        db = Database(url, max_size=settings.alerts_concurrency + 4)
+        # The pool the Functions worker has (DATABASE_POOL_MAX_SIZE): senders share it.
+        db = Database(url, max_size=settings.database_pool_max_size)
         with RemoteSink(args.latency_ms, args.rate_limited, args.retry_after_s) as sink:
             result = _run(args, db, sink, settings, key)
         db.close()
