@@ -404,11 +404,11 @@ class Deliverer:
                 auth_failures = 0
                 result.auth_failures = 0
             if outcome.status in ("retry", "limited"):
-                # The destination is unwell or limiting us: the rest waits with it.
+                # The destination is unwell or limiting us: it pauses for the backoff or
+                # the wait it asked for, and the rest of its alerts wait with it.
                 result.outcomes.extend(_Outcome([a.delivery_id for a in b], "unsent")
                                        for b in batches[index + 1 :])  # fmt: skip
-                if outcome.status == "limited":
-                    result.paused_s = max(result.paused_s, outcome.delay_s)
+                result.paused_s = max(result.paused_s, outcome.delay_s)
                 break
         result.paused_s = max(result.paused_s, not_before - self.policy.monotonic(), 0.0)
         return result

@@ -254,3 +254,29 @@ def test_client_readable_rows_hold_no_secret(database: Database, sink: AlertSink
     for (text,) in rows:
         for secret_part in ("/hooks/", "/services/", "whsec_"):
             assert secret_part not in text
+
+
+def test_a_failing_destination_backs_off_with_all_its_alerts(
+    database: Database, sink: AlertSink
+) -> None:
+    team = make_alert_team(database, sink, kinds=("webhook",), channels=3)
+    sink.set_status(team.paths["webhook"], 503)
+    cycle(database, {c: live(0, stream=f"s{i}") for i, c in enumerate(team.channels)}, T0)
+    sender = deliverer(database, fast_policy(backoff_initial_s=30.0, backoff_max_s=30.0))
+    try:
+        first = sender.run_once()
+        second = sender.run_once()
+    finally:
+        sender.close()
+    assert (first.requests, first.retried, second.claimed) == (1, 1, 0)  # 2 never tried
+    rows = deliveries(database, team.crew.team_id)
+    assert [(r["status"], r["attempts"]) for r in rows] == [("pending", 1), ("pending", 0),
+                                                            ("pending", 0)]  # fmt: skip
+    assert rows[0]["last_status_code"] == 503
+    with database.service() as conn:
+        paused = conn.execute(
+            "select paused_until > now() + interval '10 seconds'"
+            " from public.alert_destination_secrets where destination_id = %s",
+            (team.destinations["webhook"],),
+        ).fetchone()
+    assert paused == (True,)
