@@ -3,6 +3,7 @@
 import azure.functions as func
 
 from functions import (
+    alerts,
     analytics,
     billing,
     connections,
@@ -25,4 +26,5 @@ app.register_functions(retention.bp)
 app.register_functions(teams.bp)
 app.register_functions(directory.bp)
 app.register_functions(connections.bp)
+app.register_functions(alerts.bp)
 app.register_functions(openapi.bp)

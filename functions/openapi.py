@@ -14,7 +14,7 @@ import azure.functions as func
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from functions import billing, connections, directory, exports, health, teams
+from functions import alerts, billing, connections, directory, exports, health, teams
 from functions.http import PROBLEM_JSON, Api, Operation, Problem, RawResponse
 from shared import __version__
 
@@ -29,6 +29,7 @@ APIS: tuple[Api, ...] = (
     directory.api,
     billing.api,
     exports.api,
+    alerts.api,
 )
 """Every blueprint's declarations, in the document's order."""
 

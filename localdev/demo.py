@@ -20,11 +20,14 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from localdev import STATE_ROOT, supabase
+from localdev import STATE_ROOT, demo_alerts, supabase
+from localdev.alertsink import AlertSink
 from localdev.postgres import Cluster
 from localdev.report import load_series, write_report
 from localdev.sandbox import Sandbox
 from localdev.seeding import DemoTeam, register
+from shared.alerts.delivery import Deliverer, DeliveryPolicy
+from shared.alerts.service import client_for
 from shared.config import Settings
 from shared.crypto import SecretBox
 from shared.db import Database
@@ -46,6 +49,7 @@ def _settings(sandbox: Sandbox, url: str, key: bytes) -> Settings:
     return Settings(
         database_url=url,
         credentials_encryption_key=SecretStr(base64.b64encode(key).decode()),
+        alerts_allow_loopback=True,  # the demo's alert sink listens on 127.0.0.1
         **{k.lower(): v for k, v in sandbox.settings_env().items()},
     )
 
@@ -66,14 +70,18 @@ def run(argv: list[str] | None = None) -> int:
     print(f"database: {url}", file=sys.stderr)
     key = os.urandom(32)
     db = Database(url, max_size=4)
+    deliverer: Deliverer | None = None
     try:
-        with Sandbox(
-            seed=args.seed,
-            channels=args.channels,
-            mix=None,  # every registered platform, at its default share
-            start=START,
-            rate=0,
-        ) as sandbox:
+        with (
+            AlertSink() as sink,
+            Sandbox(
+                seed=args.seed,
+                channels=args.channels,
+                mix=None,  # every registered platform, at its default share
+                start=START,
+                rate=0,
+            ) as sandbox,
+        ):
             settings = _settings(sandbox, url, key)
             registered = register(db, sandbox.channels(), TEAMS, SecretBox(key))
             print(
@@ -88,6 +96,9 @@ def run(argv: list[str] | None = None) -> int:
                 key_interval_s=0,
                 policy=RetryPolicy.from_settings(settings, sleep=lambda _s: None),
             )
+            destinations = demo_alerts.configure(db, sink, settings)
+            deliverer = Deliverer(db, SecretBox(key), client_for(settings),
+                                  DeliveryPolicy.from_settings(settings))  # fmt: skip
             start = sandbox.clock.now()
             made: dict[str, int] = defaultdict(int)
             minimum: dict[str, int] = defaultdict(int)
@@ -106,10 +117,16 @@ def run(argv: list[str] | None = None) -> int:
                         f"{report.sessions_closed} closed",
                         file=sys.stderr,
                     )
+                # The delivery timer's job, once per cycle (in real time).
+                deliverer.run_once()
                 sandbox.clock.advance(60)
+            deliverer.run(2.0, idle_s=0.2)  # what the last cycles wrote
             end = sandbox.clock.now()
             counters = sandbox.counters()
+            alerts_note = demo_alerts.summary(db, sink, destinations)
         summary = _summary(db, start, end, made, minimum, counters)
+        summary.notes.append(alerts_note)
+        summary.text += "\n" + alerts_note
         print(summary.text)
         with db.service() as conn:
             series = load_series(conn, start, end)
@@ -124,6 +141,8 @@ def run(argv: list[str] | None = None) -> int:
             notes=summary.notes,
         )
     finally:
+        if deliverer is not None:
+            deliverer.close()
         db.close()
     print(f"\nreport: {REPORT}")
     print("database left running: python -m localdev db psql --name demo  (stop: db down)")

@@ -47,6 +47,7 @@ var defaultSettings = {
   DIRECTORY_SCHEDULE: '0 20 * * * *'
   CONNECTIONS_SCHEDULE: '0 */15 * * * *'
   ANALYTICS_IMPORT_SCHEDULE: '0 40 9 * * *'
+  ALERTS_SCHEDULE: '*/10 * * * * *'
   LOG_LEVEL: 'INFO'
 }
 

@@ -17,6 +17,7 @@ import psycopg
 from psycopg.rows import namedtuple_row
 from psycopg.types.json import Jsonb
 
+from shared.alerts.outbox import cycle_changes, enqueue_alerts
 from shared.analytics.rollups import FollowerCount, RollupSample, write_rollups
 from shared.crypto import Sealed
 from shared.monitor.state import (
@@ -669,6 +670,8 @@ def write_cycle(
     changed = _write_statuses(conn, plan, new_ids)
     report.status_changes = len(changed)
     broadcast_status_changes(conn, changed)
+    # The alert outbox, in this same transaction (shared/alerts/outbox.py).
+    enqueue_alerts(conn, cycle_changes(due, plan, new_ids, changed))
     _write_poll_state(conn, due, outcomes, plan, new_ids, run)
     report.stats_written = _write_stats(conn, outcomes)
     _write_usage(conn, usage, run.started_at)

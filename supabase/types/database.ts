@@ -5,7 +5,117 @@ export type Database = {
   
   "public": {
           Tables: {
-            "analytics_import_runs": {
+            "alert_deliveries": {
+                  Row: {
+                    "attempts": number,"channel_id": string,"created_at": string,"dedupe_key": string,"delivered_at": string | null,"destination_id": string | null,"event": Database["public"]['Enums']["alert_event"],"id": number,"last_error": string | null,"last_status_code": number | null,"next_attempt_at": string,"occurred_at": string,"payload": NonNullable<Json>,"rule_id": string | null,"status": string,"team_id": string,"template": string | null
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "attempts"?: number,"channel_id": string,"created_at"?: string,"dedupe_key": string,"delivered_at"?: string | null,"destination_id"?: string | null,"event": Database["public"]['Enums']["alert_event"],"id"?: never,"last_error"?: string | null,"last_status_code"?: number | null,"next_attempt_at"?: string,"occurred_at": string,"payload": NonNullable<Json>,"rule_id"?: string | null,"status"?: string,"team_id": string,"template"?: string | null
+                  }
+                  Update: {
+                    "attempts"?: number,"channel_id"?: string,"created_at"?: string,"dedupe_key"?: string,"delivered_at"?: string | null,"destination_id"?: string | null,"event"?: Database["public"]['Enums']["alert_event"],"id"?: never,"last_error"?: string | null,"last_status_code"?: number | null,"next_attempt_at"?: string,"occurred_at"?: string,"payload"?: NonNullable<Json>,"rule_id"?: string | null,"status"?: string,"team_id"?: string,"template"?: string | null
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "alert_deliveries_channel_id_fkey"
+      columns: ["channel_id"]
+isOneToOne: false
+      referencedRelation: "channels"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "alert_deliveries_destination_id_fkey"
+      columns: ["destination_id"]
+isOneToOne: false
+      referencedRelation: "alert_destinations"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "alert_deliveries_rule_id_fkey"
+      columns: ["rule_id"]
+isOneToOne: false
+      referencedRelation: "alert_rules"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "alert_deliveries_team_id_fkey"
+      columns: ["team_id"]
+isOneToOne: false
+      referencedRelation: "teams"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"alert_destination_secrets": {
+                  Row: {
+                    "auth_failures": number,"ciphertext": string,"destination_id": string,"key_version": number,"lease_until": string | null,"nonce": string,"paused_until": string | null,"updated_at": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "auth_failures"?: number,"ciphertext": string,"destination_id": string,"key_version": number,"lease_until"?: string | null,"nonce": string,"paused_until"?: string | null,"updated_at"?: string
+                  }
+                  Update: {
+                    "auth_failures"?: number,"ciphertext"?: string,"destination_id"?: string,"key_version"?: number,"lease_until"?: string | null,"nonce"?: string,"paused_until"?: string | null,"updated_at"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "alert_destination_secrets_destination_id_fkey"
+      columns: ["destination_id"]
+isOneToOne: true
+      referencedRelation: "alert_destinations"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"alert_destinations": {
+                  Row: {
+                    "created_at": string,"created_by": string | null,"disabled_at": string | null,"disabled_reason": string | null,"enabled": boolean,"id": string,"kind": Database["public"]['Enums']["alert_destination_kind"],"name": string,"target_host": string,"team_id": string,"updated_at": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "created_at"?: string,"created_by"?: string | null,"disabled_at"?: string | null,"disabled_reason"?: string | null,"enabled"?: boolean,"id"?: string,"kind": Database["public"]['Enums']["alert_destination_kind"],"name": string,"target_host": string,"team_id": string,"updated_at"?: string
+                  }
+                  Update: {
+                    "created_at"?: string,"created_by"?: string | null,"disabled_at"?: string | null,"disabled_reason"?: string | null,"enabled"?: boolean,"id"?: string,"kind"?: Database["public"]['Enums']["alert_destination_kind"],"name"?: string,"target_host"?: string,"team_id"?: string,"updated_at"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "alert_destinations_team_id_fkey"
+      columns: ["team_id"]
+isOneToOne: false
+      referencedRelation: "teams"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"alert_rules": {
+                  Row: {
+                    "channel_id": string | null,"created_at": string,"created_by": string | null,"destination_id": string,"enabled": boolean,"event": Database["public"]['Enums']["alert_event"],"id": string,"team_id": string,"template": string | null,"updated_at": string,"viewer_threshold": number | null
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "channel_id"?: string | null,"created_at"?: string,"created_by"?: string | null,"destination_id": string,"enabled"?: boolean,"event": Database["public"]['Enums']["alert_event"],"id"?: string,"team_id": string,"template"?: string | null,"updated_at"?: string,"viewer_threshold"?: number | null
+                  }
+                  Update: {
+                    "channel_id"?: string | null,"created_at"?: string,"created_by"?: string | null,"destination_id"?: string,"enabled"?: boolean,"event"?: Database["public"]['Enums']["alert_event"],"id"?: string,"team_id"?: string,"template"?: string | null,"updated_at"?: string,"viewer_threshold"?: number | null
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "alert_rules_channel_fkey"
+      columns: ["team_id","channel_id"]
+isOneToOne: false
+      referencedRelation: "team_channels"
+      referencedColumns: ["team_id","channel_id"]
+    },{
+      foreignKeyName: "alert_rules_destination_fkey"
+      columns: ["team_id","destination_id"]
+isOneToOne: false
+      referencedRelation: "alert_destinations"
+      referencedColumns: ["team_id","id"]
+    },{
+      foreignKeyName: "alert_rules_team_id_fkey"
+      columns: ["team_id"]
+isOneToOne: false
+      referencedRelation: "teams"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"analytics_import_runs": {
                   Row: {
                     "channels": number,"days_written": number,"errors": NonNullable<Json>,"finished_at": string | null,"id": number,"requests": number,"started_at": string,"status": string,"videos_written": number
                   }
@@ -723,6 +833,9 @@ isOneToOne: false
 "connected_channel_ids":
 { Args: Record<PropertyKey, never>; Returns: string[]
                            },
+"create_alert_destination":
+{ Args: { "ciphertext": string,"destination_id": string,"key_version": number,"kind": Database["public"]['Enums']["alert_destination_kind"],"name": string,"nonce": string,"target_host": string,"team_id": string }; Returns: string
+                           },
 "create_team_invitation":
 { Args: { "email": string,"inviter_hourly_limit": number,"role": Database["public"]['Enums']["team_role"],"team_hourly_limit": number,"team_id": string,"token_hash": string,"valid_for": string }; Returns: {
               "accepted_at": string | null,
@@ -761,6 +874,9 @@ isOneToOne: false
                            },
 "email_address_key":
 { Args: { "address": string }; Returns: string
+                           },
+"enqueue_alerts":
+{ Args: { "changes": Json }; Returns: number
                            },
 "has_team_role":
 { Args: { "min_role": Database["public"]['Enums']["team_role"],"team_id": string }; Returns: boolean
@@ -804,7 +920,7 @@ isOneToOne: false
                            }
           }
           Enums: {
-            "platform": "twitch"|"youtube"|"kick"|"rumble","team_role": "owner"|"admin"|"member"|"viewer"
+            "alert_destination_kind": "discord"|"slack"|"teams"|"webhook","alert_event": "live"|"ended"|"title_changed"|"category_changed"|"viewers_above","platform": "twitch"|"youtube"|"kick"|"rumble","team_role": "owner"|"admin"|"member"|"viewer"
           }
           CompositeTypes: {
             [_ in never]: never
@@ -920,7 +1036,7 @@ export type CompositeTypes<
 export const Constants = {
   "public": {
           Enums: {
-            "platform": ["twitch", "youtube", "kick", "rumble"],"team_role": ["owner", "admin", "member", "viewer"]
+            "alert_destination_kind": ["discord", "slack", "teams", "webhook"],"alert_event": ["live", "ended", "title_changed", "category_changed", "viewers_above"],"platform": ["twitch", "youtube", "kick", "rumble"],"team_role": ["owner", "admin", "member", "viewer"]
           }
         }
 } as const

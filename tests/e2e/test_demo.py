@@ -19,19 +19,24 @@ def test_demo_monitors_and_reports(tmp_path: Path, capsys: pytest.CaptureFixture
         )
         assert code == 0
         with psycopg.connect(Cluster(CLUSTER).url) as conn:
-            runs, samples, sessions = conn.execute(
+            runs, samples, sessions, alerts, delivered = conn.execute(
                 "select (select count(*) from public.monitor_runs),"
                 " (select count(*) from public.viewer_samples),"
-                " (select count(*) from public.stream_sessions)"
-            ).fetchone() or (0, 0, 0)
+                " (select count(*) from public.stream_sessions),"
+                " (select count(*) from public.alert_deliveries),"
+                " (select count(*) from public.alert_deliveries where status = 'delivered')"
+            ).fetchone() or (0, 0, 0, 0, 0)
     finally:
         Cluster(CLUSTER).destroy()
     assert runs == 12  # one monitor_runs row per cycle
     assert samples >= 40 * 2  # free-plan channels are sampled every 5 minutes only
     assert sessions > 0
+    assert alerts > 0  # a live alert per session opened, for the team tracking it
+    assert delivered == alerts  # all of them reached the demo's alert sink
     out = capsys.readouterr().out
     assert "platform" in out
     assert "search.list" in out
+    assert f"Alerts: {delivered:,} of {alerts:,} delivered" in out
     html = report.read_text()
     assert "<svg" in html
     assert "StreamTrack demo" in html

@@ -7,6 +7,7 @@ import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl
 
 import azure.functions as func
 from azure.functions.decorators.function_app import Function
@@ -65,6 +66,7 @@ class Api:
         aal: str = "aal1",
         headers: dict[str, str] | None = None,
     ) -> Response:
+        path, _, query = path.partition("?")
         found = [
             (match, handler)
             for pattern, methods, handler in self._routes
@@ -85,6 +87,7 @@ class Api:
                 f"http://localhost{path}",
                 headers=sent,
                 route_params=match.groupdict(),
+                params=dict(parse_qsl(query)),
                 body=payload,
             )
         )

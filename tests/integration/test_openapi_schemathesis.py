@@ -20,6 +20,7 @@ exports ask for a range the export takes.
 different run locally; the default is bounded and reproducible.
 """
 
+import base64
 import hashlib
 import json
 import os
@@ -43,16 +44,19 @@ from schemathesis.core import NotSet
 from schemathesis.core.parameters import ParameterLocation
 
 from functions.openapi import openapi_document
+from localdev.alertsink import AlertSink
 from localdev.host.localhost import LocalHost
 from localdev.sandbox import Sandbox
+from shared.alerts.targets import Target, seal_target
 from shared.auth import get_token_verifier
 from shared.billing.stripe_client import get_gateway
 from shared.config import get_settings
+from shared.crypto import SecretBox
 from shared.db import Database, reset_database
 from shared.monitor.service import default_fetchers
 from shared.teams.channels import default_resolvers
 from tests.factories.auth_mail import fake_auth_mail
-from tests.factories.tokens import SUPABASE_URL, mint
+from tests.factories.tokens import ENCRYPTION_KEY, SUPABASE_URL, mint
 from tests.factories.users import create_user
 from tests.integration.teams_support import api_env
 from tests.stripe_fake import PRICE_BUSINESS, PRICE_PRO, WEBHOOK_SECRET, FakeStripe
@@ -80,6 +84,8 @@ class World:
     invitation_id: uuid.UUID
     invitation_token: str
     channel_id: uuid.UUID
+    destination_id: uuid.UUID
+    rule_id: uuid.UUID
 
 
 @dataclass
@@ -92,6 +98,7 @@ class Hosted:
     member: User
     invitee: User
     sandbox_channels: list[dict[str, Any]]
+    alert_sink: AlertSink
 
     def sandbox_channel(self, body: object) -> dict[str, str]:
         """A body that names a real sandbox channel on the generated body's platform."""
@@ -148,8 +155,31 @@ class Hosted:
                 "insert into public.team_channels (team_id, channel_id) values (%s, %s)",
                 (team_id, channel_id),
             )
+            # An alert destination on the local sink (as the API would seal it), a rule.
+            destination_id = uuid.uuid4()
+            box = SecretBox(base64.b64decode(ENCRYPTION_KEY))
+            url = self.alert_sink.url("/api/webhooks/1/fuzz")
+            sealed = seal_target(box, destination_id, Target(url))
+            conn.execute(
+                "insert into public.alert_destinations (id, team_id, kind, name, target_host)"
+                " values (%s, %s, 'discord', 'fuzz', '127.0.0.1')",
+                (destination_id, team_id),
+            )
+            conn.execute(
+                "insert into public.alert_destination_secrets"
+                " (destination_id, ciphertext, nonce, key_version) values (%s, %s, %s, %s)",
+                (destination_id, sealed.ciphertext, sealed.nonce, sealed.key_version),
+            )
+            row = conn.execute(
+                "insert into public.alert_rules (team_id, destination_id, event)"
+                " values (%s, %s, 'live') returning id",
+                (team_id, destination_id),
+            ).fetchone()
+            assert row is not None
+            rule_id = row[0]
         # The other person in the team: the member the owner manages, or the owner.
-        return World(team_id, self.member.id, invitation_id, token, channel_id)
+        return World(team_id, self.member.id, invitation_id, token, channel_id, destination_id,
+                     rule_id)  # fmt: skip
 
 
 def _user(database: Database) -> User:
@@ -174,6 +204,7 @@ def hosted(
             "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
             "STRIPE_PRICE_PRO": PRICE_PRO,
             "STRIPE_PRICE_BUSINESS": PRICE_BUSINESS,
+            "ALERTS_ALLOW_LOOPBACK": "true",  # the alert sink below
             # One caller sends every generated invitation: limits are another test's.
             "INVITATIONS_PER_TEAM_PER_HOUR": "10000",
             "INVITATIONS_PER_INVITER_PER_HOUR": "10000",
@@ -192,9 +223,10 @@ def hosted(
         boundary.route().pass_through()  # the sandbox, and the host itself
         _clear_caches()
         try:
-            with LocalHost(
-                list(app_functions.values()), port=0, timers=False, queues=False
-            ) as host:
+            with (
+                LocalHost(list(app_functions.values()), port=0, timers=False, queues=False) as host,
+                AlertSink() as alert_sink,
+            ):
                 yield Hosted(
                     base_url=host.base_url,
                     database=database,
@@ -202,6 +234,7 @@ def hosted(
                     member=_user(database),
                     invitee=_user(database),
                     sandbox_channels=teams_sandbox.channels(),
+                    alert_sink=alert_sink,
                 )
         finally:
             _clear_caches()
@@ -296,6 +329,8 @@ def test_api_conforms_to_its_openapi_document(case: Case, hosted: Hosted) -> Non
                 "user_id": world.member_id,
                 "invitation_id": world.invitation_id,
                 "channel_id": world.channel_id,
+                "destination_id": world.destination_id,
+                "rule_id": world.rule_id,
             }
             # Ids this world has none of (a directory mapping, a sync run): a random one, 404.
             case.path_parameters = {
@@ -364,6 +399,8 @@ def test_deeply_nested_bodies_get_a_documented_4xx_problem(hosted: Hosted, body:
         "channel_id": world.channel_id,
         "mapping_id": uuid.uuid4(),
         "run_id": uuid.uuid4(),
+        "destination_id": uuid.uuid4(),
+        "rule_id": uuid.uuid4(),
     }
     headers = {
         "Authorization": f"Bearer {hosted.caller.token()}",

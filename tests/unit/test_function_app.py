@@ -178,6 +178,26 @@ EXPECTED: dict[str, list[dict[str, Any]]] = {
             "useMonitor": True,
         }
     ],
+    "alert_destinations": _http("teams/{team_id}/alerts/destinations", "GET", "POST"),
+    "alert_destination": _http(
+        "teams/{team_id}/alerts/destinations/{destination_id}", "PATCH", "DELETE"
+    ),
+    "alert_destination_test": _http(
+        "teams/{team_id}/alerts/destinations/{destination_id}/test", "POST"
+    ),
+    "alert_rules": _http("teams/{team_id}/alerts/rules", "GET", "POST"),
+    "alert_rule": _http("teams/{team_id}/alerts/rules/{rule_id}", "PATCH", "DELETE"),
+    "alert_deliveries": _http("teams/{team_id}/alerts/deliveries", "GET"),
+    "alerts_deliver": [
+        {
+            "direction": "IN",
+            "type": "timerTrigger",
+            "name": "timer",
+            "schedule": "%ALERTS_SCHEDULE%",
+            "runOnStartup": False,
+            "useMonitor": True,
+        }
+    ],
     "monitor": [
         {
             "direction": "IN",

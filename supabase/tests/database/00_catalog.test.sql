@@ -13,7 +13,8 @@ insert into service_only_tables values
   ('public.channel_poll_state'), ('public.directory_groups'),
   ('public.directory_group_members'), ('public.directory_delta_links'),
   ('public.directory_claim_attributes'), ('public.channel_connection_tokens'),
-  ('public.channel_connection_attempts'), ('public.analytics_import_runs');
+  ('public.channel_connection_attempts'), ('public.analytics_import_runs'),
+  ('public.alert_destination_secrets');
 
 -- Tables written by the backend only (clients may read some of them).
 create temporary table backend_written_tables (tbl regclass) on commit drop;
@@ -26,7 +27,7 @@ select t::regclass from unnest(array[
   'public.billing_subscriptions', 'public.audit_log', 'public.plans',
   'public.directory_members', 'public.directory_pending', 'public.directory_sync_runs',
   'public.channel_connections', 'public.channel_analytics_daily',
-  'public.channel_analytics_videos']) as t;
+  'public.channel_analytics_videos', 'public.alert_deliveries']) as t;
 
 create temporary view public_tables as
   select c.oid::regclass as tbl, c.relname, c.relrowsecurity
@@ -263,6 +264,8 @@ select is(
 select is(
   array(select privilege from api_role_privileges where r = 'authenticated' order by 1),
   array[
+    'delete on table public.alert_destinations',
+    'delete on table public.alert_rules',
     'delete on table public.directory_mappings',
     'delete on table public.team_channels',
     'delete on table public.team_invitations',
@@ -290,9 +293,13 @@ select is(
     'execute on function public.team_member_list(uuid)',
     'execute on function public.track_team_channel(uuid, uuid)',
     'insert (name, require_mfa) on table public.teams',
+    'insert (team_id, destination_id, channel_id, event, viewer_threshold, template, enabled) on table public.alert_rules',
     'insert (team_id, provider, tenant, group_id, role) on table public.directory_mappings',
     'select (channel_id, day, live_seconds, viewer_seconds, peak_viewers, viewer_count_sum, known_viewer_sample_count, live_sample_count, updated_at) on table public.channel_rollups_daily',
     'select (channel_id, hour, live_seconds, viewer_seconds, peak_viewers, viewer_count_sum, known_viewer_sample_count, live_sample_count, updated_at) on table public.channel_rollups_hourly',
+    'select on table public.alert_deliveries',
+    'select on table public.alert_destinations',
+    'select on table public.alert_rules',
     'select on table public.audit_log',
     'select on table public.billing_customers',
     'select on table public.billing_subscriptions',
@@ -313,10 +320,12 @@ select is(
     'select on table public.team_members',
     'select on table public.teams',
     'select on table public.viewer_samples',
+    'update (name, enabled) on table public.alert_destinations',
     'update (name, require_mfa) on table public.teams',
     'update (paused_at) on table public.team_channels',
     'update (role) on table public.directory_mappings',
     'update (role) on table public.team_members',
+    'update (viewer_threshold, template, enabled) on table public.alert_rules',
     'usage on schema public'
   ],
   'authenticated holds exactly the reviewed privileges'

@@ -154,6 +154,25 @@ insert into public.channel_analytics_videos
 select id, 'video-' || left(id::text, 8), current_date, current_date, 1, 1, 1, now() from test_channels;
 insert into public.analytics_import_runs (status) values ('succeeded');
 
+-- Alerts (20261203121000_alerts.sql): a destination, its secret, a rule and a
+-- delivery for both teams.
+insert into public.alert_destinations (id, team_id, kind, name, target_host) values
+  ('a1e00000-0000-4000-8000-00000000000a', 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa', 'discord', 'A', 'discord.com'),
+  ('b1e00000-0000-4000-8000-00000000000b', 'bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb', 'slack', 'B', 'hooks.slack.com');
+insert into public.alert_destination_secrets (destination_id, ciphertext, nonce, key_version)
+select id, '\x00'::bytea, '\x01'::bytea, 1 from public.alert_destinations
+where id in ('a1e00000-0000-4000-8000-00000000000a', 'b1e00000-0000-4000-8000-00000000000b');
+insert into public.alert_rules (team_id, destination_id, channel_id, event) values
+  ('aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa', 'a1e00000-0000-4000-8000-00000000000a',
+   'a0000000-0000-4000-8000-00000000000a', 'live'),
+  ('bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb', 'b1e00000-0000-4000-8000-00000000000b', null, 'ended');
+insert into public.alert_deliveries
+  (team_id, rule_id, destination_id, channel_id, event, dedupe_key, payload, occurred_at)
+select r.team_id, r.id, r.destination_id,
+       coalesce(r.channel_id, 'b0000000-0000-4000-8000-00000000000b'), r.event, 'test', '{}', now()
+from public.alert_rules r
+where r.team_id in ('aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa', 'bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb');
+
 -- Sanity: the backend sees rows in every table, so "zero rows" below means
 -- the policies hid them, not that there was nothing to hide.
 select is(
@@ -247,7 +266,8 @@ select is(
           'public.channel_poll_state', 'public.directory_groups',
           'public.directory_group_members', 'public.directory_delta_links',
           'public.directory_claim_attributes', 'public.channel_connection_tokens',
-          'public.channel_connection_attempts', 'public.analytics_import_runs']::regclass[]) t
+          'public.channel_connection_attempts', 'public.analytics_import_runs',
+          'public.alert_destination_secrets']::regclass[]) t
         where tests.visible_rows(t) is not null),
   '{}'::text[],
   'even an owner may not select from service-only tables');
