@@ -277,3 +277,47 @@ def test_without_providers_the_helpers_are_harmless_no_ops() -> None:
     telemetry.alert_delivery("slack", "failed", 1.0)
     with telemetry.span("nothing") as span:
         assert not span.get_span_context().is_valid
+
+
+SHARD = {
+    "cycle_id": "00000000-0000-0000-0000-000000000001",
+    "shard_index": 0,
+    "shard_count": 2,
+    "scheduled_at": "2026-11-24T12:00:00Z",
+    "channel_ids": ["00000000-0000-0000-0000-000000000002"],
+}
+
+
+def test_a_shard_message_carries_a_valid_traceparent_or_none() -> None:
+    from shared.monitor.shards import ShardMessage
+
+    assert ShardMessage.model_validate(SHARD).traceparent is None  # older messages
+    good = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    assert ShardMessage.model_validate({**SHARD, "traceparent": good}).traceparent == good
+    for bad in ("00-0af7651916cd43dd8448eb211c80319c-0000000000000000-01", "x" * 55, "x" * 56):
+        with pytest.raises(ValueError, match="traceparent"):
+            ShardMessage.model_validate({**SHARD, "traceparent": bad})
+
+
+def test_every_http_operation_is_an_invocation_span_with_its_status(
+    monkeypatch: pytest.MonkeyPatch, app_functions: dict[str, Any]
+) -> None:
+    import azure.functions as func
+
+    from shared.config import get_settings
+    from shared.db import reset_database
+
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    reset_database()
+    try:
+        with recording() as rec:
+            fn = app_functions["health"].get_user_function()
+            fn(func.HttpRequest("GET", "/api/health", body=b""))
+    finally:
+        get_settings.cache_clear()
+    span = rec.span("invoke health")
+    assert span.kind is SpanKind.SERVER
+    assert attrs(span)["http.request.method"] == "GET"
+    assert attrs(span)["http.route"] == "/api/health"
+    assert attrs(span)["http.response.status_code"] == 503
