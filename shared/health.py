@@ -35,7 +35,7 @@ from typing import Any, Literal
 import psycopg
 from azure.core.exceptions import ResourceNotFoundError
 from croniter import CroniterError, croniter
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from shared import __version__
 from shared.clock import utc_now
@@ -266,7 +266,12 @@ def check_health(
 ) -> HealthPublic:
     """Run every check within the budget and judge; never raises."""
     started = time.monotonic()
-    settings = settings or get_settings()
+    try:
+        settings = settings or get_settings()
+    except ValidationError as exc:
+        fields = sorted({str(e["loc"][0]) for e in exc.errors() if e.get("loc")})
+        detail = f"invalid settings: {', '.join(fields).upper() or 'unknown'}"
+        return _judge({"settings": Check(status="unhealthy", detail=detail)}, started)
     ctx = HealthContext(
         settings=settings, now=now or utc_now(), deadline=started + settings.health_timeout_s
     )
@@ -321,8 +326,10 @@ def _collect(name: str, future: Future[Any], ctx: HealthContext) -> Mapping[str,
 def _judge(checks: dict[str, Check], started: float) -> HealthPublic:
     db = checks.get("database")
     database: Literal["reachable", "unreachable", "not_configured", "timeout"]
-    if db is None or db.status == "unhealthy":
-        database = "not_configured" if db and db.detail == NO_DATABASE_URL else "unreachable"
+    if db is None:  # never asked: the settings could not be read
+        database = "not_configured"
+    elif db.status == "unhealthy":
+        database = "not_configured" if db.detail == NO_DATABASE_URL else "unreachable"
     elif db.status == "timeout":
         database = "timeout"
     else:

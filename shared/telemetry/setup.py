@@ -34,6 +34,7 @@ logger = logging.getLogger(__name__)
 TRACER_NAME: Final = "streamtrack"
 METER_NAME: Final = instruments.METER_NAME
 SERVICE_NAME: Final = "streamtrack"
+OWN_LOGGERS: Final = ("shared", "functions", "function_app")
 
 _TRIGGER_KINDS: Final = {
     "http": SpanKind.SERVER,
@@ -60,6 +61,8 @@ def configure(settings: Settings | None = None, *, exporter: Exporter | None = N
     Idempotent. `exporter` replaces `configure_azure_monitor` (tests)."""
     global _configured  # once per worker process
     settings = settings or get_settings()
+    for name in OWN_LOGGERS:  # LOG_LEVEL: ours only, the libraries' stay as they are
+        logging.getLogger(name).setLevel(settings.log_level)
     install_log_context()
     connection = (settings.applicationinsights_connection_string or "").strip()
     if not connection:

@@ -195,3 +195,23 @@ def test_built_in_names_cannot_be_registered() -> None:
         register_check("database", lambda _c: Check(status="ok"))
     with pytest.raises(ValueError, match="no spaces"):
         register_check("no spaces", lambda _c: Check(status="ok"))
+
+
+def test_invalid_settings_are_named_not_a_500(
+    monkeypatch: pytest.MonkeyPatch, app_functions: dict[str, Function]
+) -> None:
+    monkeypatch.setenv("HEALTH_TIMEOUT_S", "soon")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://postgres:hunter2@127.0.0.1:1/postgres")
+    get_settings.cache_clear()
+    reset_database()
+    fn = app_functions["health"].get_user_function()
+    try:
+        response = fn(func.HttpRequest("GET", "/api/health", body=b""))
+    finally:
+        get_settings.cache_clear()
+    assert response.status_code == 503
+    body = json.loads(response.get_body())
+    assert body["status"] == "unhealthy"
+    assert body["database"] == "not_configured"
+    assert body["checks"]["settings"]["detail"] == "invalid settings: HEALTH_TIMEOUT_S"
+    assert "hunter2" not in response.get_body().decode()

@@ -321,3 +321,16 @@ def test_every_http_operation_is_an_invocation_span_with_its_status(
     assert attrs(span)["http.request.method"] == "GET"
     assert attrs(span)["http.route"] == "/api/health"
     assert attrs(span)["http.response.status_code"] == 503
+
+
+def test_log_level_applies_to_our_loggers_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    ours, library = logging.getLogger("shared"), logging.getLogger("azure")
+    monkeypatch.setattr(ours, "level", ours.level)
+    monkeypatch.setattr(library, "level", library.level)
+    before = library.level
+    telemetry.configure(Settings(log_level="WARNING"))
+    assert ours.level == logging.WARNING
+    assert logging.getLogger("functions").getEffectiveLevel() == logging.WARNING
+    assert library.level == before
+    telemetry.configure(Settings(log_level="DEBUG"))
+    assert ours.level == logging.DEBUG
