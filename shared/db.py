@@ -134,30 +134,21 @@ class Database:
         self._role_settings_lock = threading.Lock()
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "Database":
-        if settings.database_url is None:
-            raise NotConfiguredError("DATABASE_URL is not set")
+    def from_settings(cls, settings: Settings, *, replica: bool = False) -> "Database":
+        """The primary's pool, or with `replica` the read replica's (DATABASE_READ_URL:
+        read-only transactions only)."""
+        url = settings.database_read_url if replica else settings.database_url
+        if url is None:
+            name = "DATABASE_READ_URL" if replica else "DATABASE_URL"
+            raise NotConfiguredError(f"{name} is not set")
         return cls(
-            str(settings.database_url),
+            str(url),
             min_size=settings.database_pool_min_size,
             max_size=settings.database_pool_max_size,
             timeout=settings.database_connect_timeout_s,
             statement_timeout_ms=settings.database_statement_timeout_ms,
-        )
-
-    @classmethod
-    def replica_from_settings(cls, settings: Settings) -> "Database":
-        """The read replica's pool (DATABASE_READ_URL): read-only transactions only."""
-        if settings.database_read_url is None:
-            raise NotConfiguredError("DATABASE_READ_URL is not set")
-        return cls(
-            str(settings.database_read_url),
-            min_size=settings.database_pool_min_size,
-            max_size=settings.database_pool_max_size,
-            timeout=settings.database_connect_timeout_s,
-            statement_timeout_ms=settings.database_statement_timeout_ms,
-            application_name="streamtrack-read",
-            read_only=True,
+            application_name="streamtrack-read" if replica else "streamtrack",
+            read_only=replica,
         )
 
     def open(self) -> None:
@@ -275,7 +266,7 @@ def get_read_database() -> Database:
     if settings.database_read_url is None:
         return get_database()
     if _read_database is None:
-        _read_database = Database.replica_from_settings(settings)
+        _read_database = Database.from_settings(settings, replica=True)
     return _read_database
 
 
