@@ -239,10 +239,9 @@ def _queue_check(ctx: HealthContext) -> Check:
 # --- the read replica ----------------------------------------------------------------
 
 
-def _replica_check(ctx: HealthContext) -> Check:
-    if ctx.settings.database_read_url is None:
+def _replica_check(ctx: HealthContext, replica: Database | None) -> Check:
+    if replica is None:
         return Check(status="unknown", detail="no read replica configured")
-    replica = get_read_database()
     with replica.service(timeout=ctx.remaining()) as conn:
         row = conn.execute(
             "select pg_is_in_recovery(),"
@@ -261,10 +260,12 @@ def _replica_check(ctx: HealthContext) -> Check:
 def check_health(
     database: Database | None = None,
     *,
+    replica: Database | None = None,
     settings: Settings | None = None,
     now: datetime | None = None,
 ) -> HealthPublic:
-    """Run every check within the budget and judge; never raises."""
+    """Run every check within the budget and judge; never raises. `database` and
+    `replica` default to the process's pools (the replica only with DATABASE_READ_URL)."""
     started = time.monotonic()
     try:
         settings = settings or get_settings()
@@ -289,7 +290,9 @@ def check_health(
         if db is not None:
             futures["database"] = pool.submit(_database_checks, db, ctx)
         futures["queue"] = pool.submit(_queue_check, ctx)
-        futures["read_replica"] = pool.submit(_replica_check, ctx)
+        if replica is None and settings.database_read_url is not None:
+            replica = get_read_database()
+        futures["read_replica"] = pool.submit(_replica_check, ctx, replica)
         for name, fn in extra.items():
             futures[name] = pool.submit(fn, ctx)
         for name, future in futures.items():
@@ -311,7 +314,9 @@ def _collect(name: str, future: Future[Any], ctx: HealthContext) -> Mapping[str,
     except (DatabaseError, psycopg.Error) as exc:
         logger.warning("health: check %s failed: %s", name, type(exc).__name__)
         status: CheckStatus = "unhealthy" if name == "database" else "degraded"
-        what = "the database" if name == "database" else "the read replica"
+        what = {"database": "the database", "read_replica": "the read replica"}.get(
+            name, "its database"
+        )
         return {name: Check(status=status, detail=f"{what} did not answer ({type(exc).__name__})")}
     except Exception as exc:
         logger.warning("health: check %s failed: %s", name, type(exc).__name__)
