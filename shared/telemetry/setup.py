@@ -83,6 +83,11 @@ def configure(settings: Settings | None = None, *, exporter: Exporter | None = N
 
             kwargs["credential"] = ManagedIdentityCredential(client_id=settings.azure_client_id)
         (exporter or _azure_monitor)(**kwargs)
+        # The fetchers' own executors (a platform's feed or per-key requests) then
+        # keep the cycle's trace, so their httpx spans are not traces of their own.
+        from opentelemetry.instrumentation.threading import ThreadingInstrumentor
+
+        ThreadingInstrumentor().instrument()
         _configured = True
     install_log_context()  # the exporter's log handler joined the root logger
     logger.info("telemetry: exporting to Application Insights")

@@ -63,6 +63,25 @@ def test_a_connection_string_configures_azure_monitor_once_as_the_identity() -> 
     credential = call["credential"]
     assert type(credential).__name__ == "ManagedIdentityCredential"
     assert telemetry.is_configured()
+    # and the trace follows work into any executor thread from then on
+    from opentelemetry.instrumentation.threading import ThreadingInstrumentor
+
+    instrumentor = ThreadingInstrumentor()
+    try:
+        assert instrumentor.is_instrumented_by_opentelemetry
+        with recording() as rec:
+            with telemetry.span("cycle") as parent, ThreadPoolExecutor(2) as ex:
+                ex.submit(_feed_span).result()
+            feed = rec.span("feed")
+        assert feed.parent is not None
+        assert feed.parent.span_id == parent.get_span_context().span_id
+    finally:
+        instrumentor.uninstrument()
+
+
+def _feed_span() -> None:
+    with telemetry.span("feed"):
+        pass
 
 
 @pytest.mark.usefixtures("unconfigured")
