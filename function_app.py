@@ -1,5 +1,7 @@
 """Azure Functions entry point (Python v2 model): create the app, register blueprints."""
 
+import logging
+
 import azure.functions as func
 
 from functions import (
@@ -15,6 +17,12 @@ from functions import (
     retention,
     teams,
 )
+from shared import telemetry
+
+try:  # exports only when APPLICATIONINSIGHTS_CONNECTION_STRING is set
+    telemetry.configure()
+except Exception:  # a bad setting must not stop the functions from loading
+    logging.getLogger("function_app").exception("telemetry: not configured")
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 app.register_functions(analytics.bp)

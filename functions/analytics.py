@@ -2,6 +2,7 @@
 
 import azure.functions as func
 
+from shared import telemetry
 from shared.analytics import service
 
 bp = func.Blueprint()  # type: ignore[no-untyped-call]  # azure-functions leaves __init__ unannotated
@@ -15,4 +16,5 @@ bp = func.Blueprint()  # type: ignore[no-untyped-call]  # azure-functions leaves
     use_monitor=True,
 )
 def analytics_refresh(timer: func.TimerRequest) -> None:
-    service.refresh_leaderboard()
+    with telemetry.invocation("analytics_refresh", "timer"):
+        service.refresh_leaderboard()

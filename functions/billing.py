@@ -9,6 +9,7 @@ import azure.functions as func
 from pydantic import BaseModel
 
 from functions.http import ON_A_TEAM, Api
+from shared import telemetry
 from shared.auth import AccessClaims
 from shared.billing import service, webhook
 from shared.billing.service import BillingPublic, CheckoutCreate, CheckoutPublic, PortalPublic
@@ -92,4 +93,5 @@ def billing_reconcile(timer: func.TimerRequest) -> None:
     if settings.stripe_secret_key is None or not settings.stripe_secret_key.get_secret_value():
         logger.error("billing: reconciliation skipped, STRIPE_SECRET_KEY is not set")
         return
-    webhook.reconcile(get_database(), get_gateway(), settings)
+    with telemetry.invocation("billing_reconcile", "timer"):
+        webhook.reconcile(get_database(), get_gateway(), settings)

@@ -7,6 +7,7 @@ from uuid import UUID
 import azure.functions as func
 
 from functions.http import ON_A_TEAM, Api, Reply
+from shared import telemetry
 from shared.auth import AccessClaims
 from shared.config import get_settings
 from shared.db import get_database
@@ -130,4 +131,5 @@ bp = api.blueprint()
     schedule="%DIRECTORY_SCHEDULE%", arg_name="timer", run_on_startup=False, use_monitor=True
 )
 def directory_sync(timer: func.TimerRequest) -> None:
-    run_sync(get_database(), get_settings(), SyncRequest(trigger="timer"))
+    with telemetry.invocation("directory_sync", "timer"):
+        run_sync(get_database(), get_settings(), SyncRequest(trigger="timer"))

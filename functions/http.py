@@ -32,6 +32,7 @@ from uuid import UUID
 import azure.functions as func
 from pydantic import BaseModel, ValidationError
 
+from shared import telemetry
 from shared.auth import AccessClaims, AuthError, bearer_token, get_token_verifier
 from shared.db import DatabaseError
 from shared.errors import (
@@ -404,10 +405,16 @@ class Route:
         operations = {method.upper(): op for method, op in self.operations.items()}
 
         def endpoint(req: func.HttpRequest) -> func.HttpResponse:
-            operation = operations.get(req.method.upper())
-            if operation is None:  # the host routes declared methods only
-                return problem_response(HTTPStatus.METHOD_NOT_ALLOWED, "method not allowed")
-            return operation(req)
+            method = req.method.upper()
+            attributes = {"http.request.method": method, "http.route": self.path}
+            with telemetry.invocation(self.function, "http", attributes=attributes) as span:
+                operation = operations.get(method)
+                if operation is None:  # the host routes declared methods only
+                    response = problem_response(HTTPStatus.METHOD_NOT_ALLOWED, "method not allowed")
+                else:
+                    response = operation(req)
+                span.set_attribute("http.response.status_code", response.status_code)
+                return response
 
         endpoint.__name__ = endpoint.__qualname__ = self.function
         return endpoint

@@ -5,6 +5,7 @@ import logging
 import azure.functions as func
 from pydantic import ValidationError
 
+from shared import telemetry
 from shared.monitor import service
 from shared.monitor.shards import ShardMessage
 
@@ -17,7 +18,8 @@ logger = logging.getLogger(__name__)
     schedule="%MONITOR_SCHEDULE%", arg_name="timer", run_on_startup=False, use_monitor=True
 )
 def monitor(timer: func.TimerRequest) -> None:
-    service.tick(past_due=timer.past_due)
+    with telemetry.invocation("monitor", "timer"):
+        service.tick(past_due=timer.past_due)
 
 
 @bp.function_name("monitor_shard")
@@ -31,4 +33,7 @@ def monitor_shard(message: func.QueueMessage) -> None:
         # Raising lets the host retry and then move it to `<queue>-poison`.
         logger.error("monitor: malformed shard message %s", message.id)
         raise
-    service.process_shard(shard)
+    with telemetry.invocation(
+        "monitor_shard", "pubsub", traceparent=shard.traceparent, invocation_id=message.id
+    ):
+        service.process_shard(shard)

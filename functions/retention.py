@@ -2,6 +2,7 @@
 
 import azure.functions as func
 
+from shared import telemetry
 from shared.retention import run_retention
 
 bp = func.Blueprint()  # type: ignore[no-untyped-call]  # azure-functions leaves __init__ unannotated
@@ -12,4 +13,5 @@ bp = func.Blueprint()  # type: ignore[no-untyped-call]  # azure-functions leaves
     schedule="%RETENTION_SCHEDULE%", arg_name="timer", run_on_startup=False, use_monitor=True
 )
 def retention(timer: func.TimerRequest) -> None:
-    run_retention()
+    with telemetry.invocation("retention", "timer"):
+        run_retention()

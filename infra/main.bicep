@@ -41,11 +41,13 @@ param stripePriceBusiness string = ''
 // A reference whose secret is missing resolves to its own literal text, so a
 // verification secret left unset would become a publicly guessable key: list only
 // the secrets you have written into the vault. SUPABASE_JWT_SECRET (the legacy
-// HS256 secret) is therefore off by default; the deploy workflow refuses to ship
+// HS256 secret) is therefore off by default, as is DATABASE_READ_URL (the optional
+// read replica: add it once its secret exists); the deploy workflow refuses to ship
 // while any listed reference is unresolved.
 @description('App settings that are Key Vault references; every listed secret must exist in the vault.')
 @allowed([
   'DATABASE_URL'
+  'DATABASE_READ_URL'
   'SUPABASE_SERVICE_ROLE_KEY'
   'SUPABASE_JWT_SECRET'
   'TWITCH_CLIENT_SECRET'

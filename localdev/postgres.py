@@ -45,6 +45,7 @@ full_page_writes = off
 unix_socket_permissions = 0700
 timezone = 'UTC'
 log_timezone = 'UTC'
+shared_preload_libraries = 'pg_stat_statements'
 """
 
 

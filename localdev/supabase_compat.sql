@@ -170,6 +170,11 @@ create schema extensions;
 create extension pgcrypto with schema extensions;
 create extension "uuid-ossp" with schema extensions;
 create extension pgtap with schema extensions;
+-- Supabase preloads pg_stat_statements and installs it here (the operator's view
+-- reads it, supabase/migrations/20261203120000_operations.sql). Query texts are
+-- not for the API roles: the extension's own grant to PUBLIC is taken back.
+create extension pg_stat_statements with schema extensions;
+revoke all on extensions.pg_stat_statements, extensions.pg_stat_statements_info from public;
 grant all on schema extensions to postgres;
 grant usage on schema extensions to anon, authenticated, service_role;
 grant all privileges on all tables in schema extensions to postgres with grant option;

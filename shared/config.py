@@ -24,6 +24,11 @@ def _comma_list(value: object) -> object:
 CommaList = Annotated[list[str], NoDecode, BeforeValidator(_comma_list)]
 
 
+def _blank_is_none(value: object) -> object:
+    """An empty value in local.settings.json means unset, not an invalid value."""
+    return None if isinstance(value, str) and not value.strip() else value
+
+
 class Settings(BaseSettings):
     """Application configuration."""
 
@@ -356,6 +361,31 @@ class Settings(BaseSettings):
 
     log_level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR|CRITICAL)$")
     """Level for StreamTrack's own loggers."""
+
+    # --- operations (telemetry, health, read replica) ---------------------------
+
+    applicationinsights_connection_string: str | None = None
+    """Application Insights connection string (the template sets it). Set: traces, metrics
+    and logs go there through azure-monitor-opentelemetry; unset: no exporter at all. Not
+    a credential here: the component takes Entra-authenticated telemetry only."""
+
+    azure_client_id: str | None = None
+    """Client id of the user-assigned managed identity. With it, telemetry authenticates
+    to Application Insights as that identity (the component's local auth is off)."""
+
+    database_read_url: Annotated[PostgresDsn | None, BeforeValidator(_blank_is_none)] = None
+    """Optional read replica. Set: the read-only API paths (CSV exports) read from it,
+    in read-only transactions; everything else, and every write, uses DATABASE_URL."""
+
+    health_timeout_s: float = Field(default=1.5, gt=0, le=10)
+    """Budget of `GET /api/health`'s checks together (the database connect included):
+    a check that has not answered by then is reported as timed out."""
+
+    health_monitor_stale_s: Annotated[int | None, BeforeValidator(_blank_is_none)] = Field(
+        default=None, ge=60, le=86_400
+    )
+    """Age of the last successful monitor cycle past which health is degraded; unset:
+    three periods of MONITOR_SCHEDULE plus MONITOR_TIME_BUDGET_S."""
 
 
 @lru_cache(maxsize=1)

@@ -105,7 +105,14 @@ class Database:
         timeout: float = 10.0,
         statement_timeout_ms: int = 30_000,
         application_name: str = "streamtrack",
+        read_only: bool = False,
     ) -> None:
+        options = f"-c statement_timeout={statement_timeout_ms}"
+        if read_only:
+            # A replica refuses writes anyway; this makes a misconfigured read URL
+            # (pointing at the primary) refuse them too, instead of writing there.
+            options += " -c default_transaction_read_only=on"
+        self.read_only = read_only
         self._pool = ConnectionPool(
             conninfo,
             min_size=min_size,
@@ -120,22 +127,28 @@ class Database:
                 "prepare_threshold": None,
                 "application_name": application_name,
                 "connect_timeout": max(1, round(timeout)),
-                "options": f"-c statement_timeout={statement_timeout_ms}",
+                "options": options,
             },
         )
         self._role_settings: RoleSettings | None = None
         self._role_settings_lock = threading.Lock()
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "Database":
-        if settings.database_url is None:
-            raise NotConfiguredError("DATABASE_URL is not set")
+    def from_settings(cls, settings: Settings, *, replica: bool = False) -> "Database":
+        """The primary's pool, or with `replica` the read replica's (DATABASE_READ_URL:
+        read-only transactions only)."""
+        url = settings.database_read_url if replica else settings.database_url
+        if url is None:
+            name = "DATABASE_READ_URL" if replica else "DATABASE_URL"
+            raise NotConfiguredError(f"{name} is not set")
         return cls(
-            str(settings.database_url),
+            str(url),
             min_size=settings.database_pool_min_size,
             max_size=settings.database_pool_max_size,
             timeout=settings.database_connect_timeout_s,
             statement_timeout_ms=settings.database_statement_timeout_ms,
+            application_name="streamtrack-read" if replica else "streamtrack",
+            read_only=replica,
         )
 
     def open(self) -> None:
@@ -156,19 +169,21 @@ class Database:
             return self._role_settings
 
     @contextmanager
-    def _connection(self) -> Iterator[psycopg.Connection[Any]]:
+    def _connection(self, timeout: float | None = None) -> Iterator[psycopg.Connection[Any]]:
         if self._pool.closed:
             self.open()
+        wait = self._pool.timeout if timeout is None else timeout
         try:
-            with self._pool.connection() as conn:
+            with self._pool.connection(timeout=wait) as conn:
                 yield conn
         except PoolTimeout as exc:
-            raise DatabaseError(f"no database connection within {self._pool.timeout}s") from exc
+            raise DatabaseError(f"no database connection within {wait}s") from exc
 
     @contextmanager
-    def service(self) -> Iterator[psycopg.Connection[Any]]:
-        """A transaction on the service side (timers, webhooks)."""
-        with self._connection() as conn, conn.transaction():
+    def service(self, *, timeout: float | None = None) -> Iterator[psycopg.Connection[Any]]:
+        """A transaction on the service side (timers, webhooks). `timeout`: how long to
+        wait for a connection, if not the pool's (the health check's short budget)."""
+        with self._connection(timeout) as conn, conn.transaction():
             yield conn
 
     @contextmanager
@@ -231,6 +246,7 @@ def become_user(
 
 
 _database: Database | None = None
+_read_database: Database | None = None
 
 
 def get_database() -> Database:
@@ -241,9 +257,23 @@ def get_database() -> Database:
     return _database
 
 
+def get_read_database() -> Database:
+    """Where read-only API paths read: the replica (DATABASE_READ_URL) when one is
+    configured, else the primary. Only for work that never writes: a replica lags
+    the primary (see docs/operations.md) and refuses writes."""
+    global _read_database  # one replica pool per worker process
+    settings = get_settings()
+    if settings.database_read_url is None:
+        return get_database()
+    if _read_database is None:
+        _read_database = Database.from_settings(settings, replica=True)
+    return _read_database
+
+
 def reset_database() -> None:
-    """Close and forget the process-wide database (tests, settings changes)."""
-    global _database
-    if _database is not None:
-        _database.close()
-    _database = None
+    """Close and forget the process-wide databases (tests, settings changes)."""
+    global _database, _read_database
+    for db in (_database, _read_database):
+        if db is not None:
+            db.close()
+    _database = _read_database = None

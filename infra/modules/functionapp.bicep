@@ -62,6 +62,9 @@ var platformSettings = {
   APPLICATIONINSIGHTS_CONNECTION_STRING: appInsightsConnectionString
   // Local auth is off on the component: the host authenticates as the identity.
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
+  // host.json telemetryMode OpenTelemetry: the Python worker joins the host's trace
+  // (the app exports its own spans and metrics as the identity, shared/telemetry).
+  PYTHON_ENABLE_OPENTELEMETRY: 'true'
 }
 
 var plainSettings = [

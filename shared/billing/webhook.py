@@ -20,6 +20,7 @@ import psycopg
 import stripe
 from pydantic import ValidationError
 
+from shared import telemetry
 from shared.billing import store
 from shared.billing.models import CheckoutSession, Event, Invoice, ObjectRef, Subscription
 from shared.billing.stripe_client import (
@@ -74,16 +75,20 @@ def verify(settings: Settings, payload: bytes, signature: str | None) -> Event:
     key = settings.stripe_secret_key
     if secret is None or not secret.get_secret_value() or key is None or not key.get_secret_value():
         logger.error("billing: STRIPE_WEBHOOK_SECRET or STRIPE_SECRET_KEY is not set")
+        telemetry.webhook_verification_failed("stripe", "not_configured")
         raise BillingNotConfigured("the Stripe webhook is not configured")
     try:
         stripe.Webhook.construct_event(payload, signature, secret.get_secret_value())
     except stripe.SignatureVerificationError:
+        telemetry.webhook_verification_failed("stripe", "bad_signature")
         raise InvalidSignature("the Stripe-Signature header is missing, invalid or stale") from None
     except ValueError:
+        telemetry.webhook_verification_failed("stripe", "malformed")
         raise InvalidSignature("the body is not a JSON event") from None
     try:
         return Event.model_validate_json(payload)
     except ValidationError:
+        telemetry.webhook_verification_failed("stripe", "malformed")
         raise InvalidSignature("the body is not a Stripe event") from None
 
 

@@ -8,6 +8,7 @@ all within one time budget; then everything is written in the same
 transaction that holds the lock.
 """
 
+import contextvars
 import logging
 import time
 from collections.abc import Mapping, Sequence
@@ -18,9 +19,10 @@ from uuid import UUID
 
 import psycopg
 
+from shared import telemetry
 from shared.clock import Clock, utc_now
 from shared.db import Database
-from shared.monitor import store
+from shared.monitor import observe, store
 from shared.monitor.state import (
     ChannelOutcome,
     CycleReport,
@@ -64,7 +66,11 @@ def fetch_all(
                     errors=[{"platform": platform, "message": "platform not configured"}]
                 )
                 continue
-            futures[platform] = ex.submit(fetcher.fetch, channels, now, deadline)
+            # Its own span, in the cycle's trace and log context (a copy per thread).
+            futures[platform] = ex.submit(
+                contextvars.copy_context().run,
+                observe.traced_fetch, fetcher, channels, now, deadline,
+            )  # fmt: skip
         for platform, future in futures.items():
             try:
                 got, used = future.result()
@@ -104,6 +110,53 @@ def run_cycle(
     started = time.monotonic()
     now = clock()
     run = run or RunInfo(started_at=now)
+    with (
+        telemetry.log_context(
+            cycle_id=str(run.cycle_id) if run.cycle_id else None,
+            shard_index=run.shard_index, shard_count=run.shard_count, trigger=run.trigger,
+        ),
+        telemetry.span("monitor.cycle", _span_attributes(run)) as span,
+    ):  # fmt: skip
+        report = _run_cycle(db, fetchers, rules, budget_s, run, only, clock, started, now)
+        span.set_attribute("streamtrack.status", report.status)
+        span.set_attribute("streamtrack.channels_due", report.channels_due)
+        if report.run_id is not None:
+            span.set_attribute("streamtrack.run_id", report.run_id)
+    if not report.skipped:
+        _record_quota(db, now)
+    return report
+
+
+def _span_attributes(run: RunInfo) -> dict[str, str | int | bool]:
+    attributes: dict[str, str | int | bool] = {"faas.trigger": run.trigger}
+    attributes["streamtrack.past_due"] = run.past_due
+    if run.cycle_id is not None:
+        attributes["streamtrack.cycle_id"] = str(run.cycle_id)
+    if run.shard_index is not None and run.shard_count is not None:
+        attributes["streamtrack.shard_index"] = run.shard_index
+        attributes["streamtrack.shard_count"] = run.shard_count
+    return attributes
+
+
+def _record_quota(db: Database, now: datetime) -> None:
+    try:
+        with db.service() as conn:
+            observe.record_quota(conn, now)
+    except psycopg.Error:
+        logger.warning("monitor: could not read the quota left for the metrics")
+
+
+def _run_cycle(
+    db: Database,
+    fetchers: Mapping[str, PlatformFetcher],
+    rules: Rules,
+    budget_s: float,
+    run: RunInfo,
+    only: Sequence[UUID] | None,
+    clock: Clock,
+    started: float,
+    now: datetime,
+) -> CycleReport:
     lock_key = CYCLE_LOCK_KEY if run.shard_index is None else run.shard_index
     maintain_partitions(db)
     try:
@@ -118,17 +171,24 @@ def run_cycle(
             fetch_started = time.monotonic()
             outcomes, usage = fetch_all(fetchers, due, now, started + budget_s)
             write_started = time.monotonic()
-            report = store.write_cycle(conn, due, outcomes, usage, rules, run)
-            report.fetch_s = write_started - fetch_started
-            report.duration_ms = round((time.monotonic() - started) * 1000)
-            report.run_id = store.record_run(conn, run, report, clock())
+            with telemetry.span("db.write monitor", {"db.system": "postgresql"}) as write:
+                report = store.write_cycle(conn, due, outcomes, usage, rules, run)
+                report.fetch_s = write_started - fetch_started
+                report.duration_ms = round((time.monotonic() - started) * 1000)
+                report.run_id = store.record_run(conn, run, report, clock())
+                write.set_attribute("streamtrack.samples", report.samples_written)
             report.write_s = time.monotonic() - write_started
+            telemetry.set_log_field("run_id", report.run_id)
     except psycopg.Error as exc:
         # The cycle's transaction is gone, and with it every row of this
         # cycle: record the failure on its own so it is not silent.
         logger.exception("monitor: cycle failed in the database")
         _record_failure(db, run, started, f"{type(exc).__name__}: {exc}", clock)
+        telemetry.record_cycle(
+            trigger=run.trigger, status="failed", duration_s=time.monotonic() - started
+        )
         raise
+    observe.record_run(run, report, due, outcomes, usage)
     logger.info(
         "monitor: %d due, %d checked, %d samples, %d opened, %d closed in %d ms",
         report.channels_due, report.channels_checked, report.samples_written,

@@ -9,6 +9,7 @@ from functools import lru_cache
 
 import httpx
 
+from shared import telemetry
 from shared.clock import Clock, utc_now
 from shared.config import Settings, get_settings
 from shared.crypto import CredentialError, SecretBox
@@ -115,15 +116,21 @@ def tick(
     if len(due) > settings.monitor_shard_size:
         cycle_id = uuid.uuid4()
         parts = shard_channels(due, settings.monitor_shard_size)
-        messages = tuple(
-            ShardMessage(
-                cycle_id=cycle_id, shard_index=i, shard_count=len(parts), scheduled_at=now,
-                channel_ids=part, past_due=past_due,
-            )
-            for i, part in enumerate(parts)
-        )  # fmt: skip
-        client = queue_client(storage_connection(settings), settings.monitor_queue_name)
-        enqueue(client, list(messages))
+        attributes: dict[str, str | int] = {
+            "streamtrack.cycle_id": str(cycle_id),
+            "streamtrack.shards": len(parts),
+        }
+        with telemetry.span("monitor.dispatch", attributes):
+            traceparent = telemetry.current_traceparent()  # each shard continues this trace
+            messages = tuple(
+                ShardMessage(
+                    cycle_id=cycle_id, shard_index=i, shard_count=len(parts), scheduled_at=now,
+                    channel_ids=part, past_due=past_due, traceparent=traceparent,
+                )
+                for i, part in enumerate(parts)
+            )  # fmt: skip
+            client = queue_client(storage_connection(settings), settings.monitor_queue_name)
+            enqueue(client, list(messages))
         logger.info(
             "monitor: %d due channels dispatched as %d shards", len(due), len(messages),
             extra={"cycle_id": str(cycle_id), "channel_count": len(due)},

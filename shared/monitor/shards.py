@@ -18,6 +18,8 @@ from azure.core.exceptions import ResourceExistsError
 from azure.storage.queue import QueueClient, TextBase64DecodePolicy, TextBase64EncodePolicy
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from shared.telemetry.context import TRACEPARENT
+
 DEVELOPMENT_STORAGE = "UseDevelopmentStorage=true"
 
 
@@ -47,6 +49,9 @@ class ShardMessage(BaseModel):
     """When the timer dispatched the cycle (aware UTC)."""
     channel_ids: list[UUID] = Field(min_length=1, max_length=MAX_CHANNELS_PER_MESSAGE)
     past_due: bool = False
+    traceparent: str | None = Field(default=None, max_length=55)
+    """The dispatching timer's W3C trace context: the shard continues its trace (timer
+    and queue invocations are not correlated by the host). Absent in older messages."""
 
     @model_validator(mode="after")
     def _index_below_count(self) -> "ShardMessage":
@@ -54,6 +59,8 @@ class ShardMessage(BaseModel):
             raise ValueError("shard_index must be below shard_count")
         if self.scheduled_at.tzinfo is None:
             raise ValueError("scheduled_at must carry a time zone")
+        if self.traceparent is not None and not TRACEPARENT.match(self.traceparent):
+            raise ValueError("traceparent must be a W3C traceparent (version 00)")
         return self
 
 

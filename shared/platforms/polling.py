@@ -12,6 +12,7 @@ These types belong to no platform and import nothing of the monitor: the
 monitor depends on them, never the other way round.
 """
 
+import contextvars
 import hashlib
 import math
 from collections.abc import Callable, Iterable, Sequence
@@ -21,6 +22,7 @@ from datetime import datetime, timedelta
 from typing import Protocol, TypeVar
 from uuid import UUID
 
+from shared import telemetry
 from shared.crypto import Sealed
 from shared.platforms.base import (
     ChannelStats,
@@ -213,8 +215,33 @@ def submit_each(
     groups: Iterable[Sequence[ChannelTarget]] | Iterable[Sequence[str]],
     deadline: float,
 ) -> list[Future[T]]:
-    """`call(group, deadline=deadline)` for each group, on the executor."""
-    return [ex.submit(call, list(group), deadline=deadline) for group in groups]
+    """`call(group, deadline=deadline)` for each group, on the executor, each in a
+    `platform.batch` span of the caller's trace (the context goes with the call)."""
+    return [
+        ex.submit(contextvars.copy_context().run, _traced_batch, call, list(group), deadline)
+        for group in groups
+    ]
+
+
+def _traced_batch(call: Callable[..., T], group: list[object], deadline: float) -> T:
+    owner = getattr(call, "__self__", None)
+    platform = getattr(getattr(owner, "platform", None), "value", None)
+    attributes: dict[str, str | int] = {
+        "streamtrack.operation": getattr(call, "__name__", "call"),
+        "streamtrack.batch_size": len(group),
+    }
+    if platform:
+        attributes["streamtrack.platform"] = str(platform)
+    with telemetry.span("platform.batch", attributes) as span:
+        result = call(group, deadline=deadline)
+        for name in ("requests", "quota_units"):
+            value = getattr(result, name, None)
+            if isinstance(value, int):
+                span.set_attribute(f"streamtrack.{name}", value)
+        failures = getattr(result, "failures", None)
+        if isinstance(failures, dict):
+            span.set_attribute("streamtrack.failures", len(failures))
+        return result
 
 
 def results(futures: Iterable[Future[T]]) -> Iterable[T]:

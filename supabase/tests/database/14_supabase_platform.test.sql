@@ -110,8 +110,8 @@ select throws_ok($$alter publication supabase_realtime add table storage.objects
 select set_eq(
   $$select extname::text from pg_extension e join pg_namespace n on n.oid = e.extnamespace
     where n.nspname = 'extensions'$$,
-  array['pgcrypto', 'uuid-ossp', 'pgtap'],
-  'pgcrypto, uuid-ossp and pgtap are pre-installed in schema extensions'
+  array['pgcrypto', 'uuid-ossp', 'pgtap', 'pg_stat_statements'],
+  'pgcrypto, uuid-ossp, pgtap and pg_stat_statements are pre-installed in schema extensions'
 );
 select ok(
   (select pubowner = 'postgres'::regrole from pg_publication where pubname = 'supabase_realtime'),

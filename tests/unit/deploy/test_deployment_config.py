@@ -71,7 +71,9 @@ def test_the_legacy_jwt_secret_is_off_unless_asked_for() -> None:
     assert default
     names = re.findall(r"'(\w+)'", default.group(1))
     assert "SUPABASE_JWT_SECRET" not in names
-    assert set(names) == secret_settings() - {"SUPABASE_JWT_SECRET"}
+    # DATABASE_READ_URL is opt-in too: an unresolved reference would be a broken URL.
+    assert "DATABASE_READ_URL" not in names
+    assert set(names) == secret_settings() - {"SUPABASE_JWT_SECRET", "DATABASE_READ_URL"}
 
 
 def test_no_secret_value_is_written_by_the_templates() -> None:

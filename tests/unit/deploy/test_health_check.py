@@ -59,7 +59,9 @@ def server() -> Iterator[Scripted]:
     scripted.server.server_close()
 
 
-def wait(url: str, attempts: int = 5, expect_commit: str | None = None) -> tuple[bool, list[str]]:
+def wait(
+    url: str, attempts: int = 5, expect_commit: str | None = None, strict: bool = False
+) -> tuple[bool, list[str]]:
     lines: list[str] = []
     healthy = health_check.wait_healthy(
         url,
@@ -69,12 +71,13 @@ def wait(url: str, attempts: int = 5, expect_commit: str | None = None) -> tuple
         expect_commit=expect_commit,
         sleep=lambda _s: None,
         out=lines.append,
+        strict=strict,
     )
     return healthy, lines
 
 
-def test_retries_a_degraded_answer_until_healthy(server: Scripted) -> None:
-    server.answer((503, report("degraded")), (503, report("degraded")), (200, report()))
+def test_retries_an_unhealthy_answer_until_healthy(server: Scripted) -> None:
+    server.answer((503, report("unhealthy")), (503, report("unhealthy")), (200, report()))
     healthy, lines = wait(server.url)
     assert healthy
     assert server.requests == 3
@@ -83,7 +86,7 @@ def test_retries_a_degraded_answer_until_healthy(server: Scripted) -> None:
 
 
 def test_gives_up_after_the_last_attempt(server: Scripted) -> None:
-    server.answer((503, report("degraded")))
+    server.answer((503, report("unhealthy")))
     healthy, lines = wait(server.url, attempts=3)
     assert not healthy
     assert server.requests == 3
@@ -95,14 +98,25 @@ def test_gives_up_after_the_last_attempt(server: Scripted) -> None:
     [
         (200, b"<html>Function host is starting</html>"),  # not JSON
         (200, b"[]"),  # JSON but not a report
-        (200, report("degraded")),  # 200 with a degraded body is not healthy
+        (200, report("unhealthy")),
+        (200, report("starting")),  # a status the endpoint never answers
         (500, report()),
+        (503, report("degraded")),
     ],
 )
-def test_only_200_with_status_ok_is_healthy(server: Scripted, answer: Answer) -> None:
+def test_only_200_with_status_ok_or_degraded_is_healthy(server: Scripted, answer: Answer) -> None:
     server.answer(answer)
     healthy, _ = wait(server.url, attempts=1)
     assert not healthy
+
+
+def test_degraded_passes_with_a_warning_unless_strict(server: Scripted) -> None:
+    server.answer((200, report("degraded")))
+    healthy, lines = wait(server.url, attempts=1)
+    assert healthy
+    assert "WARNING degraded" in lines[0]
+    strict, _ = wait(server.url, attempts=1, strict=True)
+    assert not strict
 
 
 def test_a_previous_package_still_serving_does_not_pass(server: Scripted) -> None:
