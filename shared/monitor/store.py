@@ -187,6 +187,10 @@ class Sample(NamedTuple):
     viewer_count: int | None
     session_id: int | None
     is_live: bool
+    holds_from: datetime | None
+    """Where the time the sample stands for begins (stitching's hold rule)."""
+    max_gap_s: int
+    """The longest gap from the previous sample its hold crosses."""
 
 
 class SessionWrite(NamedTuple):
@@ -254,7 +258,11 @@ def gather_writes(
         in_session = step.sample_in_session and session is not None
         viewers = obs.viewer_count if obs.is_live else None
         sid = session.id if in_session and session is not None else None
-        plan.samples.append(Sample(channel.id, obs.observed_at, viewers, sid, obs.is_live))
+        limit = step.max_gap or rules.max_gap
+        plan.samples.append(
+            Sample(channel.id, obs.observed_at, viewers, sid, obs.is_live, step.holds_from,
+                   round(limit.total_seconds()))
+        )  # fmt: skip
         if in_session and session is not None and session.id is None:
             plan.opening.add(channel.id)
         status = _status_for(memory, obs.is_live, obs.viewer_count, obs.platform_stream_id,
@@ -361,8 +369,8 @@ def write_samples(conn: psycopg.Connection[Any], rows: Sequence[Sample]) -> int:
     )
     with conn.cursor() as cur:
         with cur.copy(
-            "copy monitor_samples_in (channel_id, observed_at, viewer_count, session_id, is_live)"
-            " from stdin"
+            "copy monitor_samples_in (channel_id, observed_at, viewer_count, session_id, is_live,"
+            " holds_from, max_gap_s) from stdin"
         ) as copy:
             for row in rows:
                 copy.write_row(row)
@@ -555,6 +563,8 @@ def _rollup_samples(due: Sequence[DueChannel], samples: Sequence[Sample]) -> lis
                     previous_at=prev.observed_at if prev else None,
                     previous_live=prev.is_live if prev else None,
                     previous_viewers=prev.viewer_count if prev else None,
+                    holds_from=sample.holds_from,
+                    max_gap_s=sample.max_gap_s,
                 )
             )
     return rows
@@ -588,9 +598,10 @@ def _write_stats(conn: psycopg.Connection[Any], outcomes: Mapping[UUID, ChannelO
     return cur.rowcount
 
 
-def _write_usage(
+def write_usage(
     conn: psycopg.Connection[Any], usage: Mapping[str, PlatformUsage], at: datetime
 ) -> None:
+    """Add a cycle's requests and quota units to `platform_quota_usage` (its quota day)."""
     used = [(p, u) for p, u in usage.items() if u.requests or u.quota_units]
     if not used:
         return
@@ -664,14 +675,14 @@ def write_cycle(
     began = time.perf_counter()
     report.samples_written = write_samples(conn, samples)
     # Part of the samples' write (and of its measured time): their rollups.
-    write_rollups(conn, _rollup_samples(due, samples), _follower_counts(outcomes), rules.max_gap)
+    write_rollups(conn, _rollup_samples(due, samples), _follower_counts(outcomes))
     report.samples_s = time.perf_counter() - began
     changed = _write_statuses(conn, plan, new_ids)
     report.status_changes = len(changed)
     broadcast_status_changes(conn, changed)
     _write_poll_state(conn, due, outcomes, plan, new_ids, run)
     report.stats_written = _write_stats(conn, outcomes)
-    _write_usage(conn, usage, run.started_at)
+    write_usage(conn, usage, run.started_at)
     report.requests = {p: u.requests for p, u in usage.items()}
     report.minimum_requests = {p: u.minimum_requests for p, u in usage.items()}
     report.quota_units = {p: u.quota_units for p, u in usage.items() if u.quota_units}

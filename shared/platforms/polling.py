@@ -53,6 +53,11 @@ class Observation:
     viewer_count: int | None = None
     """None when the platform hides the count: unknown, never 0."""
     started_at: datetime | None = None
+    """When the stream went live, per the platform; None when it does not say (a
+    creation time is not a start time)."""
+    interval_s: int | None = None
+    """Set when the fetcher sampled the channel less often than its plan asks (a quota
+    governor): the sample's hold may then cross a longer gap."""
 
 
 def to_observation(live: LiveObservation) -> Observation:
