@@ -106,6 +106,7 @@ def run_cycle(
     run = run or RunInfo(started_at=now)
     lock_key = CYCLE_LOCK_KEY if run.shard_index is None else run.shard_index
     maintain_partitions(db)
+    usage: dict[str, PlatformUsage] = {}
     try:
         with db.service() as conn:
             locked = conn.execute(
@@ -116,7 +117,8 @@ def run_cycle(
                 return CycleReport(skipped=True)
             due = store.due_channels(conn, now, only=only)
             fetch_started = time.monotonic()
-            outcomes, usage = fetch_all(fetchers, due, now, started + budget_s)
+            outcomes, fetched = fetch_all(fetchers, due, now, started + budget_s)
+            usage.update(fetched)
             write_started = time.monotonic()
             report = store.write_cycle(conn, due, outcomes, usage, rules, run)
             report.fetch_s = write_started - fetch_started
@@ -125,9 +127,10 @@ def run_cycle(
             report.write_s = time.monotonic() - write_started
     except psycopg.Error as exc:
         # The cycle's transaction is gone, and with it every row of this
-        # cycle: record the failure on its own so it is not silent.
+        # cycle: record the failure on its own so it is not silent, with the
+        # requests and quota units the fetch phase really spent.
         logger.exception("monitor: cycle failed in the database")
-        _record_failure(db, run, started, f"{type(exc).__name__}: {exc}", clock)
+        _record_failure(db, run, started, f"{type(exc).__name__}: {exc}", clock, usage)
         raise
     logger.info(
         "monitor: %d due, %d checked, %d samples, %d opened, %d closed in %d ms",
@@ -138,14 +141,28 @@ def run_cycle(
     return report
 
 
-def _record_failure(db: Database, run: RunInfo, started: float, message: str, clock: Clock) -> None:
+def _record_failure(
+    db: Database,
+    run: RunInfo,
+    started: float,
+    message: str,
+    clock: Clock,
+    usage: Mapping[str, PlatformUsage],
+) -> None:
+    """A failed cycle's run row and its spending, in a short transaction of their own
+    (after the cycle's rolled back): requests were sent and quota units spent
+    whatever became of the write."""
     report = CycleReport(
         status="failed",
         errors=[{"platform": None, "message": message[:500]}],
         duration_ms=round((time.monotonic() - started) * 1000),
+        requests={p: u.requests for p, u in usage.items()},
+        minimum_requests={p: u.minimum_requests for p, u in usage.items()},
+        quota_units={p: u.quota_units for p, u in usage.items() if u.quota_units},
     )
     try:
         with db.service() as conn:
+            store.write_usage(conn, usage, run.started_at)
             store.record_run(conn, replace(run), report, clock())
     except psycopg.Error:
         logger.exception("monitor: could not record the failed run either")
