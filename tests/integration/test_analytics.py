@@ -20,16 +20,20 @@ import pytest
 from azure.functions.timer import TimerRequest
 
 from shared.analytics.service import refresh_leaderboard
+from shared.config import Settings
 from shared.db import Database
 from shared.monitor import store
+from shared.monitor.service import rules_from
 from shared.monitor.state import ChannelOutcome, PlatformUsage, RunInfo
 from shared.monitor.stitching import Observation, Rules
 from tests.factories.users import claims_for, create_user
 
 # Not the default 600 s: the SQL side must follow the gap the monitor used,
-# which each sample records (issue 12.5), not a figure of its own.
+# which each sample records (issue 12.5), not a figure of its own. The rules
+# come from the setting the way the monitor builds them.
 MAX_GAP = timedelta(minutes=7)
-RULES = Rules(grace=MAX_GAP, max_gap=MAX_GAP)
+RULES = rules_from(Settings(monitor_grace_period_s=420))
+assert RULES == Rules(grace=MAX_GAP, max_gap=MAX_GAP)
 # Relative to today (the leaderboard's windows are): from yesterday 21:47 UTC
 # over midnight into today, crossing hour boundaries at odd offsets.
 TODAY = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -265,6 +269,8 @@ def test_data_covers_the_cases(data: Dataset) -> None:
     assert any(not live for _, _, live in all_samples)
     gaps = [b[0] - a[0] for ss in data.samples.values() for a, b in itertools.pairwise(ss)]
     assert max(gaps) > MAX_GAP
+    # Gaps the default 10 minutes would hold across and this grace does not.
+    assert any(MAX_GAP < g <= timedelta(minutes=10) for g in gaps)
     assert min(s[0] for s in all_samples) < TODAY < max(s[0] for s in all_samples)
     assert all(len(st) >= 2 for st in data.stats.values())
 
