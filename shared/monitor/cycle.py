@@ -29,7 +29,7 @@ from shared.monitor.state import (
     RunInfo,
 )
 from shared.monitor.stitching import Rules
-from shared.platforms.polling import PlatformFetcher
+from shared.platforms.polling import PlatformFetcher, QuotaGoverned, QuotaStatus
 
 __all__ = ["PlatformFetcher", "due_channel_ids", "fetch_all", "run_cycle", "shard_channels"]
 
@@ -46,8 +46,13 @@ def fetch_all(
     due: Sequence[DueChannel],
     now: datetime,
     deadline: float,
+    quotas: Mapping[str, QuotaStatus] | None = None,
 ) -> tuple[dict[UUID, ChannelOutcome], dict[str, PlatformUsage]]:
-    """Poll every platform at once; one platform failing never stops the others."""
+    """Poll every platform at once; one platform failing never stops the others.
+
+    A fetcher that governs a daily quota is told what its platform has spent today
+    (`quotas`) and polls within its share of the rest.
+    """
     by_platform: dict[str, list[DueChannel]] = {}
     for channel in due:
         by_platform.setdefault(channel.platform, []).append(channel)
@@ -64,7 +69,13 @@ def fetch_all(
                     errors=[{"platform": platform, "message": "platform not configured"}]
                 )
                 continue
-            futures[platform] = ex.submit(fetcher.fetch, channels, now, deadline)
+            quota = (quotas or {}).get(platform)
+            if quota is not None and isinstance(fetcher, QuotaGoverned):
+                futures[platform] = ex.submit(
+                    fetcher.fetch_governed, channels, now, deadline, quota
+                )
+            else:
+                futures[platform] = ex.submit(fetcher.fetch, channels, now, deadline)
         for platform, future in futures.items():
             try:
                 got, used = future.result()
@@ -116,8 +127,9 @@ def run_cycle(
                 logger.info("monitor: another cycle is running; skipping")
                 return CycleReport(skipped=True)
             due = store.due_channels(conn, now, only=only)
+            quotas = store.quota_status(conn, due, now, sharded=run.shard_count is not None)
             fetch_started = time.monotonic()
-            outcomes, fetched = fetch_all(fetchers, due, now, started + budget_s)
+            outcomes, fetched = fetch_all(fetchers, due, now, started + budget_s, quotas)
             usage.update(fetched)
             write_started = time.monotonic()
             report = store.write_cycle(conn, due, outcomes, usage, rules, run)
@@ -159,6 +171,7 @@ def _record_failure(
         requests={p: u.requests for p, u in usage.items()},
         minimum_requests={p: u.minimum_requests for p, u in usage.items()},
         quota_units={p: u.quota_units for p, u in usage.items() if u.quota_units},
+        units_per_live_sample=store.units_per_live_sample(usage),
     )
     try:
         with db.service() as conn:

@@ -19,8 +19,8 @@ write and the channel's new memory. The rules, in one place:
   same broadcast (same platform stream id, whatever the gap), or when it is a
   restart: the best estimate of the true gap, the new stream's start minus
   the latest session's last live sighting, is within the grace period. The
-  latest session may already be closed (a restart seen late, as YouTube's
-  feed does): it is reopened. Otherwise the open session, if any, is closed
+  latest session may already be closed (a restart seen late, as feed-based
+  discovery sees one): it is reopened. Otherwise the open session, if any, is closed
   and a new one starts.
 - A new session starts at the platform's start time when it gives one that
   is a true go-live time (not after the first live sighting); otherwise at

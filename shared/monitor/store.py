@@ -29,6 +29,7 @@ from shared.monitor.state import (
     StatusSnapshot,
 )
 from shared.monitor.stitching import LastSample, Memory, Rules, Session, SessionChange, advance
+from shared.platforms.polling import QuotaStatus
 from shared.platforms.registry import quota_day as platform_quota_day
 from shared.realtime import broadcast_status_changes
 
@@ -139,6 +140,7 @@ def _due_channel(row: Any) -> DueChannel:
             stats_checked_at=row.stats_checked_at,
         ),
         credential=credential,
+        last_live=bool(row.last_sample_live),
     )
 
 
@@ -177,6 +179,41 @@ def due_channel_ids(
 def quota_day(platform: str, at: datetime) -> str:
     """The `platform_quota_usage.quota_day` of `at`, as the platform counts its quota."""
     return platform_quota_day(platform, at).isoformat()
+
+
+def quota_status(
+    conn: psycopg.Connection[Any], due: Sequence[DueChannel], at: datetime, *, sharded: bool
+) -> dict[str, QuotaStatus]:
+    """Per platform of `due`: units spent in its current quota day, and this fetch's
+    share of its tracked channels (1.0 for a whole cycle; a shard's part of them)."""
+    platforms = sorted({c.platform for c in due})
+    if not platforms:
+        return {}
+    rows = conn.execute(
+        """
+        select p.platform, coalesce(q.units, 0),
+               (select count(distinct tc.channel_id) from public.team_channels tc
+                join public.channels c on c.id = tc.channel_id
+                where c.platform::text = p.platform and tc.paused_at is null
+                  and %(sharded)s)
+        from unnest(%(platforms)s::text[], %(days)s::date[]) as p(platform, quota_day)
+        left join public.platform_quota_usage q
+          on q.platform::text = p.platform and q.quota_day = p.quota_day
+        """,
+        {
+            "platforms": platforms,
+            "days": [quota_day(p, at) for p in platforms],
+            "sharded": sharded,
+        },
+    ).fetchall()
+    mine = {p: sum(c.platform == p for c in due) for p in platforms}
+    return {
+        platform: QuotaStatus(
+            spent_units=int(units),
+            share=min(1.0, mine[platform] / tracked) if sharded and tracked else 1.0,
+        )
+        for platform, units, tracked in rows
+    }
 
 
 class Sample(NamedTuple):
@@ -621,6 +658,15 @@ def write_usage(
     )
 
 
+def units_per_live_sample(usage: Mapping[str, PlatformUsage]) -> dict[str, float]:
+    """Quota units per live sample answered, for platforms that spent units."""
+    return {
+        p: round(u.quota_units / u.live_samples, 4)
+        for p, u in usage.items()
+        if u.quota_units and u.live_samples
+    }
+
+
 def record_run(
     conn: psycopg.Connection[Any], run: RunInfo, report: CycleReport, finished_at: datetime
 ) -> int:
@@ -629,11 +675,11 @@ def record_run(
         insert into public.monitor_runs
           (started_at, finished_at, status, channels_checked, samples_written, requests,
            quota_units, errors, duration_ms, cycle_id, trigger, shard_index, shard_count,
-           past_due)
+           past_due, units_per_live_sample)
         values (%(started_at)s, %(finished_at)s, %(status)s, %(channels_checked)s,
                 %(samples_written)s, %(requests)s, %(quota_units)s, %(errors)s,
                 %(duration_ms)s, %(cycle_id)s, %(trigger)s, %(shard_index)s, %(shard_count)s,
-                %(past_due)s)
+                %(past_due)s, %(units_per_live_sample)s)
         returning id
         """,
         {
@@ -651,6 +697,7 @@ def record_run(
             "shard_index": run.shard_index,
             "shard_count": run.shard_count,
             "past_due": run.past_due,
+            "units_per_live_sample": Jsonb(report.units_per_live_sample),
         },
     ).fetchone()
     assert row is not None
@@ -686,6 +733,7 @@ def write_cycle(
     report.requests = {p: u.requests for p, u in usage.items()}
     report.minimum_requests = {p: u.minimum_requests for p, u in usage.items()}
     report.quota_units = {p: u.quota_units for p, u in usage.items() if u.quota_units}
+    report.units_per_live_sample = units_per_live_sample(usage)
     report.errors = [e for u in usage.values() for e in u.errors]
     failed = report.channels_due - report.channels_checked - report.channels_pending
     if failed and report.channels_checked == 0:

@@ -240,3 +240,15 @@ comment on function public.analytics_channel_sessions(uuid, timestamptz, timesta
   'Stream sessions of a channel overlapping [range_from, range_to) with their aggregates '
   '(viewer_seconds by the same hold rule as the rollups); no rows unless the caller''s team '
   'tracks the channel.';
+
+-- ---------------------------------------------------------------------------
+-- What a live sample costs: quota units spent per live sample answered, per
+-- platform with a unit quota (YouTube), e.g. {"youtube": 0.0213}. The quota
+-- governor (shared/platforms/youtube/governor.py) spends the daily budget by
+-- value; this column says what each live sample cost.
+-- ---------------------------------------------------------------------------
+alter table public.monitor_runs
+  add column units_per_live_sample jsonb not null default '{}'::jsonb
+    check (jsonb_typeof(units_per_live_sample) = 'object');
+comment on column public.monitor_runs.units_per_live_sample is
+  'Quota units spent per live sample answered in the run, by platform (units platforms only).';
