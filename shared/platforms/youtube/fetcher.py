@@ -118,9 +118,12 @@ class YouTubeFetcher:
             stats_quota(channels, self.feed_interval),
         )
         share = stats_quota(channels, self.stats_interval)
-        stats_due = most_overdue(
-            channels, lambda c: c.poll.stats_checked_at, now, self.stats_interval, share
-        )
+        if quota is None:
+            stats_due = most_overdue(
+                channels, lambda c: c.poll.stats_checked_at, now, self.stats_interval, share
+            )
+        else:
+            stats_due = self._stats_in_full_calls(channels, now, share)
         feed_failed: dict[str, PlatformError] = {}
         fresh: set[str] = set()
         with ThreadPoolExecutor(self.concurrency, thread_name_prefix=self.platform) as ex:
@@ -199,6 +202,23 @@ class YouTubeFetcher:
                 if pcid in by_id:
                     add_stats(outcomes, by_id[pcid], found_stats)
         return outcomes, used
+
+    def _stats_in_full_calls(
+        self, channels: Sequence[PollTarget], now: datetime, share: int
+    ) -> list[PollTarget]:
+        """Under a unit budget, subscriber counts go in full calls of 50 (a unit each):
+        spreading a few channels over every cycle would spend a call per cycle."""
+        overdue = most_overdue(
+            channels, lambda c: c.poll.stats_checked_at, now, self.stats_interval, len(channels)
+        )
+        cap = math.ceil(share / BATCH) * BATCH
+        full = min(cap, len(overdue) // BATCH * BATCH)
+        if full:
+            return overdue[:full]
+        oldest = overdue[0].poll.stats_checked_at if overdue else now
+        if overdue and (oldest is None or now - oldest >= 2 * self.stats_interval):
+            return overdue[:BATCH]  # too few for a full call: once they are a second interval late
+        return []
 
     def _governed(
         self,
