@@ -362,11 +362,26 @@ def test_the_governor_checks_live_channels_first_and_lets_the_rest_wait() -> Non
 
 def test_with_budget_to_spare_upcoming_ones_wait_only_for_their_interval() -> None:
     client, fetcher, channels = _governed_world()
-    outcomes, _ = fetcher.fetch_governed(channels, NOW, float("inf"), QuotaStatus(0, 1.0))
+    fetcher.fetch_governed(channels, NOW, float("inf"), QuotaStatus(0, 1.0))
     checked = {o for b in client.checked for o in b}
     assert "v-UC101" in checked
     assert "v-UC100" not in checked  # checked 5 minutes ago: waits for 15
     assert {f"v-UC{i:03d}" for i in range(60)} <= checked
+
+
+def test_governed_subscriber_counts_go_in_full_calls() -> None:
+    _, fetcher, _ = _governed_world()
+    hour_ago = NOW - HOUR - timedelta(minutes=1)
+    few = [target(Platform.YOUTUBE, f"UC{i:03d}", stats_checked_at=hour_ago) for i in range(30)]
+    # 30 overdue by one interval: too few for a full call, they wait (a unit saved).
+    assert fetcher._stats_in_full_calls(few, NOW, share=1) == []
+    # A second interval late, or never counted, they go.
+    late = [replace(c, poll=replace(c.poll, stats_checked_at=NOW - 2 * HOUR)) for c in few]
+    assert len(fetcher._stats_in_full_calls(late, NOW, share=1)) == 30
+    fresh = [target(Platform.YOUTUBE, f"UN{i:03d}") for i in range(30)]
+    assert len(fetcher._stats_in_full_calls(fresh, NOW, share=1)) == 30
+    many = [target(Platform.YOUTUBE, f"UC{i:03d}", stats_checked_at=hour_ago) for i in range(120)]
+    assert len(fetcher._stats_in_full_calls(many, NOW, share=1)) == 50  # the cycle's share, full
 
 
 def test_secret_strings_are_never_in_an_outcome() -> None:
