@@ -5,11 +5,12 @@ write and the channel's new memory. The rules, in one place:
 
 - Each sample stands for an interval of time, `[holds_from, observed_at]`
   backwards and, when it is live, forwards until the next sample's
-  `holds_from` (the *hold rule*). The boundary between two consecutive
-  samples is the midpoint of their gap, so a stream that ends (or starts)
-  somewhere between an offline and a live sighting is, on average, counted
-  exactly: the estimate is unbiased at both ends. Where the platform gives
-  the stream's true start time and it lies after the previous sample, the
+  `holds_from` (the *hold rule*). Inside a stream a sample holds until the
+  next one (`holds_from` = `observed_at`). At a stream's edges, between an
+  offline and a live sighting, the boundary is the midpoint of the gap: a
+  stream ends (or starts) on average there, so each edge is counted half an
+  interval and the estimate is unbiased at both ends. Where the platform
+  gives the stream's true start time after the previous sample, the
   boundary is that start. A gap longer than the sample's `max_gap` is
   unknown: the previous sample holds nothing across it, and the new one
   holds back only to a true start time within `max_gap`. Each sample is
@@ -136,10 +137,16 @@ def _true_start(obs: Observation) -> datetime | None:
     return min(obs.started_at, obs.observed_at)
 
 
-def holds_from(last: LastSample | None, obs: Observation, limit: timedelta) -> datetime:
-    """The boundary between the previous sample's time and this one's (the hold rule)."""
+def holds_from(
+    last: LastSample | None, obs: Observation, limit: timedelta, *, continuing: bool = False
+) -> datetime:
+    """The boundary between the previous sample's time and this one's (the hold rule).
+
+    `continuing`: the previous sample was live with this same broadcast, whose start
+    time then says nothing about this boundary.
+    """
     t = obs.observed_at
-    start = _true_start(obs)
+    start = None if continuing else _true_start(obs)
     if last is None:
         return start if start is not None and t - start <= limit else t
     lo = last.observed_at
@@ -151,8 +158,11 @@ def holds_from(last: LastSample | None, obs: Observation, limit: timedelta) -> d
         # Live since shortly before an offline sighting: that sighting was stale
         # (platforms list a new stream after a lag), the stream holds back to it.
         return lo
-    if paired:
+    if paired and last.is_live != obs.is_live:
+        # An edge: the stream ended (or began) somewhere in between, on average
+        # at the midpoint.
         return lo + (t - lo) / 2
+    # Inside a stream (or outside one) each sample holds until the next.
     return t
 
 
@@ -222,7 +232,13 @@ def advance(memory: Memory, obs: Observation, rules: Rules) -> Step:
         # Not newer than what was applied (a retried or late cycle): a no-op.
         return Step(memory, SessionChange.NONE, None, sample_in_session=False, applied=False)
     limit = sample_max_gap(obs, rules)
-    boundary = holds_from(last, obs, limit)
+    continuing = (
+        last is not None
+        and last.is_live
+        and latest is not None
+        and latest.platform_stream_id == obs.platform_stream_id
+    )
+    boundary = holds_from(last, obs, limit, continuing=continuing)
     forward = _forward(last, boundary, obs, limit)
 
     if not obs.is_live or obs.platform_stream_id is None:

@@ -67,16 +67,17 @@ def oracle(
     lo: datetime,
     hi: datetime,
 ) -> Figures:
-    """The hold rule over [lo, hi), written independently of the SQL: each live
-    sample stands for the time from the midpoint with its previous sample to the
-    midpoint with its next one, across gaps of at most MAX_GAP (the data has no
-    platform start times)."""
+    """The hold rule over [lo, hi), written independently of the SQL: inside a
+    stream each live sample holds until the next one; between an offline and a
+    live sample the boundary is their midpoint; nothing holds across a gap
+    longer than MAX_GAP (the data has no platform start times)."""
     f = Figures(Decimal(0), Decimal(0), None, 0, 0, 0, None)
 
     def boundary(i: int) -> datetime:
         at = samples[i][0]
-        if i > 0 and at - samples[i - 1][0] <= MAX_GAP:
-            return samples[i - 1][0] + (at - samples[i - 1][0]) / 2
+        prev_at, prev_live = (samples[i - 1][0], samples[i - 1][2]) if i > 0 else (at, True)
+        if i > 0 and at - prev_at <= MAX_GAP and prev_live != samples[i][2]:
+            return prev_at + (at - prev_at) / 2
         return at
 
     for i, (at, viewers, is_live) in enumerate(samples):
@@ -323,8 +324,8 @@ def test_a_repeated_cycle_adds_nothing_to_the_rollups(database: Database) -> Non
             database, {cid: ChannelOutcome(observation=obs, followers=5, stats_at=when)}, when
         )
     rows = rollup_rows(database, [cid])["hourly"]
-    # Each holds half the minute between them: 10 x 30 s + 20 x 30 s.
-    assert [r[2:] for r in rows] == [(Decimal(60), Decimal(900), 20, 30, 2, 2, 0)]
+    # Inside a stream a count holds until the next sample: 10 x 60 s.
+    assert [r[2:] for r in rows] == [(Decimal(60), Decimal(600), 20, 30, 2, 2, 0)]
 
 
 def overview(database: Database, user: uuid.UUID, team: uuid.UUID,

@@ -147,7 +147,7 @@ def test_the_last_live_sample_holds_until_the_first_offline_one() -> None:
     result = run([live(0, viewers=100), live(1, viewers=100), off(2), off(3), off(14)])
     s = result.sessions[0]
     assert s.ended_at == at(1)
-    # 0→0.5, 0.5→1.5: the last live sample holds to the midpoint of the offline gap.
+    # 0→1, then 1→1.5: the last live sample holds to the midpoint of the offline gap.
     assert s.viewer_seconds == 100 * 90
     assert result.changes == [
         SessionChange.OPENED,
@@ -164,11 +164,11 @@ def test_a_start_time_in_the_future_is_clamped_to_the_first_sighting() -> None:
 
 
 def test_aggregates_hold_each_sample_until_the_next() -> None:
-    # Each sample stands for the time up to the midpoints around it: 100 for
-    # 0→0.5, 200 for 0.5→1.5, 300 for 1.5→3, 100 for 3→4 (still live).
+    # Inside a stream each count holds until the next sample: 100 for 1 min,
+    # 200 for 1 min, 300 for 2 min; the last sample's value is not carried on.
     result = run([live(0, viewers=100), live(1, viewers=200), live(2, viewers=300), live(4)])
     s = result.sessions[0]
-    assert s.viewer_seconds == (100 * 30 + 200 * 60 + 300 * 90 + 100 * 60)
+    assert s.viewer_seconds == (100 * 60 + 200 * 60 + 300 * 120)
     assert s.peak_viewers == 300
     assert s.viewer_count_sum == 100 + 200 + 300 + 100
     assert s.known_viewer_sample_count == 4
@@ -181,8 +181,8 @@ def test_hidden_viewers_are_unknown_not_zero() -> None:
     assert s.known_viewer_sample_count == 2
     assert s.peak_viewers == 100
     assert s.viewer_count_sum == 150
-    # Only known counts count (50 for 0.5→1.5, 100 for 2.5→3); hidden ones carry nothing.
-    assert s.viewer_seconds == 50 * 60 + 100 * 30
+    # Only the known 50 (1 min) counts; hidden samples carry nothing.
+    assert s.viewer_seconds == 50 * 60
 
 
 def test_all_hidden_leaves_peak_unknown() -> None:
@@ -315,7 +315,8 @@ def test_a_replaced_session_keeps_the_hold_of_its_last_sample() -> None:
 def test_each_step_records_the_boundary_and_the_gap_limit() -> None:
     memory = run([live(0)]).memory
     step = advance(memory, live(1), RULES)
-    assert step.holds_from == at(0.5)
+    assert step.holds_from == at(1)  # inside a stream: the previous sample holds to this one
     assert step.max_gap == RULES.max_gap
+    assert advance(memory, off(1), RULES).holds_from == at(0.5)  # an edge: the midpoint
     lengthened = advance(memory, live(1, interval_s=900), RULES)
     assert lengthened.max_gap == timedelta(seconds=1800)
