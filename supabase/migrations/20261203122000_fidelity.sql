@@ -8,11 +8,13 @@
 --     onwards until the next sample's holds_from, provided the next sample
 --     comes within that next sample's max_gap_s (a longer gap is unknown,
 --     not streamed).
---   * The monitor sets holds_from to the midpoint between the sample and the
---     channel's previous one, or to the stream's true start time when the
---     platform gives one after the previous sample (and within max_gap_s).
---     A stream thus ends, on average, where its last live sample stops
---     holding and starts where its first one begins: unbiased at both ends.
+--   * The monitor sets holds_from to observed_at inside a stream (each count
+--     holds until the next sample), and at a stream's edges, between an
+--     offline and a live sample, to the midpoint of their gap, or to the
+--     stream's true start time when the platform gives one after the
+--     previous sample (and within max_gap_s). A stream thus ends, on
+--     average, where its last live sample stops holding and starts where its
+--     first one begins: unbiased at both ends.
 --   * max_gap_s is the gap limit the monitor applied to the sample: its
 --     MONITOR_GRACE_PERIOD_S, or longer when the channel was deliberately
 --     sampled less often (the YouTube quota governor).
