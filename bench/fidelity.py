@@ -182,6 +182,7 @@ def run(db: Database, *, channels: int, plan: str, step_s: int, cycles: int, see
                          for cid, sid, stream, started, secs in sessions}  # fmt: skip
     grace = timedelta(seconds=grace_s)
     errors, old_errors, start_errors = [], [], []
+    detail: list[dict[str, Any]] = []
     split = merged_wrongly = restart_pairs = 0
     for channel in truth["channels"]:
         cid = registered.channels[channel["key"]]
@@ -232,6 +233,14 @@ def run(db: Database, *, channels: int, plan: str, step_s: int, cycles: int, see
             if truth_s <= 0:
                 continue
             errors.append((secs - truth_s) / truth_s * 100)
+            detail.append(
+                {
+                    "platform": platform_of[channel["key"]],
+                    "minutes": round((last - first).total_seconds() / 60),
+                    "error_pct": round(errors[-1], 3),
+                    "restarts": len(chain) - 1,
+                }
+            )
             start_errors.append(abs((started - first).total_seconds()))
             # The previous rule from the same samples: this session's samples and the next one.
             idx = [i for i, x in enumerate(mine) if x[3] == sid]
@@ -244,6 +253,7 @@ def run(db: Database, *, channels: int, plan: str, step_s: int, cycles: int, see
                 )
                 old = _old_rule([(x[0], x[1], x[2]) for x in span], head, grace)
                 old_errors.append((old - truth_s) / truth_s * 100)
+                detail[-1]["baseline_error_pct"] = round(old_errors[-1], 3)
     # YouTube: what 3,000 channels would ask per day (ids per channel-day x 3,000, in
     # full calls of 50), and what the governor makes of it within the default budget:
     # live checks stretch by the shortfall, everything else already waits its interval.
@@ -287,6 +297,7 @@ def run(db: Database, *, channels: int, plan: str, step_s: int, cycles: int, see
         "youtube_units_per_day_projected": round(min(demand, budget)),
         "youtube_live_interval_projected_s": round(60 * stretch, 1),
         "youtube_live_gap_max_s": live_gap,
+        "worst_sessions": sorted(detail, key=lambda d: -abs(d["error_pct"]))[:3],
         "baseline_previous_rule": {
             "hours_watched_bias_pct": round(statistics.fmean(old_errors), 4)
             if old_errors
@@ -302,12 +313,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hours", type=float, default=6, help="length of the 1-minute run")
     parser.add_argument("--days", type=float, default=3, help="length of the 5-minute run")
     parser.add_argument("--grace-s", type=int, default=600)
+    parser.add_argument("--only", choices=["one_minute", "five_minutes"], default=None)
     args = parser.parse_args(argv)
     out: dict[str, Any] = {"targets": TARGETS}
     for name, channels, plan, step, cycles in (
         ("one_minute", 300, "pro", 60, round(args.hours * 60)),
         ("five_minutes", 100, "free", 300, round(args.days * 24 * 12)),
     ):
+        if args.only not in (None, name):
+            continue
         cluster = Cluster(f"bench-fidelity-{name.replace('_', '-')}")
         cluster.destroy()
         url = supabase.up(cluster, seed=False)
