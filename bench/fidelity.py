@@ -51,6 +51,7 @@ from pydantic import SecretStr
 from localdev import supabase
 from localdev.postgres import Cluster
 from localdev.sandbox import Sandbox
+from localdev.sandbox.truth import true_viewer_seconds
 from localdev.seeding import DemoTeam, register
 from shared.config import Settings
 from shared.crypto import SecretBox
@@ -75,17 +76,6 @@ TARGETS = {
 
 def _at(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-def _true_seconds(stream: dict[str, Any]) -> float:
-    lo, hi = _at(stream["start"]), _at(stream["end"])
-    total = 0.0
-    for minute, viewers in stream.get("viewers") or []:
-        at = _at(minute)
-        overlap = (min(at + timedelta(minutes=1), hi) - max(at, lo)).total_seconds()
-        if viewers is not None and overlap > 0:
-            total += viewers * overlap
-    return total
 
 
 def _old_rule(samples: list[tuple[datetime, int | None, bool]], start: datetime,
@@ -229,7 +219,7 @@ def run(db: Database, *, channels: int, plan: str, step_s: int, cycles: int, see
             if found is None:
                 continue
             sid, started, secs = found
-            truth_s = sum(_true_seconds(s) for s in chain)
+            truth_s = true_viewer_seconds(chain)
             if truth_s <= 0:
                 continue
             errors.append((secs - truth_s) / truth_s * 100)

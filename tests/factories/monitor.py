@@ -2,7 +2,6 @@
 
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from shared.db import Database
 from shared.monitor import store
@@ -37,22 +36,3 @@ def cycle(
         report = store.write_cycle(conn, due, outcomes, usage, RULES, RunInfo(started_at=at))
         report.run_id = store.record_run(conn, RunInfo(started_at=at), report, at)
         return report
-
-
-def _when(text: object) -> datetime:
-    assert isinstance(text, str)
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-def true_viewer_seconds(chain: list[dict[str, Any]], since: datetime) -> float:
-    """Viewer-seconds a chain of sandbox truth streams really had after `since`: each
-    minute's count over the part of that minute the stream was live."""
-    total = 0.0
-    for stream in chain:
-        lo, hi = max(_when(stream["start"]), since), _when(stream["end"])
-        for minute, viewers in stream.get("viewers") or []:
-            at = _when(minute)
-            overlap = (min(at + timedelta(minutes=1), hi) - max(at, lo)).total_seconds()
-            if viewers is not None and overlap > 0:
-                total += viewers * overlap
-    return total

@@ -19,6 +19,7 @@ from azure.functions.decorators.function_app import Function
 from pydantic import SecretStr
 
 from localdev.sandbox import Sandbox
+from localdev.sandbox.truth import true_viewer_seconds
 from localdev.seeding import DemoTeam, register
 from shared.config import Settings, get_settings
 from shared.crypto import SecretBox
@@ -30,7 +31,6 @@ from shared.platforms.base import ChannelTarget, Platform, parse_channel_ref
 from shared.platforms.errors import NotFound
 from shared.platforms.kick import KickClient
 from shared.platforms.retry import RetryPolicy
-from tests.factories.monitor import true_viewer_seconds
 from tests.factories.teams import make_crew
 from tests.factories.users import claims_for
 from tests.integration.teams_support import Api, api_env, clear_caches

@@ -16,6 +16,7 @@ import pytest
 from pydantic import SecretStr
 
 from localdev.sandbox import Sandbox
+from localdev.sandbox.truth import true_viewer_seconds
 from localdev.seeding import DemoTeam, Registered, register
 from shared.config import Settings
 from shared.crypto import SecretBox
@@ -25,7 +26,6 @@ from shared.monitor.service import build_fetchers, rules_from
 from shared.monitor.state import CycleReport
 from shared.platforms.retry import RetryPolicy
 from shared.platforms.youtube import YouTubeFetcher
-from tests.factories.monitor import true_viewer_seconds
 
 START = "2026-11-24T12:00:00Z"
 
