@@ -16,7 +16,7 @@ INFRA_STAMP := $(INFRA_VENV)/.installed
 # The cluster that `make test` builds from scratch and removes afterwards.
 TEST_DB := test
 
-.PHONY: help setup sysdeps lint fmt test infra-scan pgtap pytest types types-check demo dev bench-monitor bench-analytics bench-alerts db-up db-down clean
+.PHONY: help setup sysdeps lint fmt test infra-scan pgtap pytest types types-check demo dev bench-monitor bench-analytics bench-alerts bench-fidelity db-up db-down clean
 
 help:
 	@echo "make test    install everything, lint, run pgTAP and pytest on a fresh local database"
@@ -25,6 +25,7 @@ help:
 	@echo "make bench-monitor   one cycle over 10,000 channels, figures as JSON"
 	@echo "make bench-analytics dashboard functions over 500 channels x 30 days of samples, JSON"
 	@echo "make bench-alerts    1,000 status changes in one cycle to 300 destinations, JSON"
+	@echo "make bench-fidelity  hours watched, restarts, start times and YouTube quota against the sandbox's truth, JSON"
 	@echo "make lint    ruff and mypy strict"
 	@echo "make infra-scan  checkov over infra/ (Bicep) and .github/workflows, workflow schema"
 	@echo "make types   regenerate supabase/types/database.ts from the migrated local database"
@@ -142,6 +143,12 @@ bench-analytics: setup
 # cluster; the last line is JSON (delivered, duplicates, lost, p50_s, p95_s).
 bench-alerts: setup
 	$(PY) -m bench.alerts $(BENCH_ARGS)
+# 300 channels x 6 simulated hours at 1-minute sampling and 100 channels x 3
+# days at 5-minute sampling against the sandbox's ground truth, each on a
+# throwaway cluster; the last line is JSON with the figures, the previous hold
+# rule's figures from the same samples, and the targets.
+bench-fidelity: setup
+	$(PY) -m bench.fidelity $(BENCH_ARGS)
 
 clean:
 	-$(PY) -m localdev db destroy --name dev

@@ -172,6 +172,18 @@ class Settings(BaseSettings):
     youtube_feed_interval_s: int = Field(default=300, ge=60, le=86_400)
     """How often each YouTube channel feed is read (staggered across cycles)."""
 
+    youtube_daily_quota_units: int = Field(default=10_000, ge=1, le=100_000_000)
+    """The YouTube Data API units the monitor may spend per Pacific day (the project's
+    quota); the governor spreads them over the day."""
+
+    youtube_quota_reserve_units: int = Field(default=500, ge=0, le=100_000_000)
+    """Units of the daily budget kept back for other uses (the teams API resolving
+    channels); spent by the monitor only slowly, once the rest is gone."""
+
+    youtube_upcoming_interval_s: int = Field(default=900, ge=60, le=86_400)
+    """How often candidate videos of a channel not live (upcoming broadcasts) are
+    re-checked; live channels are checked at their plan's sample interval."""
+
     stats_interval_s: int = Field(default=3_600, ge=300, le=604_800)
     """How often followers/subscribers are sampled per channel."""
 

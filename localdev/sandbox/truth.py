@@ -6,6 +6,8 @@ platform may leave the count out when the channel hides it; `viewers_hidden`
 says so, and the true count is here all the same).
 """
 
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 from typing import Any
 
 from localdev.sandbox.context import Context
@@ -81,3 +83,26 @@ def truth(
             }
         )
     return {"seed": ctx.seed, "from": iso_z(t0), "to": iso_z(t1), "channels": channels}
+
+
+def _when(text: object) -> datetime:
+    if not isinstance(text, str):
+        raise TypeError("a truth time is an ISO 8601 string")
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def true_viewer_seconds(streams: Iterable[dict[str, Any]], since: datetime | None = None) -> float:
+    """Viewer-seconds the given truth streams (as `truth` lists them) really had, after
+    `since` if given: each minute's count over the part of that minute the stream was
+    live, the figure the monitor's hours watched estimate."""
+    total = 0.0
+    for stream in streams:
+        lo, hi = _when(stream["start"]), _when(stream["end"])
+        if since is not None:
+            lo = max(lo, since)
+        for minute, viewers in stream.get("viewers") or []:
+            at = _when(minute)
+            overlap = (min(at + timedelta(minutes=1), hi) - max(at, lo)).total_seconds()
+            if viewers is not None and overlap > 0:
+                total += viewers * overlap
+    return total

@@ -1,12 +1,17 @@
 """Incremental maintenance of the hourly and daily rollups, inside the monitor's write.
 
 The figures are defined in `supabase/migrations/20261124120300_analytics.sql`
-(sample-and-hold with the monitor's max gap). One cycle adds, per channel:
+and the hold rule in `20261203122000_fidelity.sql` (each sample stands for
+`[holds_from, observed_at]` and, when live, on to the next sample's
+`holds_from` if that comes within the next sample's `max_gap_s`). One cycle
+adds, per channel:
 
-- the held interval of the channel's previous sample (the `last_sample` the
-  cycle read from `channel_poll_state`) up to this cycle's sample, when the
-  previous one was live and the gap is within `max_gap`, split at hour
-  boundaries;
+- the forward hold of the channel's previous sample (the `last_sample` the
+  cycle read from `channel_poll_state`) up to this cycle's sample's
+  `holds_from`, when the previous one was live and the gap is within this
+  sample's `max_gap_s`;
+- this cycle's live sample's own hold back to its `holds_from`;
+- both split at hour boundaries;
 - this cycle's sample itself (live count, known count, sum, peak);
 - this cycle's followers minus the channel's previous followers.
 
@@ -18,7 +23,7 @@ raw samples.
 """
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, NamedTuple
 from uuid import UUID
 
@@ -35,6 +40,10 @@ class RollupSample(NamedTuple):
     previous_at: datetime | None
     previous_live: bool | None
     previous_viewers: int | None
+    holds_from: datetime | None
+    """The new sample's `holds_from` (None: its own `observed_at`)."""
+    max_gap_s: int
+    """The new sample's `max_gap_s`."""
 
 
 class FollowerCount(NamedTuple):
@@ -47,17 +56,28 @@ class FollowerCount(NamedTuple):
 
 ROLLUPS_SQL = """
 with new as (
-  select *
+  select u.channel_id, u.observed_at, u.viewer_count, u.is_live, u.last_sample_at,
+         u.last_sample_live, u.last_sample_viewers,
+         coalesce(u.holds_from, u.observed_at) as holds_from, u.max_gap_s
   from unnest(%(channel)s::uuid[], %(at)s::timestamptz[], %(viewers)s::int[], %(live)s::bool[],
-              %(prev_at)s::timestamptz[], %(prev_live)s::bool[], %(prev_viewers)s::int[])
+              %(prev_at)s::timestamptz[], %(prev_live)s::bool[], %(prev_viewers)s::int[],
+              %(holds_from)s::timestamptz[], %(max_gap_s)s::int[])
     as u(channel_id, observed_at, viewer_count, is_live, last_sample_at, last_sample_live,
-         last_sample_viewers)
+         last_sample_viewers, holds_from, max_gap_s)
 ),
 held as (
-  select n.channel_id, n.last_sample_at as lo, n.observed_at as hi,
+  -- the previous live sample, forward to this sample's boundary
+  select n.channel_id, n.last_sample_at as lo, n.holds_from as hi,
          n.last_sample_viewers as viewers
   from new n
-  where n.last_sample_live and n.observed_at - n.last_sample_at <= %(max_gap)s
+  where n.last_sample_live
+    and n.observed_at - n.last_sample_at <= make_interval(secs => n.max_gap_s)
+    and n.holds_from > n.last_sample_at
+  union all
+  -- this live sample, back to its boundary
+  select n.channel_id, n.holds_from, n.observed_at, n.viewer_count
+  from new n
+  where n.is_live and n.holds_from < n.observed_at
 ),
 stats as (
   select u.channel_id, u.observed_at,
@@ -140,7 +160,6 @@ def write_rollups(
     conn: psycopg.Connection[Any],
     samples: Sequence[RollupSample],
     followers: Sequence[FollowerCount],
-    max_gap: timedelta,
 ) -> None:
     """Add this cycle's new samples and follower counts to the rollups; call before
     `channel_stats` gets this cycle's rows (the previous count is read from it)."""
@@ -156,7 +175,8 @@ def write_rollups(
             "prev_at": [r.previous_at for r in samples],
             "prev_live": [r.previous_live for r in samples],
             "prev_viewers": [r.previous_viewers for r in samples],
-            "max_gap": max_gap,
+            "holds_from": [r.holds_from for r in samples],
+            "max_gap_s": [r.max_gap_s for r in samples],
             "s_channel": [f.channel_id for f in followers],
             "s_at": [f.observed_at for f in followers],
             "s_followers": [f.followers for f in followers],

@@ -31,7 +31,7 @@ from shared.monitor.state import (
     RunInfo,
 )
 from shared.monitor.stitching import Rules
-from shared.platforms.polling import PlatformFetcher
+from shared.platforms.polling import PlatformFetcher, QuotaStatus
 
 __all__ = ["PlatformFetcher", "due_channel_ids", "fetch_all", "run_cycle", "shard_channels"]
 
@@ -48,8 +48,13 @@ def fetch_all(
     due: Sequence[DueChannel],
     now: datetime,
     deadline: float,
+    quotas: Mapping[str, QuotaStatus] | None = None,
 ) -> tuple[dict[UUID, ChannelOutcome], dict[str, PlatformUsage]]:
-    """Poll every platform at once; one platform failing never stops the others."""
+    """Poll every platform at once; one platform failing never stops the others.
+
+    A fetcher that governs a daily quota is told what its platform has spent today
+    (`quotas`) and polls within its share of the rest.
+    """
     by_platform: dict[str, list[DueChannel]] = {}
     for channel in due:
         by_platform.setdefault(channel.platform, []).append(channel)
@@ -70,6 +75,7 @@ def fetch_all(
             futures[platform] = ex.submit(
                 contextvars.copy_context().run,
                 observe.traced_fetch, fetcher, channels, now, deadline,
+                (quotas or {}).get(platform),
             )  # fmt: skip
         for platform, future in futures.items():
             try:
@@ -159,6 +165,7 @@ def _run_cycle(
 ) -> CycleReport:
     lock_key = CYCLE_LOCK_KEY if run.shard_index is None else run.shard_index
     maintain_partitions(db)
+    usage: dict[str, PlatformUsage] = {}
     try:
         with db.service() as conn:
             locked = conn.execute(
@@ -168,8 +175,10 @@ def _run_cycle(
                 logger.info("monitor: another cycle is running; skipping")
                 return CycleReport(skipped=True)
             due = store.due_channels(conn, now, only=only)
+            quotas = store.quota_status(conn, due, now, sharded=run.shard_count is not None)
             fetch_started = time.monotonic()
-            outcomes, usage = fetch_all(fetchers, due, now, started + budget_s)
+            outcomes, fetched = fetch_all(fetchers, due, now, started + budget_s, quotas)
+            usage.update(fetched)
             write_started = time.monotonic()
             with telemetry.span("db.write monitor", {"db.system": "postgresql"}) as write:
                 report = store.write_cycle(conn, due, outcomes, usage, rules, run)
@@ -181,9 +190,10 @@ def _run_cycle(
             telemetry.set_log_field("run_id", report.run_id)
     except psycopg.Error as exc:
         # The cycle's transaction is gone, and with it every row of this
-        # cycle: record the failure on its own so it is not silent.
+        # cycle: record the failure on its own so it is not silent, with the
+        # requests and quota units the fetch phase really spent.
         logger.exception("monitor: cycle failed in the database")
-        _record_failure(db, run, started, f"{type(exc).__name__}: {exc}", clock)
+        _record_failure(db, run, started, f"{type(exc).__name__}: {exc}", clock, usage)
         telemetry.record_cycle(
             trigger=run.trigger, status="failed", duration_s=time.monotonic() - started
         )
@@ -198,14 +208,29 @@ def _run_cycle(
     return report
 
 
-def _record_failure(db: Database, run: RunInfo, started: float, message: str, clock: Clock) -> None:
+def _record_failure(
+    db: Database,
+    run: RunInfo,
+    started: float,
+    message: str,
+    clock: Clock,
+    usage: Mapping[str, PlatformUsage],
+) -> None:
+    """A failed cycle's run row and its spending, in a short transaction of their own
+    (after the cycle's rolled back): requests were sent and quota units spent
+    whatever became of the write."""
     report = CycleReport(
         status="failed",
         errors=[{"platform": None, "message": message[:500]}],
         duration_ms=round((time.monotonic() - started) * 1000),
+        requests={p: u.requests for p, u in usage.items()},
+        minimum_requests={p: u.minimum_requests for p, u in usage.items()},
+        quota_units={p: u.quota_units for p, u in usage.items() if u.quota_units},
+        units_per_live_sample=store.units_per_live_sample(usage),
     )
     try:
         with db.service() as conn:
+            store.write_usage(conn, usage, run.started_at)
             store.record_run(conn, replace(run), report, clock())
     except psycopg.Error:
         logger.exception("monitor: could not record the failed run either")

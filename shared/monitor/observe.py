@@ -16,22 +16,30 @@ import psycopg
 
 from shared import telemetry
 from shared.monitor.state import ChannelOutcome, CycleReport, DueChannel, PlatformUsage, RunInfo
-from shared.platforms.polling import PlatformFetcher
+from shared.platforms.polling import PlatformFetcher, QuotaGoverned, QuotaStatus
 from shared.quota import quota_left
 
 logger = logging.getLogger(__name__)
 
 
 def traced_fetch(
-    fetcher: PlatformFetcher, channels: Sequence[DueChannel], now: datetime, deadline: float
+    fetcher: PlatformFetcher,
+    channels: Sequence[DueChannel],
+    now: datetime,
+    deadline: float,
+    quota: QuotaStatus | None = None,
 ) -> tuple[dict[UUID, ChannelOutcome], PlatformUsage]:
-    """`fetcher.fetch(...)` in a `monitor.fetch` span (run it in a copied context)."""
+    """The fetch in a `monitor.fetch` span (run it in a copied context): governed
+    by the platform's quota when the fetcher spends one and a status is known."""
     attributes: dict[str, str | int] = {
         "streamtrack.platform": fetcher.platform,
         "streamtrack.channels": len(channels),
     }
     with telemetry.span("monitor.fetch", attributes) as span:
-        outcomes, usage = fetcher.fetch(channels, now, deadline)
+        if quota is not None and isinstance(fetcher, QuotaGoverned):
+            outcomes, usage = fetcher.fetch_governed(channels, now, deadline, quota)
+        else:
+            outcomes, usage = fetcher.fetch(channels, now, deadline)
         span.set_attribute("streamtrack.requests", usage.requests)
         span.set_attribute("streamtrack.errors", len(usage.errors))
         return outcomes, usage

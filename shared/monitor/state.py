@@ -75,6 +75,8 @@ class CycleReport:
     requests: dict[str, int] = field(default_factory=dict)
     minimum_requests: dict[str, int] = field(default_factory=dict)
     quota_units: dict[str, int] = field(default_factory=dict)
+    units_per_live_sample: dict[str, float] = field(default_factory=dict)
+    """Quota units spent per live sample, by platform with a unit quota."""
     errors: list[dict[str, object]] = field(default_factory=list)
     duration_ms: int = 0
     fetch_s: float = 0.0

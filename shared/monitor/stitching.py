@@ -3,23 +3,36 @@
 Pure functions, no I/O: `advance(memory, observation, rules)` returns what to
 write and the channel's new memory. The rules, in one place:
 
+- Each sample stands for an interval of time, `[holds_from, observed_at]`
+  backwards and, when it is live, forwards until the next sample's
+  `holds_from` (the *hold rule*). Inside a stream a sample holds until the
+  next one (`holds_from` = `observed_at`). At a stream's edges, between an
+  offline and a live sighting, the boundary is the midpoint of the gap: a
+  stream ends (or starts) on average there, so each edge is counted half an
+  interval and the estimate is unbiased at both ends. Where the platform
+  gives the stream's true start time after the previous sample, the
+  boundary is that start. A gap longer than the sample's `max_gap` is
+  unknown: the previous sample holds nothing across it, and the new one
+  holds back only to a true start time within `max_gap`. Each sample is
+  written with its `holds_from` and `max_gap_s`, so the SQL side (rollups,
+  `analytics.raw_buckets`) applies exactly the same rule from the rows alone.
 - A live observation continues the channel's latest session when it is the
-  same broadcast (same platform stream id, whatever the gap), or when that
-  session is still open and was last seen live within the grace period (a
-  restart: a new stream id shortly after the old one ended). Otherwise the
-  open session, if any, is closed and a new one starts.
+  same broadcast (same platform stream id, whatever the gap), or when it is a
+  restart: the best estimate of the true gap, the new stream's start minus
+  the latest session's last live sighting, is within the grace period. The
+  latest session may already be closed (a restart seen late, as feed-based
+  discovery sees one): it is reopened. Otherwise the open session, if any, is closed
+  and a new one starts.
+- A new session starts at the platform's start time when it gives one that
+  is a true go-live time (not after the first live sighting); otherwise at
+  the midpoint between the last offline and the first live sighting (when
+  they are within `max_gap`), else at the first live sighting.
 - An offline observation closes the open session once the channel has been
   seen offline for longer than the grace period; the session's `ended_at` is
   the last time it was seen live. Within the grace the session stays open.
 - No observation (the platform failed) changes nothing: no false offline.
 - Aggregates use samples with a known viewer count only: peak, the sum for the
-  average, and hours watched = Σ viewers x Δt. Each known live sample holds its
-  value until the channel's next sample, live or offline, provided it comes
-  within `max_gap` (a longer gap is unknown, not counted); the first sample
-  also covers the time back to the platform's start time, when that is within
-  `max_gap`. Holding into the first offline sample and back to the start makes
-  the estimate unbiased: a stream ends, on average, half an interval after it
-  was last seen live.
+  average, and hours watched = Σ viewers x the seconds each sample stands for.
 """
 
 from dataclasses import dataclass, replace
@@ -86,7 +99,7 @@ class SessionChange(Enum):
     NONE = "none"
     OPENED = "opened"  # a new session (the previous one, if open, was closed)
     EXTENDED = "extended"
-    REOPENED = "reopened"  # a closed session's broadcast came back
+    REOPENED = "reopened"  # a closed session's broadcast (or its restart) came back
     CLOSED = "closed"
 
 
@@ -103,31 +116,96 @@ class Step:
     """True when the sample belongs to `memory.session`."""
     applied: bool = True
     """False when the observation was not newer than the last one: write nothing."""
+    holds_from: datetime | None = None
+    """Where the time this sample stands for begins (the sample's `holds_from`)."""
+    max_gap: timedelta | None = None
+    """The longest gap from the previous sample the hold rule crossed (`max_gap_s`)."""
 
 
-def _held_seconds(session: Session, last: LastSample | None, now: datetime, rules: Rules) -> float:
-    """Viewer-seconds the previous sample holds until `now`, if it counts."""
-    if (
-        last is None
-        or not last.is_live
-        or last.viewer_count is None
-        or last.observed_at < session.started_at
-    ):
+def sample_max_gap(obs: Observation, rules: Rules) -> timedelta:
+    """The gap limit recorded on this sample: the monitor's, or longer when the
+    channel was deliberately sampled less often (twice its interval)."""
+    if obs.interval_s is None:
+        return rules.max_gap
+    return max(rules.max_gap, timedelta(seconds=2 * obs.interval_s))
+
+
+def _true_start(obs: Observation) -> datetime | None:
+    """The platform's go-live time of a live observation, never after the sighting."""
+    if not obs.is_live or obs.started_at is None:
+        return None
+    return min(obs.started_at, obs.observed_at)
+
+
+def holds_from(
+    last: LastSample | None, obs: Observation, limit: timedelta, *, continuing: bool = False
+) -> datetime:
+    """The boundary between the previous sample's time and this one's (the hold rule).
+
+    `continuing`: the previous sample was live with this same broadcast, whose start
+    time then says nothing about this boundary.
+    """
+    t = obs.observed_at
+    start = None if continuing else _true_start(obs)
+    if last is None:
+        return start if start is not None and t - start <= limit else t
+    lo = last.observed_at
+    paired = t - lo <= limit
+    if start is not None and start > lo:
+        # A stream that began after the previous sample: exact from its start.
+        return start if t - start <= limit else t
+    if start is not None and not last.is_live and paired and lo - start <= limit:
+        # Live since shortly before an offline sighting: that sighting was stale
+        # (platforms list a new stream after a lag), the stream holds back to it.
+        return lo
+    if paired and last.is_live != obs.is_live:
+        # An edge: the stream ended (or began) somewhere in between, on average
+        # at the midpoint.
+        return lo + (t - lo) / 2
+    # Inside a stream (or outside one) each sample holds until the next.
+    return t
+
+
+def _session_start(
+    last: LastSample | None, obs: Observation, boundary: datetime, limit: timedelta
+) -> datetime:
+    """Best estimate of when a newly seen stream went live.
+
+    The platform's start time, unless it contradicts our sightings: before a
+    live sighting of another stream, or further back than `limit` before an
+    offline one (a listing lag is shorter than that). Otherwise the boundary
+    of the first live sample: the midpoint after the last offline sighting.
+    """
+    start = _true_start(obs)
+    if start is None:
+        return boundary
+    if last is None:
+        return start
+    if last.is_live:
+        return start if start > last.observed_at else boundary
+    return start if last.observed_at - start <= limit else boundary
+
+
+def _forward(
+    last: LastSample | None, boundary: datetime, obs: Observation, limit: timedelta
+) -> float:
+    """Viewer-seconds the previous sample holds forward, up to this sample's boundary."""
+    if last is None or not last.is_live or last.viewer_count is None:
         return 0.0
-    elapsed = now - last.observed_at
-    if not timedelta(0) < elapsed <= rules.max_gap:
+    if obs.observed_at - last.observed_at > limit or boundary <= last.observed_at:
         return 0.0
-    return last.viewer_count * elapsed.total_seconds()
+    return last.viewer_count * (boundary - last.observed_at).total_seconds()
 
 
-def _extend(session: Session, obs: Observation, last: LastSample | None, rules: Rules) -> Session:
+def _own(obs: Observation, boundary: datetime) -> float:
+    """Viewer-seconds this live sample holds back to its boundary."""
+    if not obs.is_live or obs.viewer_count is None:
+        return 0.0
+    return obs.viewer_count * (obs.observed_at - boundary).total_seconds()
+
+
+def _extend(session: Session, obs: Observation, seconds: float) -> Session:
     viewers = obs.viewer_count
-    seconds = session.viewer_seconds + _held_seconds(session, last, obs.observed_at, rules)
-    if session.sample_count == 0 and viewers is not None:
-        # The first sighting also covers the time since the platform's start.
-        head = obs.observed_at - session.started_at
-        if head <= rules.max_gap:
-            seconds += viewers * head.total_seconds()
     known = viewers is not None
     return replace(
         session,
@@ -139,64 +217,88 @@ def _extend(session: Session, obs: Observation, last: LastSample | None, rules: 
             max(session.peak_viewers or 0, viewers) if viewers is not None else session.peak_viewers
         ),
         viewer_count_sum=session.viewer_count_sum + (viewers or 0),
-        viewer_seconds=seconds,
+        viewer_seconds=session.viewer_seconds + seconds,
         sample_count=session.sample_count + 1,
         known_viewer_sample_count=session.known_viewer_sample_count + int(known),
-    )
-
-
-# How much earlier than our last offline sighting a platform's start time may
-# lie and still be believed (platforms list a new stream after a short lag).
-START_LAG = timedelta(minutes=2)
-
-
-def _open(obs: Observation, last: LastSample | None) -> Session:
-    assert obs.platform_stream_id is not None
-    # The platform's own start time is the truth when it has one; a stream
-    # cannot start after it was first seen live. Nor long before the channel
-    # was last seen offline: some platforms give only the time the stream was
-    # created, which may be hours before it went live.
-    started = min(obs.started_at or obs.observed_at, obs.observed_at)
-    if last is not None and not last.is_live and started < last.observed_at - START_LAG:
-        started = last.observed_at
-    return Session(
-        id=None,
-        platform_stream_id=obs.platform_stream_id,
-        started_at=started,
-        last_seen_at=obs.observed_at,
     )
 
 
 def advance(memory: Memory, obs: Observation, rules: Rules) -> Step:
     """Apply one observation to a channel's memory."""
     latest = memory.session
+    last = memory.last_sample
     sample = LastSample(obs.observed_at, obs.is_live, obs.viewer_count if obs.is_live else None)
-    if memory.last_sample is not None and obs.observed_at <= memory.last_sample.observed_at:
+    if last is not None and obs.observed_at <= last.observed_at:
         # Not newer than what was applied (a retried or late cycle): a no-op.
         return Step(memory, SessionChange.NONE, None, sample_in_session=False, applied=False)
+    limit = sample_max_gap(obs, rules)
+    continuing = (
+        last is not None
+        and last.is_live
+        and latest is not None
+        and latest.platform_stream_id == obs.platform_stream_id
+    )
+    boundary = holds_from(last, obs, limit, continuing=continuing)
+    forward = _forward(last, boundary, obs, limit)
 
     if not obs.is_live or obs.platform_stream_id is None:
         if latest is None or not latest.is_open:
-            return Step(Memory(latest, sample), SessionChange.NONE, None, False)
-        # The last live sample holds until this offline one.
-        tail = _held_seconds(latest, memory.last_sample, obs.observed_at, rules)
-        session = replace(latest, viewer_seconds=latest.viewer_seconds + tail)
+            return Step(
+                Memory(latest, sample),
+                SessionChange.NONE,
+                None,
+                False,
+                holds_from=boundary,
+                max_gap=limit,
+            )
+        # The last live sample holds until this offline one's boundary.
+        session = replace(latest, viewer_seconds=latest.viewer_seconds + forward)
         if obs.observed_at - latest.last_seen_at > rules.grace:
             closed = replace(session, ended_at=latest.last_seen_at)
-            return Step(Memory(closed, sample), SessionChange.CLOSED, closed, False)
-        change = SessionChange.EXTENDED if tail else SessionChange.NONE
-        return Step(Memory(session, sample), change, None, False)
+            return Step(
+                Memory(closed, sample),
+                SessionChange.CLOSED,
+                closed,
+                False,
+                holds_from=boundary,
+                max_gap=limit,
+            )
+        change = SessionChange.EXTENDED if forward else SessionChange.NONE
+        return Step(
+            Memory(session, sample), change, None, False, holds_from=boundary, max_gap=limit
+        )
 
+    own = _own(obs, boundary)
+    started = _session_start(last, obs, boundary, limit)
     if latest is not None:
         same_broadcast = latest.platform_stream_id == obs.platform_stream_id
-        restart = latest.is_open and obs.observed_at - latest.last_seen_at <= rules.grace
+        # A restart: the true gap (new start minus the last live sighting) is within the grace.
+        restart = started - latest.last_seen_at <= rules.grace
         if same_broadcast or restart:
             change = SessionChange.EXTENDED if latest.is_open else SessionChange.REOPENED
-            extended = _extend(latest, obs, memory.last_sample, rules)
-            return Step(Memory(extended, sample), change, None, True)
+            extended = _extend(latest, obs, forward + own)
+            return Step(
+                Memory(extended, sample), change, None, True, holds_from=boundary, max_gap=limit
+            )
 
     replaced: Session | None = None
     if latest is not None and latest.is_open:
-        replaced = replace(latest, ended_at=latest.last_seen_at)
-    opened = _extend(_open(obs, memory.last_sample), obs, None, rules)
-    return Step(Memory(opened, sample), SessionChange.OPENED, replaced, True)
+        replaced = replace(
+            latest, ended_at=latest.last_seen_at, viewer_seconds=latest.viewer_seconds + forward
+        )
+    assert obs.platform_stream_id is not None
+    fresh = Session(
+        id=None,
+        platform_stream_id=obs.platform_stream_id,
+        started_at=started,
+        last_seen_at=obs.observed_at,
+    )
+    opened = _extend(fresh, obs, own)
+    return Step(
+        Memory(opened, sample),
+        SessionChange.OPENED,
+        replaced,
+        True,
+        holds_from=boundary,
+        max_gap=limit,
+    )

@@ -30,6 +30,7 @@ from shared.monitor.state import (
     StatusSnapshot,
 )
 from shared.monitor.stitching import LastSample, Memory, Rules, Session, SessionChange, advance
+from shared.platforms.polling import QuotaStatus
 from shared.platforms.registry import quota_day as platform_quota_day
 from shared.realtime import broadcast_status_changes
 
@@ -140,6 +141,7 @@ def _due_channel(row: Any) -> DueChannel:
             stats_checked_at=row.stats_checked_at,
         ),
         credential=credential,
+        last_live=bool(row.last_sample_live),
     )
 
 
@@ -180,6 +182,41 @@ def quota_day(platform: str, at: datetime) -> str:
     return platform_quota_day(platform, at).isoformat()
 
 
+def quota_status(
+    conn: psycopg.Connection[Any], due: Sequence[DueChannel], at: datetime, *, sharded: bool
+) -> dict[str, QuotaStatus]:
+    """Per platform of `due`: units spent in its current quota day, and this fetch's
+    share of its tracked channels (1.0 for a whole cycle; a shard's part of them)."""
+    platforms = sorted({c.platform for c in due})
+    if not platforms:
+        return {}
+    rows = conn.execute(
+        """
+        select p.platform, coalesce(q.units, 0),
+               (select count(distinct tc.channel_id) from public.team_channels tc
+                join public.channels c on c.id = tc.channel_id
+                where c.platform::text = p.platform and tc.paused_at is null
+                  and %(sharded)s)
+        from unnest(%(platforms)s::text[], %(days)s::date[]) as p(platform, quota_day)
+        left join public.platform_quota_usage q
+          on q.platform::text = p.platform and q.quota_day = p.quota_day
+        """,
+        {
+            "platforms": platforms,
+            "days": [quota_day(p, at) for p in platforms],
+            "sharded": sharded,
+        },
+    ).fetchall()
+    mine = {p: sum(c.platform == p for c in due) for p in platforms}
+    return {
+        platform: QuotaStatus(
+            spent_units=int(units),
+            share=min(1.0, mine[platform] / tracked) if sharded and tracked else 1.0,
+        )
+        for platform, units, tracked in rows
+    }
+
+
 class Sample(NamedTuple):
     """A `viewer_samples` row, in the table's column order (COPY writes it as is)."""
 
@@ -188,6 +225,10 @@ class Sample(NamedTuple):
     viewer_count: int | None
     session_id: int | None
     is_live: bool
+    holds_from: datetime | None
+    """Where the time the sample stands for begins (stitching's hold rule)."""
+    max_gap_s: int
+    """The longest gap from the previous sample its hold crosses."""
 
 
 class SessionWrite(NamedTuple):
@@ -255,7 +296,11 @@ def gather_writes(
         in_session = step.sample_in_session and session is not None
         viewers = obs.viewer_count if obs.is_live else None
         sid = session.id if in_session and session is not None else None
-        plan.samples.append(Sample(channel.id, obs.observed_at, viewers, sid, obs.is_live))
+        limit = step.max_gap or rules.max_gap
+        plan.samples.append(
+            Sample(channel.id, obs.observed_at, viewers, sid, obs.is_live, step.holds_from,
+                   round(limit.total_seconds()))
+        )  # fmt: skip
         if in_session and session is not None and session.id is None:
             plan.opening.add(channel.id)
         status = _status_for(memory, obs.is_live, obs.viewer_count, obs.platform_stream_id,
@@ -362,8 +407,8 @@ def write_samples(conn: psycopg.Connection[Any], rows: Sequence[Sample]) -> int:
     )
     with conn.cursor() as cur:
         with cur.copy(
-            "copy monitor_samples_in (channel_id, observed_at, viewer_count, session_id, is_live)"
-            " from stdin"
+            "copy monitor_samples_in (channel_id, observed_at, viewer_count, session_id, is_live,"
+            " holds_from, max_gap_s) from stdin"
         ) as copy:
             for row in rows:
                 copy.write_row(row)
@@ -556,6 +601,8 @@ def _rollup_samples(due: Sequence[DueChannel], samples: Sequence[Sample]) -> lis
                     previous_at=prev.observed_at if prev else None,
                     previous_live=prev.is_live if prev else None,
                     previous_viewers=prev.viewer_count if prev else None,
+                    holds_from=sample.holds_from,
+                    max_gap_s=sample.max_gap_s,
                 )
             )
     return rows
@@ -589,9 +636,10 @@ def _write_stats(conn: psycopg.Connection[Any], outcomes: Mapping[UUID, ChannelO
     return cur.rowcount
 
 
-def _write_usage(
+def write_usage(
     conn: psycopg.Connection[Any], usage: Mapping[str, PlatformUsage], at: datetime
 ) -> None:
+    """Add a cycle's requests and quota units to `platform_quota_usage` (its quota day)."""
     used = [(p, u) for p, u in usage.items() if u.requests or u.quota_units]
     if not used:
         return
@@ -611,6 +659,15 @@ def _write_usage(
     )
 
 
+def units_per_live_sample(usage: Mapping[str, PlatformUsage]) -> dict[str, float]:
+    """Quota units per live sample answered, for platforms that spent units."""
+    return {
+        p: round(u.quota_units / u.live_samples, 4)
+        for p, u in usage.items()
+        if u.quota_units and u.live_samples
+    }
+
+
 def record_run(
     conn: psycopg.Connection[Any], run: RunInfo, report: CycleReport, finished_at: datetime
 ) -> int:
@@ -619,11 +676,11 @@ def record_run(
         insert into public.monitor_runs
           (started_at, finished_at, status, channels_checked, samples_written, requests,
            quota_units, errors, duration_ms, cycle_id, trigger, shard_index, shard_count,
-           past_due)
+           past_due, units_per_live_sample)
         values (%(started_at)s, %(finished_at)s, %(status)s, %(channels_checked)s,
                 %(samples_written)s, %(requests)s, %(quota_units)s, %(errors)s,
                 %(duration_ms)s, %(cycle_id)s, %(trigger)s, %(shard_index)s, %(shard_count)s,
-                %(past_due)s)
+                %(past_due)s, %(units_per_live_sample)s)
         returning id
         """,
         {
@@ -641,6 +698,7 @@ def record_run(
             "shard_index": run.shard_index,
             "shard_count": run.shard_count,
             "past_due": run.past_due,
+            "units_per_live_sample": Jsonb(report.units_per_live_sample),
         },
     ).fetchone()
     assert row is not None
@@ -665,7 +723,7 @@ def write_cycle(
     began = time.perf_counter()
     report.samples_written = write_samples(conn, samples)
     # Part of the samples' write (and of its measured time): their rollups.
-    write_rollups(conn, _rollup_samples(due, samples), _follower_counts(outcomes), rules.max_gap)
+    write_rollups(conn, _rollup_samples(due, samples), _follower_counts(outcomes))
     report.samples_s = time.perf_counter() - began
     changed = _write_statuses(conn, plan, new_ids)
     report.status_changes = len(changed)
@@ -674,10 +732,11 @@ def write_cycle(
     enqueue_alerts(conn, cycle_changes(due, plan, new_ids, changed))
     _write_poll_state(conn, due, outcomes, plan, new_ids, run)
     report.stats_written = _write_stats(conn, outcomes)
-    _write_usage(conn, usage, run.started_at)
+    write_usage(conn, usage, run.started_at)
     report.requests = {p: u.requests for p, u in usage.items()}
     report.minimum_requests = {p: u.minimum_requests for p, u in usage.items()}
     report.quota_units = {p: u.quota_units for p, u in usage.items() if u.quota_units}
+    report.units_per_live_sample = units_per_live_sample(usage)
     report.errors = [e for u in usage.values() for e in u.errors]
     failed = report.channels_due - report.channels_checked - report.channels_pending
     if failed and report.channels_checked == 0:

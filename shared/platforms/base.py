@@ -101,6 +101,8 @@ class LiveObservation(BaseModel):
     viewer_count: int | None = Field(default=None, ge=0)
     """None when the platform hides the count: unknown, never 0."""
     started_at: UtcDatetime | None = None
+    """When the stream went live, per the platform; None when the platform gives no
+    go-live time (a creation time is not one)."""
     observed_at: UtcDatetime
 
 

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Protocol, TypeVar
+from typing import Protocol, TypeVar, runtime_checkable
 from uuid import UUID
 
 from shared import telemetry
@@ -55,6 +55,11 @@ class Observation:
     viewer_count: int | None = None
     """None when the platform hides the count: unknown, never 0."""
     started_at: datetime | None = None
+    """When the stream went live, per the platform; None when it does not say (a
+    creation time is not a start time)."""
+    interval_s: int | None = None
+    """Set when the fetcher sampled the channel less often than its plan asks (a quota
+    governor): the sample's hold may then cross a longer gap."""
 
 
 def to_observation(live: LiveObservation) -> Observation:
@@ -93,6 +98,8 @@ class PollTarget:
     poll: PollState = field(default_factory=PollState)
     credential: Sealed | None = None
     """The owner's sealed credential, for platforms that poll with one."""
+    last_live: bool = False
+    """The channel's last sample was live (a quota governor checks these first)."""
 
 
 @dataclass(slots=True)
@@ -134,6 +141,8 @@ class PlatformUsage:
     """Due channels of this platform in the cycle."""
     minimum_requests: int = 0
     """The fewest requests that answer what the cycle asked (full batches, no retries)."""
+    live_samples: int = 0
+    """Live observations answered (for quota units per live sample)."""
     _seen: set[tuple[object, ...]] = field(default_factory=set, repr=False, compare=False)
 
     def add(self, batch: LiveBatch | StatsBatch | None, requests: int = 0, units: int = 0) -> None:
@@ -152,6 +161,27 @@ class PlatformUsage:
         if key not in self._seen and len(self.errors) < MAX_ERRORS:
             self._seen.add(key)
             self.errors.append(error_summary(exc))
+
+
+@dataclass(frozen=True, slots=True)
+class QuotaStatus:
+    """What a quota-governed fetcher needs to spread its daily budget."""
+
+    spent_units: int
+    """Units already spent in the platform's current quota day."""
+    share: float
+    """This fetch's share of the platform's tracked channels (1.0 unless sharded)."""
+
+
+@runtime_checkable
+class QuotaGoverned(Protocol):
+    """A fetcher that spends a daily unit budget and is told what is already spent."""
+
+    def fetch_governed(
+        self, channels: Sequence[PollTarget], now: datetime, deadline: float, quota: QuotaStatus
+    ) -> tuple[dict[UUID, ChannelOutcome], PlatformUsage]:
+        """`fetch`, within the cycle's share of what is left of the day's budget."""
+        ...
 
 
 class PlatformFetcher(Protocol):

@@ -585,14 +585,14 @@ isOneToOne: false
                   ]
                 },"monitor_runs": {
                   Row: {
-                    "channels_checked": number,"cycle_id": string | null,"duration_ms": number | null,"errors": NonNullable<Json>,"finished_at": string | null,"id": number,"past_due": boolean,"quota_units": NonNullable<Json>,"requests": NonNullable<Json>,"samples_written": number,"shard_count": number | null,"shard_index": number | null,"started_at": string,"status": string,"trigger": string
+                    "channels_checked": number,"cycle_id": string | null,"duration_ms": number | null,"errors": NonNullable<Json>,"finished_at": string | null,"id": number,"past_due": boolean,"quota_units": NonNullable<Json>,"requests": NonNullable<Json>,"samples_written": number,"shard_count": number | null,"shard_index": number | null,"started_at": string,"status": string,"trigger": string,"units_per_live_sample": NonNullable<Json>
                   }
                   ComputedFields: never
                   Insert: {
-                    "channels_checked"?: number,"cycle_id"?: string | null,"duration_ms"?: number | null,"errors"?: NonNullable<Json>,"finished_at"?: string | null,"id"?: never,"past_due"?: boolean,"quota_units"?: NonNullable<Json>,"requests"?: NonNullable<Json>,"samples_written"?: number,"shard_count"?: number | null,"shard_index"?: number | null,"started_at"?: string,"status"?: string,"trigger"?: string
+                    "channels_checked"?: number,"cycle_id"?: string | null,"duration_ms"?: number | null,"errors"?: NonNullable<Json>,"finished_at"?: string | null,"id"?: never,"past_due"?: boolean,"quota_units"?: NonNullable<Json>,"requests"?: NonNullable<Json>,"samples_written"?: number,"shard_count"?: number | null,"shard_index"?: number | null,"started_at"?: string,"status"?: string,"trigger"?: string,"units_per_live_sample"?: NonNullable<Json>
                   }
                   Update: {
-                    "channels_checked"?: number,"cycle_id"?: string | null,"duration_ms"?: number | null,"errors"?: NonNullable<Json>,"finished_at"?: string | null,"id"?: never,"past_due"?: boolean,"quota_units"?: NonNullable<Json>,"requests"?: NonNullable<Json>,"samples_written"?: number,"shard_count"?: number | null,"shard_index"?: number | null,"started_at"?: string,"status"?: string,"trigger"?: string
+                    "channels_checked"?: number,"cycle_id"?: string | null,"duration_ms"?: number | null,"errors"?: NonNullable<Json>,"finished_at"?: string | null,"id"?: never,"past_due"?: boolean,"quota_units"?: NonNullable<Json>,"requests"?: NonNullable<Json>,"samples_written"?: number,"shard_count"?: number | null,"shard_index"?: number | null,"started_at"?: string,"status"?: string,"trigger"?: string,"units_per_live_sample"?: NonNullable<Json>
                   }
                   Relationships: [
                     
@@ -747,14 +747,14 @@ isOneToOne: false
                   ]
                 },"viewer_samples": {
                   Row: {
-                    "channel_id": string,"is_live": boolean,"observed_at": string,"session_id": number | null,"viewer_count": number | null
+                    "channel_id": string,"holds_from": string | null,"is_live": boolean,"max_gap_s": number,"observed_at": string,"session_id": number | null,"viewer_count": number | null
                   }
                   ComputedFields: never
                   Insert: {
-                    "channel_id": string,"is_live": boolean,"observed_at": string,"session_id"?: number | null,"viewer_count"?: number | null
+                    "channel_id": string,"holds_from"?: string | null,"is_live": boolean,"max_gap_s"?: number,"observed_at": string,"session_id"?: number | null,"viewer_count"?: number | null
                   }
                   Update: {
-                    "channel_id"?: string,"is_live"?: boolean,"observed_at"?: string,"session_id"?: number | null,"viewer_count"?: number | null
+                    "channel_id"?: string,"holds_from"?: string | null,"is_live"?: boolean,"max_gap_s"?: number,"observed_at"?: string,"session_id"?: number | null,"viewer_count"?: number | null
                   }
                   Relationships: [
                     {

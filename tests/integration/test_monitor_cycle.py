@@ -15,6 +15,7 @@ import psycopg
 import pytest
 
 from shared.db import Database
+from shared.monitor import store
 from shared.monitor.cycle import run_cycle
 from shared.monitor.state import ChannelOutcome, DueChannel, PlatformUsage, RunInfo
 from shared.monitor.stitching import Observation, Rules
@@ -182,6 +183,45 @@ def test_a_database_failure_is_recorded_and_the_next_cycle_proceeds(database: Da
         clock=clock_at(at + timedelta(minutes=1)),
     )  # fmt: skip
     assert report.samples_written == 1
+
+
+def test_a_failed_cycle_still_accounts_for_what_it_spent(database: Database) -> None:
+    # The write rolls back, but the requests were sent and the quota units spent.
+    team = make_team(database)
+    channels = make_channels(database, team, 1, "youtube")
+
+    class Spending(Scripted):
+        def fetch(self, channels, now, deadline):  # type: ignore[no-untyped-def]
+            outcomes, _ = super().fetch(channels, now, deadline)
+            for outcome in outcomes.values():
+                outcome.observation = Observation(now, True, "s1", viewer_count=-1)
+            return outcomes, PlatformUsage(requests=3, quota_units=2, minimum_requests=2)
+
+    at = datetime(2031, 5, 6, 7, 0, tzinfo=UTC)  # a quota day of its own
+
+    def spent() -> tuple[int, int] | None:
+        with database.service() as conn:
+            row = conn.execute(
+                "select requests, units from public.platform_quota_usage"
+                " where platform = 'youtube' and quota_day = %s",
+                (store.quota_day("youtube", at),),
+            ).fetchone()
+        return None if row is None else (row[0], row[1])
+
+    assert spent() is None
+    with pytest.raises(psycopg.errors.CheckViolation):
+        run_cycle(
+            database, {"youtube": Spending("youtube")}, RULES, budget_s=5, only=channels,
+            clock=clock_at(at),
+        )  # fmt: skip
+    assert spent() == (3, 2)
+    with database.service() as conn:
+        run = conn.execute(
+            "select status, requests, quota_units from public.monitor_runs"
+            " where started_at = %s order by id desc limit 1",
+            (at,),
+        ).fetchone()
+    assert run == ("failed", {"youtube": 3}, {"youtube": 2})
 
 
 def test_a_past_due_run_catches_up_without_double_writing(database: Database) -> None:

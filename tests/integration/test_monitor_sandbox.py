@@ -16,6 +16,7 @@ import pytest
 from pydantic import SecretStr
 
 from localdev.sandbox import Sandbox
+from localdev.sandbox.truth import true_viewer_seconds
 from localdev.seeding import DemoTeam, Registered, register
 from shared.config import Settings
 from shared.crypto import SecretBox
@@ -101,7 +102,9 @@ def test_requests_are_the_minimum(database: Database, monkeypatch: pytest.Monkey
         # A bulk import: each cycle reads its share of the never-read feeds.
         share = math.ceil(n["youtube"] * 60 / world.settings.youtube_feed_interval_s)
         assert counters["youtube.feed"] == share
-        assert first.channels_pending == n["youtube"] - share
+        # Never-read feeds are pending; so are channels whose first feed listed
+        # more new videos than the quota governor's share of the day pays for.
+        assert n["youtube"] - share <= first.channels_pending <= n["youtube"]
         assert first.status == "succeeded"
         for _ in range(math.ceil(n["youtube"] / share)):
             sandbox.clock.advance(60)
@@ -113,8 +116,10 @@ def test_requests_are_the_minimum(database: Database, monkeypatch: pytest.Monkey
         sandbox.clock.advance(60)
         report = world.cycle(database)
         counters = sandbox.counters()
-        assert report.channels_pending == 0
-        assert report.channels_checked == sum(n.values())
+        # Channels with only upcoming videos wait for the governor's upcoming
+        # interval: pending (no sample, no false offline), never failed.
+        assert report.channels_checked + report.channels_pending == sum(n.values())
+        assert report.channels_pending < n["youtube"]
         assert counters["twitch.streams"] == math.ceil(n["twitch"] / 100)
         assert counters["youtube.videos"] == len(asked) == math.ceil(sum(asked) / 50)
         assert all(size == 50 for size in asked[:-1])
@@ -186,8 +191,8 @@ def test_sessions_match_the_ground_truth(database: Database) -> None:
                 _, started, ended, peak, seconds = sessions[root]
                 if channel["platform"] == "twitch":
                     assert started == first
-                elif first > start:  # Rumble gives no start: it is the last offline sighting
-                    assert first - timedelta(minutes=1) <= started <= first
+                elif first > start:  # Rumble gives no start: between offline and live sightings
+                    assert abs(started - first) <= timedelta(minutes=1)
                 assert ended is not None
                 assert last - timedelta(minutes=1) <= ended <= last
                 seen = {
@@ -198,8 +203,10 @@ def test_sessions_match_the_ground_truth(database: Database) -> None:
                 }
                 # Samples fall on the minute: those at or after the start saw it live.
                 assert peak == max(v for t, v in seen.items() if t >= first), root
-                # A stream's first and last minutes are partial, so allow a few percent.
-                assert float(seconds) == pytest.approx(sum(seen.values()) * 60, rel=0.05), root
+                # The hold rule is off by at most about half an interval at each end.
+                assert float(seconds) == pytest.approx(
+                    true_viewer_seconds(chain, start), rel=0.05, abs=60 * max(seen.values())
+                ), root
                 checked += 1
                 restarts += len(chain) > 1
     assert samples_checked > 1000
@@ -285,5 +292,5 @@ def test_an_outage_of_one_platform_spares_the_others(database: Database, world: 
     world.sandbox.set_faults(reset=True)
     twitch = len(world.sandbox.channels("twitch"))
     assert report.status == "partial"
-    assert report.channels_checked == report.channels_due - twitch
+    assert report.channels_checked + report.channels_pending == report.channels_due - twitch
     assert {e["platform"] for e in report.errors} == {"twitch"}

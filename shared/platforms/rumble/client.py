@@ -250,6 +250,9 @@ def _observation(channel_id: str, data: RumbleData, observed_at: datetime) -> Li
         title=stream.title or None,
         category=(primary.title or primary.slug or None) if primary else None,
         viewer_count=stream.watching_now,
-        started_at=stream.created_on,
+        # `created_on` is when the stream was set up, which may be hours before it
+        # went live, and the API has no go-live or scheduled time: no start time, so
+        # the monitor estimates it from its own sightings.
+        started_at=None,
         observed_at=observed_at,
     )

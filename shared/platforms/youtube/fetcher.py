@@ -2,10 +2,11 @@
 
 Feeds are quota-free but one request per channel, so each channel's feed is
 read on a slower cadence (YOUTUBE_FEED_INTERVAL_S, staggered across cycles);
-every cycle, one videos.list per 50 *candidate* videos says which are live:
-the live, upcoming and not yet classified ones. Videos known to be uploads
-or ended broadcasts are never checked again. Subscribers: one channels.list
-per 50 channels, for the cycle's share of them.
+one videos.list per 50 *candidate* videos says which are live: the live,
+upcoming and not yet classified ones, chosen by the quota governor
+(`governor.py`) when the cycle says what is already spent. Videos known to
+be uploads or ended broadcasts are never checked again. Subscribers: one
+channels.list per 50 channels, for the cycle's share of them.
 """
 
 import math
@@ -23,6 +24,7 @@ from shared.platforms.polling import (
     PlatformUsage,
     PollState,
     PollTarget,
+    QuotaStatus,
     add_stats,
     most_overdue,
     results,
@@ -31,7 +33,14 @@ from shared.platforms.polling import (
     to_observation,
 )
 from shared.platforms.spec import FetcherContext
-from shared.platforms.youtube.client import BATCH, YouTubeClient
+from shared.platforms.youtube.client import BATCH, QUOTA, YouTubeClient
+from shared.platforms.youtube.governor import (
+    Budget,
+    Candidate,
+    allowance,
+    calls_this_cycle,
+    choose,
+)
 from shared.platforms.youtube.videos import VideoState, VideoStatus, observe_channel
 
 MAX_CANDIDATES = 50  # one videos.list call's worth per channel at most
@@ -49,6 +58,7 @@ class YouTubeFetcher:
         feed_interval: timedelta,
         stats_interval: timedelta,
         clock: Clock = utc_now,
+        budget: Budget | None = None,
     ) -> None:
         self.client = client
         self.platform = client.platform.value
@@ -56,6 +66,7 @@ class YouTubeFetcher:
         self.concurrency = concurrency
         self.feed_interval = feed_interval
         self.stats_interval = stats_interval
+        self.budget = budget or Budget(10_000, 500, timedelta(minutes=15))
 
     @classmethod
     def from_context(cls, ctx: FetcherContext) -> "YouTubeFetcher":
@@ -68,10 +79,31 @@ class YouTubeFetcher:
             feed_interval=timedelta(seconds=ctx.settings.youtube_feed_interval_s),
             stats_interval=timedelta(seconds=ctx.settings.stats_interval_s),
             clock=ctx.clock or utc_now,
+            budget=Budget(
+                daily_units=ctx.settings.youtube_daily_quota_units,
+                reserve_units=ctx.settings.youtube_quota_reserve_units,
+                upcoming_interval=timedelta(seconds=ctx.settings.youtube_upcoming_interval_s),
+            ),
         )
 
     def fetch(
         self, channels: Sequence[PollTarget], now: datetime, deadline: float
+    ) -> tuple[dict[UUID, ChannelOutcome], PlatformUsage]:
+        """Check every candidate (no budget known: the caller governs)."""
+        return self._fetch(channels, now, deadline, None)
+
+    def fetch_governed(
+        self, channels: Sequence[PollTarget], now: datetime, deadline: float, quota: QuotaStatus
+    ) -> tuple[dict[UUID, ChannelOutcome], PlatformUsage]:
+        """Check the candidates the governor chooses within the cycle's allowance."""
+        return self._fetch(channels, now, deadline, quota)
+
+    def _fetch(
+        self,
+        channels: Sequence[PollTarget],
+        now: datetime,
+        deadline: float,
+        quota: QuotaStatus | None,
     ) -> tuple[dict[UUID, ChannelOutcome], PlatformUsage]:
         used = PlatformUsage()
         by_id = {c.platform_channel_id: c for c in channels}
@@ -86,10 +118,14 @@ class YouTubeFetcher:
             stats_quota(channels, self.feed_interval),
         )
         share = stats_quota(channels, self.stats_interval)
-        stats_due = most_overdue(
-            channels, lambda c: c.poll.stats_checked_at, now, self.stats_interval, share
-        )
+        if quota is None:
+            stats_due = most_overdue(
+                channels, lambda c: c.poll.stats_checked_at, now, self.stats_interval, share
+            )
+        else:
+            stats_due = self._stats_in_full_calls(channels, now, share)
         feed_failed: dict[str, PlatformError] = {}
+        fresh: set[str] = set()
         with ThreadPoolExecutor(self.concurrency, thread_name_prefix=self.platform) as ex:
             stats = submit_each(
                 ex, self.client.fetch_stats,
@@ -111,9 +147,15 @@ class YouTubeFetcher:
                     used.error(found.failures[pcid])
                     continue
                 entries = [e.video_id for e in found.candidates.get(pcid, [])]
+                before = set(polls[pcid].candidate_video_ids)
                 polls[pcid] = _after_feed(polls[pcid], entries, now)
-            # Every channel's candidates, in videos.list batches of 50.
-            wanted = list(dict.fromkeys(v for p in polls.values() for v in p.candidate_video_ids))
+                if set(polls[pcid].candidate_video_ids) - before:
+                    fresh.add(pcid)
+            checked = self._governed(channels, polls, fresh, quota, len(stats_due), now)
+            # The chosen channels' candidates, in videos.list batches of 50.
+            wanted = list(
+                dict.fromkeys(v for pcid in checked for v in polls[pcid].candidate_video_ids)
+            )
             used.minimum_requests = (
                 len(feeds) + math.ceil(len(wanted) / BATCH) + math.ceil(len(stats_due) / BATCH)
             )
@@ -141,17 +183,70 @@ class YouTubeFetcher:
                 # Not discovered yet: saying "offline" would be a guess.
                 outcomes[channel.id] = ChannelOutcome(pending=True)
                 continue
+            if mine and pcid not in checked:
+                # The governor let this one wait: no sample, no false offline.
+                outcomes[channel.id] = ChannelOutcome(pending=True, poll=poll)
+                continue
             known = [statuses[v] for v in mine if v in statuses]
             live = observe_channel(pcid, known, observed_at)
-            outcomes[channel.id] = ChannelOutcome(
-                observation=to_observation(live), poll=_after_check(poll, known)
-            )
+            obs = to_observation(live)
+            last = channel.poll.last_polled_at
+            if last is not None and (observed_at - last).total_seconds() > 1.5 * channel.interval_s:
+                # A lengthened interval: recorded, so the sample's hold may cross it.
+                obs = replace(obs, interval_s=math.ceil((observed_at - last).total_seconds()))
+            used.live_samples += obs.is_live
+            outcomes[channel.id] = ChannelOutcome(observation=obs, poll=_after_check(poll, known))
         for stats_batch in results(stats):
             used.add(stats_batch)
             for pcid, found_stats in stats_batch.stats.items():
                 if pcid in by_id:
                     add_stats(outcomes, by_id[pcid], found_stats)
         return outcomes, used
+
+    def _stats_in_full_calls(
+        self, channels: Sequence[PollTarget], now: datetime, share: int
+    ) -> list[PollTarget]:
+        """Under a unit budget, subscriber counts go in full calls of 50 (a unit each):
+        spreading a few channels over every cycle would spend a call per cycle."""
+        overdue = most_overdue(
+            channels, lambda c: c.poll.stats_checked_at, now, self.stats_interval, len(channels)
+        )
+        cap = math.ceil(share / BATCH) * BATCH
+        full = min(cap, len(overdue) // BATCH * BATCH)
+        if full:
+            return overdue[:full]
+        oldest = overdue[0].poll.stats_checked_at if overdue else now
+        if overdue and (oldest is None or now - oldest >= 2 * self.stats_interval):
+            return overdue[:BATCH]  # too few for a full call: once they are a second interval late
+        return []
+
+    def _governed(
+        self,
+        channels: Sequence[PollTarget],
+        polls: dict[str, PollState],
+        fresh: set[str],
+        quota: QuotaStatus | None,
+        stats_channels: int,
+        now: datetime,
+    ) -> set[str]:
+        """The channels whose candidates this cycle checks (all of them, ungoverned)."""
+        with_candidates = [c for c in channels if polls[c.platform_channel_id].candidate_video_ids]
+        if quota is None:
+            return {c.platform_channel_id for c in with_candidates}
+        units = allowance(self.budget, quota, QUOTA, now) - math.ceil(stats_channels / BATCH)
+        weighed = [
+            Candidate(
+                key=c.platform_channel_id,
+                video_ids=polls[c.platform_channel_id].candidate_video_ids,
+                last_live=c.last_live,
+                new_in_feed=c.platform_channel_id in fresh,
+                last_checked_at=c.poll.last_polled_at,
+                interval=timedelta(seconds=c.interval_s),
+            )
+            for c in with_candidates
+        ]
+        calls = calls_this_cycle(units, QUOTA, now)
+        return {c.key for c in choose(weighed, calls, self.budget, now)}
 
 
 def _after_feed(poll: PollState, feed_ids: Sequence[str], now: datetime) -> PollState:

@@ -17,7 +17,7 @@ from shared.platforms.base import (
 )
 from shared.platforms.batch import BatchFetcher
 from shared.platforms.errors import InvalidResponse
-from shared.platforms.polling import PollState, PollTarget
+from shared.platforms.polling import PollState, PollTarget, QuotaStatus
 from shared.platforms.registry import Platform, spec
 from shared.platforms.rumble import PairedFetcher
 from shared.platforms.youtube import Discovery, FeedEntry, VideoCheck, VideoState, VideoStatus
@@ -27,6 +27,7 @@ from shared.platforms.youtube.fetcher import (
     _after_check,
     _after_feed,
 )
+from shared.platforms.youtube.governor import Budget
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)
@@ -310,6 +311,77 @@ def test_known_candidates_are_checked_every_cycle_between_feed_reads() -> None:
     assert usage.minimum_requests == 2
     assert usage.requests == 2
     assert usage.quota_units == 2
+
+
+def _governed_world() -> tuple[FakeYouTube, YouTubeFetcher, list[PollTarget]]:
+    client = FakeYouTube()
+    fetcher = YouTubeFetcher(
+        client,  # type: ignore[arg-type]
+        concurrency=2,
+        feed_interval=timedelta(minutes=5),
+        stats_interval=HOUR,
+        clock=lambda: NOW,
+        budget=Budget(daily_units=10_000, reserve_units=0, upcoming_interval=timedelta(minutes=15)),
+    )
+    read = NOW - timedelta(minutes=1)
+
+    def channel(i: int, *, live: bool, polled_ago: timedelta) -> PollTarget:
+        return replace(
+            target(Platform.YOUTUBE, f"UC{i:03d}", feed_checked_at=read, stats_checked_at=read,
+                   candidate_video_ids=(f"v-UC{i:03d}",), last_polled_at=NOW - polled_ago),
+            last_live=live,
+        )  # fmt: skip
+
+    channels = [
+        *(channel(i, live=True, polled_ago=timedelta(minutes=1 + i)) for i in range(60)),
+        channel(100, live=False, polled_ago=timedelta(minutes=5)),  # upcoming, checked lately
+        channel(101, live=False, polled_ago=timedelta(minutes=20)),  # upcoming, due again
+    ]
+    return client, fetcher, channels
+
+
+def test_the_governor_checks_live_channels_first_and_lets_the_rest_wait() -> None:
+    client, fetcher, channels = _governed_world()
+    # 04:00 Pacific, 1,200 units left for the day's 1,200 remaining cycles: one call.
+    quota = QuotaStatus(spent_units=10_000 - 1_200, share=1.0)
+    outcomes, usage = fetcher.fetch_governed(channels, NOW, float("inf"), quota)
+    assert [len(b) for b in client.checked] == [50]
+    checked = {o for b in client.checked for o in b}
+    # The 50 longest-waiting live channels; the others wait without a sample.
+    assert checked == {f"v-UC{i:03d}" for i in range(10, 60)}
+    waiting = [c for c in channels if f"v-{c.platform_channel_id}" not in checked]
+    assert all(outcomes[c.id].pending and outcomes[c.id].observation is None for c in waiting)
+    assert all(outcomes[c.id].poll is not None for c in waiting)
+    # A lengthened interval is recorded on the observation (the hold may cross it).
+    slow = next(c for c in channels if c.platform_channel_id == "UC059")
+    obs = outcomes[slow.id].observation
+    assert obs is not None
+    assert obs.interval_s == 60 * 60
+    assert usage.live_samples == 50
+
+
+def test_with_budget_to_spare_upcoming_ones_wait_only_for_their_interval() -> None:
+    client, fetcher, channels = _governed_world()
+    fetcher.fetch_governed(channels, NOW, float("inf"), QuotaStatus(0, 1.0))
+    checked = {o for b in client.checked for o in b}
+    assert "v-UC101" in checked
+    assert "v-UC100" not in checked  # checked 5 minutes ago: waits for 15
+    assert {f"v-UC{i:03d}" for i in range(60)} <= checked
+
+
+def test_governed_subscriber_counts_go_in_full_calls() -> None:
+    _, fetcher, _ = _governed_world()
+    hour_ago = NOW - HOUR - timedelta(minutes=1)
+    few = [target(Platform.YOUTUBE, f"UC{i:03d}", stats_checked_at=hour_ago) for i in range(30)]
+    # 30 overdue by one interval: too few for a full call, they wait (a unit saved).
+    assert fetcher._stats_in_full_calls(few, NOW, share=1) == []
+    # A second interval late, or never counted, they go.
+    late = [replace(c, poll=replace(c.poll, stats_checked_at=NOW - 2 * HOUR)) for c in few]
+    assert len(fetcher._stats_in_full_calls(late, NOW, share=1)) == 30
+    fresh = [target(Platform.YOUTUBE, f"UN{i:03d}") for i in range(30)]
+    assert len(fetcher._stats_in_full_calls(fresh, NOW, share=1)) == 30
+    many = [target(Platform.YOUTUBE, f"UC{i:03d}", stats_checked_at=hour_ago) for i in range(120)]
+    assert len(fetcher._stats_in_full_calls(many, NOW, share=1)) == 50  # the cycle's share, full
 
 
 def test_secret_strings_are_never_in_an_outcome() -> None:

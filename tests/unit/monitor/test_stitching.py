@@ -79,9 +79,9 @@ def at(minute: float) -> datetime:
             [(at(0), None, 4)],
         ),
         (
-            "restart beyond the grace starts a new session",
+            "restart beyond the grace starts a new session (at the midpoint after offline)",
             [live(0, "a"), live(1, "a"), off(2), off(12), live(13, "b")],
-            [(at(0), at(1), 2), (at(13), None, 1)],
+            [(at(0), at(1), 2), (at(12.5), None, 1)],
         ),
         (
             "new stream id straight after a long monitoring gap: a new session",
@@ -111,10 +111,19 @@ def test_platform_start_time_is_used_when_it_is_earlier() -> None:
 
 
 def test_a_start_long_before_the_last_offline_sighting_is_not_believed() -> None:
-    # Rumble reports when a livestream was created; it went live later.
+    # A creation time, not a go-live time: the start lies between the last
+    # offline and the first live sighting (its midpoint, the unbiased estimate).
     result = run([off(10), live(11, viewers=100, started_at=at(-120))])
-    assert result.sessions[0].started_at == at(10)
-    assert result.sessions[0].viewer_seconds == 100 * 60
+    assert result.sessions[0].started_at == at(10.5)
+    assert result.sessions[0].viewer_seconds == 100 * 30
+
+
+def test_without_a_start_time_the_start_lies_after_the_last_offline_sighting() -> None:
+    result = run([off(10), live(11, viewers=100), live(12, viewers=100)])
+    s = result.sessions[0]
+    assert at(10) < s.started_at <= at(11)
+    assert s.started_at == at(10.5)
+    assert s.viewer_seconds == 100 * 90
 
 
 def test_a_start_shortly_before_the_last_offline_sighting_is_believed() -> None:
@@ -138,7 +147,8 @@ def test_the_last_live_sample_holds_until_the_first_offline_one() -> None:
     result = run([live(0, viewers=100), live(1, viewers=100), off(2), off(3), off(14)])
     s = result.sessions[0]
     assert s.ended_at == at(1)
-    assert s.viewer_seconds == 100 * 120
+    # 0→1, then 1→1.5: the last live sample holds to the midpoint of the offline gap.
+    assert s.viewer_seconds == 100 * 90
     assert result.changes == [
         SessionChange.OPENED,
         SessionChange.EXTENDED,
@@ -154,8 +164,8 @@ def test_a_start_time_in_the_future_is_clamped_to_the_first_sighting() -> None:
 
 
 def test_aggregates_hold_each_sample_until_the_next() -> None:
-    # 100 viewers for 1 min, 200 for 1 min, 300 for 2 min; the last sample's
-    # value is not carried past the stream's end.
+    # Inside a stream each count holds until the next sample: 100 for 1 min,
+    # 200 for 1 min, 300 for 2 min; the last sample's value is not carried on.
     result = run([live(0, viewers=100), live(1, viewers=200), live(2, viewers=300), live(4)])
     s = result.sessions[0]
     assert s.viewer_seconds == (100 * 60 + 200 * 60 + 300 * 120)
@@ -192,8 +202,8 @@ def test_a_gap_longer_than_max_gap_is_not_counted() -> None:
 def test_offline_samples_in_a_restart_end_the_hold() -> None:
     result = run([live(0, "a", 100), off(1), live(2, "b", 100), live(3, "b", 100)])
     s = result.sessions[0]
-    # Held from 0→1 (the offline sample is the next one) and 2→3.
-    assert s.viewer_seconds == 100 * 60 * 2
+    # Held 0→0.5 (up to the offline sample's boundary), then 1.5→3.
+    assert s.viewer_seconds == 100 * 30 + 100 * 90
 
 
 def test_a_repeated_or_older_observation_is_a_no_op() -> None:
@@ -248,3 +258,65 @@ def test_dst_spring_forward() -> None:
     obs = [Observation(t.astimezone(UTC), True, "s", viewer_count=6) for t in (before, after)]
     s = run(obs).sessions[0]
     assert s.viewer_seconds == 6 * 600
+
+
+# --- the hold rule is unbiased; restarts merge by the true gap -----------------------
+
+
+def test_the_estimate_is_unbiased_at_both_ends() -> None:
+    # A stream of 100 viewers from 10:xx to 40:yy, sampled every minute on the
+    # minute with no platform start time: over start and end offsets spread
+    # evenly through the interval, the mean error is zero, and no single
+    # stream is off by more than half an interval at each end.
+    offsets = [(k + 0.5) / 10 for k in range(10)]
+    errors = []
+    for a in offsets:
+        for b in offsets:
+            start, end = 10 + a, 40 + b
+            obs = [live(m, viewers=100) if start <= m < end else off(m) for m in range(0, 60)]
+            s = run(obs).sessions[0]
+            errors.append(s.viewer_seconds - 100 * (end - start) * 60)
+    assert sum(errors) == pytest.approx(0, abs=1e-6)
+    assert max(abs(e) for e in errors) <= 100 * 60  # half an interval at each end
+
+
+def test_a_true_start_time_makes_the_head_exact() -> None:
+    s = run([off(10), live(11, viewers=100, started_at=at(10.25)), live(12, viewers=100)])
+    assert s.sessions[0].started_at == at(10.25)
+    assert s.sessions[0].viewer_seconds == 100 * (45 + 60)
+
+
+def test_a_restart_seen_late_joins_the_closed_session_when_the_true_gap_is_short() -> None:
+    # YouTube finds the new video at the next feed read, after the grace closed
+    # the session: the true gap (7 min) is what counts, and the session reopens.
+    obs = [live(0, "a", started_at=at(-30)), *[off(m) for m in range(1, 13)],
+           live(13, "b", started_at=at(7))]  # fmt: skip
+    result = run(obs)
+    assert len(result.sessions) == 1
+    assert result.changes[-1] is SessionChange.REOPENED
+    assert result.sessions[0].ended_at is None
+    assert result.sessions[0].platform_stream_id == "a"
+
+
+def test_a_restart_whose_true_gap_exceeds_the_grace_is_a_new_session() -> None:
+    obs = [live(0, "a", started_at=at(-30)), off(1), off(5), live(12, "b", started_at=at(11))]
+    result = run(obs)
+    assert [s.started_at for s in result.sessions] == [at(-30), at(11)]
+
+
+def test_a_replaced_session_keeps_the_hold_of_its_last_sample() -> None:
+    rules = Rules(grace=timedelta(minutes=1), max_gap=timedelta(minutes=10))
+    result = run([live(0, "a", 100), live(5, "b", 100, started_at=at(4))], rules)
+    first, second = result.sessions
+    assert first.viewer_seconds == 100 * 240  # a holds until b's true start
+    assert second.viewer_seconds == 100 * 60
+
+
+def test_each_step_records_the_boundary_and_the_gap_limit() -> None:
+    memory = run([live(0)]).memory
+    step = advance(memory, live(1), RULES)
+    assert step.holds_from == at(1)  # inside a stream: the previous sample holds to this one
+    assert step.max_gap == RULES.max_gap
+    assert advance(memory, off(1), RULES).holds_from == at(0.5)  # an edge: the midpoint
+    lengthened = advance(memory, live(1, interval_s=900), RULES)
+    assert lengthened.max_gap == timedelta(seconds=1800)
