@@ -45,6 +45,7 @@ import httpx
 import psycopg
 from psycopg.rows import namedtuple_row
 
+from shared import telemetry
 from shared.alerts import messages
 from shared.alerts.messages import Alert
 from shared.alerts.targets import Target, open_target
@@ -528,6 +529,13 @@ class Deliverer:
             if result.disable_reason is not None:
                 report.disabled += 1
                 report.dropped += self._disable(conn, destination, result.disable_reason)
+        # Metrics once the outcome is committed (telemetry never fails delivery).
+        for outcome in result.outcomes:
+            name = _METRIC_OUTCOMES.get(outcome.status, "retried")
+            for _ in outcome.ids:
+                telemetry.alert_delivery(destination.kind, name)
+        for _ in range(report.dropped):
+            telemetry.alert_delivery(destination.kind, "dropped")
         return report
 
     def _disable(
@@ -551,6 +559,10 @@ class Deliverer:
                        extra={"destination_id": str(destination.id),
                               "team_id": str(destination.team_id)})  # fmt: skip
         return cur.rowcount
+
+
+# A batch's fate as the `streamtrack.alert.deliveries` metric names it.
+_METRIC_OUTCOMES = {"delivered": "delivered", "failed": "failed"}
 
 
 def _header_seconds(headers: Mapping[str, str], name: str) -> float | None:

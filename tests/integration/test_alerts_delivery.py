@@ -21,6 +21,7 @@ from tests.factories.alerts import (
     settle_outbox,
 )
 from tests.factories.monitor import RULES, T0, cycle, live, off
+from tests.factories.telemetry import recording
 
 
 @pytest.fixture
@@ -280,3 +281,24 @@ def test_a_failing_destination_backs_off_with_all_its_alerts(
             (team.destinations["webhook"],),
         ).fetchone()
     assert paused == (True,)
+
+
+def test_deliveries_are_counted_in_the_metrics(database: Database, sink: AlertSink) -> None:
+    delivered = make_alert_team(database, sink, channels=2)
+    refused = make_alert_team(database, sink, channels=1)
+    sink.set_status(refused.paths["discord"], 404)
+    changes = {c: live(0, stream=f"m{i}") for i, c in enumerate(delivered.channels)}
+    changes[refused.channels[0]] = live(0, stream="refused")
+    with recording() as rec:
+        cycle(database, changes, T0)
+        sender = deliverer(database, fast_policy(disable_after=2))
+        try:
+            for _ in range(3):
+                sender.run_once()
+        finally:
+            sender.close()
+    # Each team's one Discord destination: two alerts delivered, and the refused
+    # team's alert retried once, then dropped when the destination is switched off.
+    assert rec.total("streamtrack.alert.deliveries", outcome="delivered") == 2
+    assert rec.total("streamtrack.alert.deliveries", outcome="dropped") == 1
+    assert rec.total("streamtrack.alert.deliveries", destination="discord") >= 3
