@@ -10,6 +10,7 @@ from functions import (
     health,
     monitor,
     openapi,
+    push,
     retention,
     teams,
 )
@@ -24,3 +25,4 @@ app.register_functions(retention.bp)
 app.register_functions(teams.bp)
 app.register_functions(directory.bp)
 app.register_functions(openapi.bp)
+app.register_functions(push.bp)

@@ -14,14 +14,22 @@ import azure.functions as func
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from functions import billing, directory, exports, health, teams
+from functions import billing, directory, exports, health, push, teams
 from functions.http import PROBLEM_JSON, Api, Operation, Problem, RawResponse
 from shared import __version__
 
 api = Api("meta")
 DOCUMENT = api.path("/api/openapi.json", function="openapi")
 
-APIS: tuple[Api, ...] = (health.api, api, teams.api, directory.api, billing.api, exports.api)
+APIS: tuple[Api, ...] = (
+    health.api,
+    api,
+    teams.api,
+    directory.api,
+    billing.api,
+    exports.api,
+    push.api,
+)
 """Every blueprint's declarations, in the document's order."""
 
 

@@ -45,6 +45,8 @@ var defaultSettings = {
   ANALYTICS_REFRESH_SCHEDULE: '0 */5 * * * *'
   STRIPE_RECONCILE_SCHEDULE: '0 30 3 * * *'
   DIRECTORY_SCHEDULE: '0 20 * * * *'
+  PUSH_SCHEDULE: '*/5 * * * * *'
+  PUSH_SUBSCRIPTIONS_SCHEDULE: '0 */10 * * * *'
   LOG_LEVEL: 'INFO'
 }
 

@@ -10,10 +10,11 @@ transaction that holds the lock.
 
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 import psycopg
@@ -30,6 +31,9 @@ from shared.monitor.state import (
 )
 from shared.monitor.stitching import Rules
 from shared.platforms.polling import PlatformFetcher
+
+Selection = Callable[[psycopg.Connection[Any], list[DueChannel], datetime], list[DueChannel]]
+"""Narrows a cycle's due channels (`shared.push.selection.Selector`)."""
 
 __all__ = ["PlatformFetcher", "due_channel_ids", "fetch_all", "run_cycle", "shard_channels"]
 
@@ -99,8 +103,12 @@ def run_cycle(
     run: RunInfo | None = None,
     only: Sequence[UUID] | None = None,
     clock: Clock = utc_now,
+    select: Selection | None = None,
 ) -> CycleReport:
-    """Run one cycle (or one shard of it, `only`); never overlaps another."""
+    """Run one cycle (or one shard of it, `only`); never overlaps another.
+
+    `select` narrows the due channels (push detection polls fewer; see
+    `shared.push.selection`)."""
     started = time.monotonic()
     now = clock()
     run = run or RunInfo(started_at=now)
@@ -115,6 +123,8 @@ def run_cycle(
                 logger.info("monitor: another cycle is running; skipping")
                 return CycleReport(skipped=True)
             due = store.due_channels(conn, now, only=only)
+            if select is not None:
+                due = select(conn, due, now)
             fetch_started = time.monotonic()
             outcomes, usage = fetch_all(fetchers, due, now, started + budget_s)
             write_started = time.monotonic()

@@ -20,6 +20,7 @@ from shared.config import Settings
 from shared.crypto import SecretBox
 from shared.platforms.base import ChannelRef, PlatformClient
 from shared.platforms.polling import PlatformFetcher
+from shared.platforms.push import PushSource
 from shared.platforms.retry import RetryPolicy
 
 if TYPE_CHECKING:
@@ -76,8 +77,8 @@ class Capabilities:
     """One live request answers for many channels."""
     stats: StatsCadence
     push: tuple[str, ...] = ()
-    """Push sources the platform offers (names such as webhook subscriptions); none is
-    wired yet: the monitor polls."""
+    """Push sources the platform offers (names such as webhook subscriptions); the one
+    wired is the spec's `push`."""
     chat: bool = False
     """The platform exposes live chat to a client like ours."""
 
@@ -140,3 +141,6 @@ class PlatformSpec:
     """Concurrent requests per monitor cycle."""
     client: ClientFactory
     fetcher: Callable[[FetcherContext], PlatformFetcher]
+    push: PushSource | None = None
+    """Webhook push (`shared.platforms.push`): verification, reading, subscriptions; None:
+    the platform is only polled."""

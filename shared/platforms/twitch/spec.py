@@ -9,6 +9,7 @@ from shared.platforms.batch import BatchFetcher
 from shared.platforms.registry import Platform
 from shared.platforms.spec import Capabilities, ClientOptions, PlatformSpec, StatsCadence
 from shared.platforms.twitch.client import BATCH, TwitchClient
+from shared.platforms.twitch.push import TwitchPush
 from shared.platforms.twitch.refs import parse_ref
 
 
@@ -37,4 +38,5 @@ SPEC = PlatformSpec(
     concurrency=lambda s: s.monitor_concurrency_twitch,
     client=_client,
     fetcher=BatchFetcher.from_context,
+    push=TwitchPush(),
 )

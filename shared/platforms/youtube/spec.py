@@ -9,6 +9,7 @@ from shared.platforms.registry import Platform
 from shared.platforms.spec import Capabilities, ClientOptions, PlatformSpec, StatsCadence
 from shared.platforms.youtube.client import BATCH, QUOTA, YouTubeClient
 from shared.platforms.youtube.fetcher import YouTubeFetcher
+from shared.platforms.youtube.push import YouTubePush
 from shared.platforms.youtube.refs import parse_ref
 
 
@@ -38,4 +39,5 @@ SPEC = PlatformSpec(
     concurrency=lambda s: s.monitor_concurrency_youtube,
     client=_client,
     fetcher=YouTubeFetcher.from_context,
+    push=YouTubePush(),
 )
