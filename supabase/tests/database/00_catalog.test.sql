@@ -12,7 +12,8 @@ insert into service_only_tables values
   ('public.platform_quota_usage'), ('public.stripe_events'),
   ('public.channel_poll_state'), ('public.directory_groups'),
   ('public.directory_group_members'), ('public.directory_delta_links'),
-  ('public.directory_claim_attributes');
+  ('public.directory_claim_attributes'), ('public.push_deliveries'),
+  ('public.push_subscriptions');
 
 -- Tables written by the backend only (clients may read some of them).
 create temporary table backend_written_tables (tbl regclass) on commit drop;

@@ -126,6 +126,12 @@ insert into public.directory_delta_links (tenant, group_ids, delta_link, full_sy
   ('0a0a0a0a-0000-4000-8000-00000000000a', '{a1a1a1a1-0000-4000-8000-00000000000a}',
    'https://graph.microsoft.com/v1.0/groups/delta?$deltatoken=test', now());
 
+-- Push detection (20261203123000_push.sql): a subscription and a delivery.
+insert into public.push_subscriptions (channel_id, platform, event_type, remote_id, status)
+values ('a0000000-0000-4000-8000-00000000000a', 'twitch', 'stream.online', 'sub-a', 'enabled');
+insert into public.push_deliveries (platform, message_id, kind, payload)
+values ('twitch', 'msg-a', 'notification', '{"events": []}');
+
 -- Sanity: the backend sees rows in every table, so "zero rows" below means
 -- the policies hid them, not that there was nothing to hide.
 select is(
@@ -215,7 +221,8 @@ select is(
           'public.platform_quota_usage', 'public.stripe_events',
           'public.channel_poll_state', 'public.directory_groups',
           'public.directory_group_members', 'public.directory_delta_links',
-          'public.directory_claim_attributes']::regclass[]) t
+          'public.directory_claim_attributes', 'public.push_subscriptions',
+          'public.push_deliveries']::regclass[]) t
         where tests.visible_rows(t) is not null),
   '{}'::text[],
   'even an owner may not select from service-only tables');
