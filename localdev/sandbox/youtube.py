@@ -10,6 +10,7 @@ import random
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from localdev.sandbox import youtube_websub as websub
 from localdev.sandbox.ids import b64url, iso_z
 from localdev.sandbox.messages import Request, Response, json_response
 from localdev.sandbox.platforms import Announcement, FakePlatform, FaultFlag, NoShow, Option, Route
@@ -32,7 +33,8 @@ if TYPE_CHECKING:
     from localdev.sandbox.population import Channel
     from localdev.sandbox.schedule import Stream
 
-__all__ = ["FAKE", "QUOTA_MESSAGE", "YOUTUBE_API_KEY", "subscriber_count"]
+__all__ = ["FAKE", "PUSH", "QUOTA_MESSAGE", "YOUTUBE_API_KEY", "subscriber_count"]
+PUSH = websub.PUSH
 
 
 def _settings_env(url: str) -> dict[str, str]:
@@ -40,6 +42,7 @@ def _settings_env(url: str) -> dict[str, str]:
         "YOUTUBE_API_KEY": YOUTUBE_API_KEY,
         "YOUTUBE_API_URL": f"{url}/youtube/v3",
         "YOUTUBE_FEED_URL": f"{url}/youtube/feeds/videos.xml",
+        "YOUTUBE_WEBSUB_HUB_URL": f"{url}/youtube/hub/subscribe",
     }
 
 
@@ -104,6 +107,7 @@ FAKE = FakePlatform(
         Route("GET", "/youtube/v3/videos", "youtube.videos", videos),
         Route("GET", "/youtube/v3/channels", "youtube.channels", channels),
         Route("GET", "/youtube/v3/search", "youtube.search", search),
+        Route("POST", "/youtube/hub/subscribe", "youtube.hub_subscribe", websub.subscribe),
     ),
     fault=lambda ctx, req, status, d: fault(req.path, status, d),
     settings_env=_settings_env,

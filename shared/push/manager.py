@@ -94,32 +94,42 @@ class Row:
     updated_at: datetime
 
 
-def _wanted(conn: psycopg.Connection[Any], platform: str) -> list[Wanted]:
+def _wanted(
+    conn: psycopg.Connection[Any], platform: str, scope: Collection[UUID] | None
+) -> list[Wanted]:
     rows = conn.execute(
         """
         select c.id, c.platform_channel_id, count(distinct tc.team_id) as teams
         from public.channels c
         join public.team_channels tc on tc.channel_id = c.id and tc.paused_at is null
         where c.platform = %s::public.platform
+          and (%s::uuid[] is null or c.id = any(%s::uuid[]))
         group by c.id
         order by teams desc, c.id
         """,
-        (platform,),
+        (platform, _ids(scope), _ids(scope)),
     ).fetchall()
     return [Wanted(r[0], r[1], int(r[2])) for r in rows]
 
 
-def _rows(conn: psycopg.Connection[Any], platform: str) -> list[Row]:
+def _rows(
+    conn: psycopg.Connection[Any], platform: str, scope: Collection[UUID] | None
+) -> list[Row]:
     rows = conn.execute(
         """
         select s.id, s.channel_id, c.platform_channel_id, s.event_type, s.remote_id, s.status,
                s.lease_expires_at, s.revoked_reason, s.updated_at
         from public.push_subscriptions s join public.channels c on c.id = s.channel_id
         where s.platform = %s::public.platform
+          and (%s::uuid[] is null or c.id = any(%s::uuid[]))
         """,
-        (platform,),
+        (platform, _ids(scope), _ids(scope)),
     ).fetchall()
     return [Row(*r) for r in rows]
+
+
+def _ids(scope: Collection[UUID] | None) -> list[UUID] | None:
+    return None if scope is None else list(scope)
 
 
 def choose(
@@ -160,8 +170,11 @@ def sync_platform(
     cost_free: CostFree = no_cost_free,
     clock: Clock = utc_now,
     max_changes: int = MAX_CHANGES,
+    scope: Collection[UUID] | None = None,
 ) -> PlatformSync:
-    """Bring one platform's subscriptions to what the tracked channels need."""
+    """Bring one platform's subscriptions to what the tracked channels need.
+
+    `scope` limits the run to these channels (a canary, or a test's own)."""
     source = spec(platform).push
     report = PlatformSync(platform)
     callback = callback_url(settings, platform)
@@ -169,8 +182,8 @@ def sync_platform(
         return report
     now = clock()
     with db.service() as conn:
-        wanted = _wanted(conn, platform)
-        rows = _rows(conn, platform)
+        wanted = _wanted(conn, platform, scope)
+        rows = _rows(conn, platform, scope)
     report.wanted = len(wanted)
     try:
         remote, budget = api.list()
@@ -366,6 +379,7 @@ def tick(
     cost_free: CostFree = no_cost_free,
     clock: Clock = utc_now,
     apis: Mapping[str, SubscriptionApi] | None = None,
+    scope: Collection[UUID] | None = None,
 ) -> dict[str, PlatformSync]:
     """The subscription timer: every platform whose push is configured."""
     settings = settings or get_settings()
@@ -387,7 +401,7 @@ def tick(
                 else source.subscriptions(settings, client)
             )
             reports[platform] = sync_platform(
-                db, platform, api, settings, cost_free=cost_free, clock=clock
+                db, platform, api, settings, cost_free=cost_free, clock=clock, scope=scope
             )
         except Exception as exc:  # one platform's failure stays there
             logger.exception("push: %s subscription manager failed", platform)

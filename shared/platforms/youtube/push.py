@@ -20,7 +20,7 @@ import re
 import time
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from urllib.parse import parse_qs, urlsplit
 from xml.etree.ElementTree import ParseError
 
@@ -187,11 +187,9 @@ class WebSubApi:
     ) -> SubscriptionResult:
         lease = self._settings.youtube_websub_lease_s
         self._post("subscribe", platform_channel_id, callback, lease)
-        expires = datetime.now(UTC) + timedelta(seconds=lease)
-        # 202: the hub verifies asynchronously; the handshake makes it enabled.
-        return SubscriptionResult(
-            topic_url(self._settings, platform_channel_id), "pending", 0, expires
-        )
+        # 202: the hub verifies asynchronously; its handshake enables the subscription and
+        # says the lease it granted (until then the lease is unknown: retried next run).
+        return SubscriptionResult(topic_url(self._settings, platform_channel_id), "pending", 0)
 
     def delete(
         self, remote_id: str, platform_channel_id: str, event_type: str, callback: str

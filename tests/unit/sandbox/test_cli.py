@@ -34,6 +34,7 @@ def test_serves_prints_the_environment_and_exits(
         "YOUTUBE_API_KEY",
         "YOUTUBE_API_URL",
         "YOUTUBE_FEED_URL",
+        "YOUTUBE_WEBSUB_HUB_URL",
         "RUMBLE_API_URL",
         "KICK_CLIENT_ID",
         "KICK_CLIENT_SECRET",

@@ -1,0 +1,66 @@
+"""Push against the sandbox: deliveries sent in process to the app's callback service.
+
+The sandbox's fake platforms build every delivery and handshake in their wire
+format (headers, body, signature); `callbacks` hands each to
+`shared.push.receive.receive` as the HTTP function would, with the sandbox's
+simulated clock as "now".
+"""
+
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import SecretStr
+
+from localdev.sandbox import Sandbox
+from localdev.sandbox.kick_events import public_pem
+from localdev.sandbox.push import Outgoing
+from shared.config import Settings
+from shared.db import Database
+from shared.platforms.push import PushRefused, PushRequest
+from shared.push.receive import receive
+
+CALLBACK_BASE = "https://streamtrack.example.test"
+EVENTSUB_SECRET = "sandbox-eventsub-secret-0123"
+WEBSUB_SECRET = "sandbox-websub-secret"
+
+
+def push_settings(sandbox: Sandbox, **extra: Any) -> Settings:
+    values: dict[str, Any] = {k.lower(): v for k, v in sandbox.settings_env().items()}
+    values |= {
+        "push_callback_base_url": CALLBACK_BASE,
+        "twitch_eventsub_secret": SecretStr(EVENTSUB_SECRET),
+        "youtube_websub_secret": SecretStr(WEBSUB_SECRET),
+        "kick_webhook_public_key": public_pem(),
+    }
+    return Settings(**(values | extra))
+
+
+def callbacks(
+    db: Database, settings: Settings, sandbox: Sandbox, log: list[tuple[str, int]] | None = None
+) -> Callable[[Outgoing], tuple[int, bytes]]:
+    def send(out: Outgoing) -> tuple[int, bytes]:
+        path = urlsplit(out.url).path
+        platform = path.removeprefix("/api/push/")
+        request = PushRequest(
+            out.method, {k.lower(): v for k, v in out.headers.items()}, dict(out.query), out.body
+        )
+        try:
+            answer = receive(db, platform, request, settings, sandbox.clock.now())
+        except PushRefused as exc:
+            if log is not None:
+                log.append((platform, exc.status))
+            return exc.status, str(exc).encode()
+        if log is not None:
+            log.append((platform, answer.status))
+        return answer.status, answer.body.encode()
+
+    return send
+
+
+def connect(
+    db: Database, settings: Settings, sandbox: Sandbox, log: list[tuple[str, int]] | None = None
+) -> None:
+    sandbox.push_to(
+        callbacks(db, settings, sandbox, log), kick_webhook_url=f"{CALLBACK_BASE}/api/push/kick"
+    )
