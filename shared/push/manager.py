@@ -8,9 +8,11 @@ Each run, per platform whose push is configured (a secret on this server and
 2. The budget: a platform that counts cost (EventSub's `max_total_cost`,
    10,000 by default, 1 per subscription without the broadcaster's
    authorization) gets channels in rank order until the next one would not
-   fit; `cost_free` names broadcasters whose subscriptions cost 0 (issue 16's
-   connected channels: pass `connected_broadcaster_ids` and nothing else
-   changes). The rest stay on polling, deliberately: the least tracked.
+   fit, with every event type when all of them fit and with the required ones
+   only (a stream's start and end) when they do not. `cost_free(platform)`
+   names broadcasters whose subscriptions cost 0 (issue 16's connected
+   channels: `tick(cost_free=...)` is the one line that wires them). The
+   rest stay on polling, deliberately: the least tracked.
    `PUSH_MAX_CHANNELS` caps the count on every platform.
 3. Reconcile with the platform's own list where it has one: statuses are
    synced (a verification that arrived before the create answered), orphans
@@ -139,21 +141,31 @@ def choose(
     max_total_cost: int | None,
     cost_free: Collection[str],
     max_channels: int | None,
-) -> tuple[list[Wanted], int]:
-    """The channels that get subscriptions, in rank order, and their total cost."""
+) -> tuple[list[Wanted], int, tuple[str, ...]]:
+    """The channels that get subscriptions, in rank order, their total cost, and the types.
+
+    Every event type when all the wanted channels fit the budget with all of them;
+    otherwise only the required ones (a stream's start and end), so the budget
+    covers as many channels as it can: push for more channels is worth more than
+    title changes for fewer.
+    """
     free = set(cost_free)
-    per_channel = source.cost_per_subscription * len(source.event_types)
+    if max_channels is not None:
+        wanted = wanted[:max_channels]
+    every = source.event_types
+    full_cost = source.cost_per_subscription * len(every)
+    needed = sum(full_cost for w in wanted if w.platform_channel_id not in free)
+    types = every if max_total_cost is None or needed <= max_total_cost else source.required_types
+    per_channel = source.cost_per_subscription * len(types)
     chosen: list[Wanted] = []
     total = 0
     for channel in wanted:
-        if max_channels is not None and len(chosen) >= max_channels:
-            break
         cost = 0 if channel.platform_channel_id in free else per_channel
         if max_total_cost is not None and total + cost > max_total_cost:
-            continue  # a cheaper (cost-free) channel further down may still fit
+            continue  # a cost-free channel further down may still fit
         chosen.append(channel)
         total += cost
-    return chosen, total
+    return chosen, total, types
 
 
 def callback_url(settings: Settings, platform: str) -> str | None:
@@ -196,13 +208,13 @@ def sync_platform(
     ours = {r.remote_id for r in rows if r.remote_id}
     foreign_cost = sum(s.cost for s in remote if s.remote_id not in ours)
     limit = None if budget.max_total_cost is None else budget.max_total_cost - foreign_cost
-    chosen, total = choose(
+    chosen, total, types = choose(
         wanted, source, max_total_cost=limit, cost_free=free,
         max_channels=settings.push_max_channels,
     )  # fmt: skip
     report.chosen, report.over_budget = len(chosen), len(wanted) - len(chosen)
     report.total_cost, report.max_total_cost = total, budget.max_total_cost
-    keep = {(w.platform_channel_id, t): w for w in chosen for t in source.event_types}
+    keep = {(w.platform_channel_id, t): w for w in chosen for t in types}
     by_key = {(r.platform_channel_id, r.event_type): r for r in rows}
     remote_by_key: dict[tuple[str, str], RemoteSubscription] = {}
     changes = 0
@@ -380,6 +392,7 @@ def tick(
     clock: Clock = utc_now,
     apis: Mapping[str, SubscriptionApi] | None = None,
     scope: Collection[UUID] | None = None,
+    max_changes: int = MAX_CHANGES,
 ) -> dict[str, PlatformSync]:
     """The subscription timer: every platform whose push is configured."""
     settings = settings or get_settings()
@@ -401,8 +414,9 @@ def tick(
                 else source.subscriptions(settings, client)
             )
             reports[platform] = sync_platform(
-                db, platform, api, settings, cost_free=cost_free, clock=clock, scope=scope
-            )
+                db, platform, api, settings, cost_free=cost_free, clock=clock, scope=scope,
+                max_changes=max_changes,
+            )  # fmt: skip
         except Exception as exc:  # one platform's failure stays there
             logger.exception("push: %s subscription manager failed", platform)
             reports[platform] = PlatformSync(platform, errors=[f"{type(exc).__name__}: {exc}"])

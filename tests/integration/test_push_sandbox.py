@@ -57,14 +57,15 @@ def test_the_manager_keeps_exactly_the_needed_subscriptions(database: Database) 
         with httpx.Client() as http:
             reports = manager.tick(settings=settings, database=database, http=http, scope=ids)
             twitch_n = len(sb.channels("twitch"))
-            # 15 cost units, 3 types a channel: 5 Twitch channels get push, the rest poll.
-            assert reports["twitch"].chosen == 5
-            assert reports["twitch"].over_budget == twitch_n - 5
+            # 15 cost units cannot hold 3 types for every channel: the required two
+            # (online, offline) for 7 channels, the best tracked; the rest poll.
+            assert reports["twitch"].chosen == 7
+            assert reports["twitch"].over_budget == twitch_n - 7
             got = subscriptions(database, ids)
-            assert got[("twitch", "enabled")] == 15
+            assert got[("twitch", "enabled")] == 14
             assert got[("youtube", "enabled")] == len(sb.channels("youtube"))
             assert got[("kick", "enabled")] == 2 * len(sb.channels("kick"))
-            assert len(sb.push.of("twitch")) == 15
+            assert len(sb.push.of("twitch")) == 14
             assert all(status == 200 for _, status in log), "every handshake answered"
             # A second run changes nothing.
             again = manager.tick(settings=settings, database=database, http=http, scope=ids)
@@ -81,7 +82,7 @@ def test_the_manager_keeps_exactly_the_needed_subscriptions(database: Database) 
             fixed = manager.tick(settings=settings, database=database, http=http, scope=ids)
             assert fixed["twitch"].created == 1
             assert fixed["twitch"].deleted == 1
-            assert subscriptions(database, ids)[("twitch", "enabled")] == 15
+            assert subscriptions(database, ids)[("twitch", "enabled")] == 14
             # A channel no team tracks any more loses its subscriptions.
             kick_channel = channels[sb.channels("kick")[0]["key"]]
             with database.service() as conn:
