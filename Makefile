@@ -16,7 +16,7 @@ INFRA_STAMP := $(INFRA_VENV)/.installed
 # The cluster that `make test` builds from scratch and removes afterwards.
 TEST_DB := test
 
-.PHONY: help setup sysdeps lint fmt test infra-scan pgtap pytest types types-check demo dev bench-monitor bench-analytics db-up db-down clean
+.PHONY: help setup sysdeps lint fmt test infra-scan pgtap pytest types types-check demo dev bench-monitor bench-analytics bench-detect db-up db-down clean
 
 help:
 	@echo "make test    install everything, lint, run pgTAP and pytest on a fresh local database"
@@ -24,6 +24,7 @@ help:
 	@echo "make dev     run the local Functions host against the development database"
 	@echo "make bench-monitor   one cycle over 10,000 channels, figures as JSON"
 	@echo "make bench-analytics dashboard functions over 500 channels x 30 days of samples, JSON"
+	@echo "make bench-detect    stream detection over 10,000 channels, push on vs polling only, JSON"
 	@echo "make lint    ruff and mypy strict"
 	@echo "make infra-scan  checkov over infra/ (Bicep) and .github/workflows, workflow schema"
 	@echo "make types   regenerate supabase/types/database.ts from the migrated local database"
@@ -135,6 +136,12 @@ bench-monitor: setup
 # answers from raw samples; the last line is JSON. The cluster is removed.
 bench-analytics: setup
 	$(PY) -m bench.analytics $(BENCH_ARGS)
+
+# 10,000 channels against the sandbox: detection delay (truth start to
+# channel_status live) and live-state requests per cycle with push on and with
+# polling only, then push with 10% of deliveries dropped; the last line is JSON.
+bench-detect: setup
+	$(PY) -m bench.detect $(BENCH_ARGS)
 
 clean:
 	-$(PY) -m localdev db destroy --name dev

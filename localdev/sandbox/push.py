@@ -105,9 +105,20 @@ class PushFaults:
 Send = Callable[[Outgoing], tuple[int, bytes]]
 
 
+_CLIENT: httpx.Client | None = None
+_CLIENT_LOCK = threading.Lock()
+
+
 def http_send(out: Outgoing) -> tuple[int, bytes]:
-    response = httpx.request(
-        out.method, out.url, headers=out.headers, params=out.query, content=out.body, timeout=10
+    """POST (or GET) to the callback over HTTP, on one shared connection pool: building a
+    client per delivery (its TLS context) cost the sandbox more than the delivery."""
+    global _CLIENT
+    with _CLIENT_LOCK:
+        if _CLIENT is None:
+            _CLIENT = httpx.Client(timeout=10, limits=httpx.Limits(max_connections=32))
+        client = _CLIENT
+    response = client.request(
+        out.method, out.url, headers=out.headers, params=out.query, content=out.body
     )
     return response.status_code, response.content
 
