@@ -152,3 +152,21 @@ def test_a_cycle_with_the_selector_polls_only_the_selected(database: Database) -
     )  # fmt: skip
     asked = {t.id for batch in fetcher.asked for t in batch}
     assert asked == {bare}
+
+
+def test_push_subscription_health_reports_counts_and_quiet(database: Database) -> None:
+    from shared.push.health import push_subscription_health
+
+    team = make_team(database)
+    cid = channel(database, team, "twitch", unique_pcid())
+    subscribe(database, cid)
+    later = LATER + timedelta(days=2)
+    report = push_subscription_health(database=database, settings=settings(), clock=lambda: later)
+    twitch = report["platforms"]["twitch"]
+    assert twitch["configured"] is True
+    assert twitch["enabled"] >= 3
+    assert twitch["quiet"] is True
+    assert report["healthy"] is False
+    delivered(database, later)
+    fresh = push_subscription_health(database=database, settings=settings(), clock=lambda: later)
+    assert fresh["platforms"]["twitch"]["healthy"] is True
