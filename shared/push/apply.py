@@ -23,7 +23,7 @@ import logging
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -46,6 +46,10 @@ BATCH = 2_000
 """Deliveries applied per transaction."""
 LOCK_WAIT = "20s"
 """How long to wait for a running monitor cycle to release the lock (then: next tick)."""
+KEEP = timedelta(days=7)
+"""Applied deliveries are kept this long for operators (and deduplication: platforms
+retry within minutes, and refuse-by-timestamp covers the rest), then deleted."""
+PRUNE_BATCH = 5_000
 
 
 @dataclass(slots=True)
@@ -138,6 +142,7 @@ def apply_pending(
             report.skipped = True
             return report
         conn.execute("set local lock_timeout = 0")
+        _prune(conn, clock())
         pending = _pending(conn, limit)
         if not pending:
             return report
@@ -212,6 +217,19 @@ def apply_pending(
         extra={"push": True, "status_changes": report.status_changes},
     )  # fmt: skip
     return report
+
+
+def _prune(conn: psycopg.Connection[Any], now: datetime) -> None:
+    conn.execute(
+        """
+        delete from public.push_deliveries d
+        using (select platform, message_id from public.push_deliveries
+               where processed_at is not null and received_at < %s
+               limit %s) old
+        where d.platform = old.platform and d.message_id = old.message_id
+        """,
+        (now - KEEP, PRUNE_BATCH),
+    )
 
 
 def tick(

@@ -79,7 +79,7 @@ def receive(
             _verify(conn, platform, delivery, now)
             outcome = "verified"
         elif delivery.kind is DeliveryKind.REVOCATION:
-            fresh = _record(conn, platform, delivery, {"reason": delivery.reason})
+            fresh = _record(conn, platform, delivery, {"reason": delivery.reason}, now)
             if fresh:
                 revoked = _revoke(conn, platform, delivery)
                 logger.warning(
@@ -89,21 +89,25 @@ def receive(
             outcome = "revoked" if fresh else "duplicate"
         else:
             payload = {"events": [e.to_json() for e in delivery.events]}
-            fresh = _record(conn, platform, delivery, payload)
+            fresh = _record(conn, platform, delivery, payload, now)
             outcome = "recorded" if fresh else "duplicate"
     return Answer(status, content_type, body, outcome)
 
 
 def _record(
-    conn: psycopg.Connection[Any], platform: str, delivery: Delivery, payload: dict[str, Any]
+    conn: psycopg.Connection[Any],
+    platform: str,
+    delivery: Delivery,
+    payload: dict[str, Any],
+    now: datetime,
 ) -> bool:
     """Insert the delivery under its message id; False when it was already there."""
     row = conn.execute(
         """
         insert into public.push_deliveries (platform, message_id, kind, sent_at, payload,
-                                            processed_at)
-        values (%s::public.platform, %s, %s, %s, %s,
-                case when %s then now() end)
+                                            received_at, processed_at)
+        values (%s::public.platform, %s, %s, %s, %s, %s,
+                case when %s then %s::timestamptz end)
         on conflict (platform, message_id) do nothing
         returning 1
         """,
@@ -113,7 +117,9 @@ def _record(
             delivery.kind.value,
             delivery.sent_at,
             Jsonb(payload),
+            now,
             delivery.kind is DeliveryKind.REVOCATION or not delivery.events,
+            now,
         ),
     ).fetchone()
     return row is not None

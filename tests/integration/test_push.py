@@ -401,3 +401,17 @@ def test_a_delivery_for_an_untracked_channel_is_consumed(database: Database) -> 
             settings(), T0)  # fmt: skip
     apply_now(database)
     assert deliveries(database, mid) == [("twitch", "notification", True)]
+
+
+def test_applied_deliveries_are_pruned_after_a_week(database: Database) -> None:
+    old, recent = f"old-{uuid.uuid4()}", f"recent-{uuid.uuid4()}"
+    with database.service() as conn:
+        for mid, age in ((old, timedelta(days=8)), (recent, timedelta(days=6))):
+            conn.execute(
+                "insert into public.push_deliveries (platform, message_id, kind, payload,"
+                " received_at, processed_at) values ('kick', %s, 'notification', '{}', %s, %s)",
+                (mid, T0 - age, T0 - age),
+            )
+    apply_now(database)
+    assert deliveries(database, old) == []
+    assert deliveries(database, recent) == [("kick", "notification", True)]
