@@ -15,7 +15,6 @@
 
 import base64
 import json
-import secrets
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +22,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from localdev.sandbox.faults import Decision
-from localdev.sandbox.ids import iso_z
+from localdev.sandbox.ids import h64, iso_z
 from localdev.sandbox.messages import Request, Response, json_response
 from localdev.sandbox.push import FakePush, Happened, Outgoing, Subscription, hub
 
@@ -98,7 +97,7 @@ def create(ctx: "Context", req: Request, _d: Decision) -> Response:
         )  # fmt: skip
         if held is None:
             held = Subscription(
-                id="01" + secrets.token_hex(12).upper(), platform="kick",
+                id="01" + f"{h64('kick-sub', ctx.seed, broadcaster, name):016X}", platform="kick",
                 channel_id=str(broadcaster), event_type=name,
                 callback=pushes.kick_webhook_url or "", secret=None,
                 created_at=ctx.clock.time(),

@@ -228,9 +228,9 @@ class PushHub:
             self.stats.lost += 1
             return
         bad = unit("push-bad", self.seed, message_id) < f.bad_signature_rate
-        self.stats.bad_signatures += int(bad)
         copies = 2 if unit("push-dup", self.seed, message_id) < f.duplicate_rate else 1
         self.stats.duplicated += copies - 1
+        self.stats.bad_signatures += int(bad) * copies  # deliveries sent badly signed
         for copy in range(copies):
             delay = f.delay_s + f.delay_jitter_s * unit("push-delay", self.seed, message_id, copy)
             out = push.message(ctx, sub, event, message_id, bad)

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from localdev.sandbox.faults import Decision
-from localdev.sandbox.ids import iso_z
+from localdev.sandbox.ids import h64, iso_z
 from localdev.sandbox.messages import Request, Response, json_response
 from localdev.sandbox.push import FakePush, Happened, Outgoing, Subscription, hub
 
@@ -117,9 +117,11 @@ def create(ctx: "Context", req: Request, _d: Decision) -> Response:
     totals = _totals(ctx)
     if totals["total_cost"] + 1 > totals["max_total_cost"]:
         return twitch.error(429, "the subscription would exceed max_total_cost")
+    # Ids from the seed, so that a run's fault decisions (keyed by message id) repeat.
+    raw = f"{h64('eventsub', ctx.seed, broadcaster, kind, callback):016x}"
+    raw += f"{h64('eventsub-2', raw):016x}"
     sub = Subscription(
-        id=secrets.token_hex(4) + "-" + secrets.token_hex(2) + "-4" + secrets.token_hex(2)[1:]
-        + "-8" + secrets.token_hex(2)[1:] + "-" + secrets.token_hex(6),
+        id=f"{raw[:8]}-{raw[8:12]}-4{raw[13:16]}-8{raw[17:20]}-{raw[20:32]}",
         platform="twitch",
         channel_id=broadcaster,
         event_type=kind,

@@ -242,7 +242,17 @@ class PushSource(Protocol):
         """The poll target with `check` (ids a push named) to be looked at this cycle."""
         ...
 
+    def covered(self, target: PollTarget, now: datetime, *, sweep: bool) -> PollTarget:
+        """The poll target of a channel push covers, polled this cycle: what the poll may
+        skip because push reports it (`sweep`: the safety sweep's turn, skip nothing)."""
+        ...
+
 
 def poll_now(target: PollTarget, check: Sequence[str]) -> PollTarget:
     """`with_checks` for platforms whose poll answers everything: the target as it is."""
+    return target
+
+
+def as_is(target: PollTarget, now: datetime, *, sweep: bool) -> PollTarget:
+    """`covered` for platforms whose one live request says everything: nothing to skip."""
     return target

@@ -156,6 +156,7 @@ def select(
     covered = covered_channels(conn, [c.id for c in candidates])
     sweep = timedelta(seconds=settings.push_sweep_interval_s)
     dropped: set[UUID] = set()
+    swept: set[UUID] = set()
     for platform in healthy:
         idle = [
             c for c in candidates
@@ -164,8 +165,19 @@ def select(
         turn = most_overdue(idle, lambda c: c.poll.last_polled_at, now, sweep,
                             stats_quota(idle, sweep))  # fmt: skip
         chosen = {c.id for c in turn}
+        swept |= chosen
         dropped |= {c.id for c in idle if c.id not in chosen}
-    return [c for c in due if c.id not in dropped]
+    kept = []
+    for channel in due:
+        if channel.id in dropped:
+            continue
+        source = spec(channel.platform).push
+        if channel.id in covered and source is not None:
+            # What push reports, the poll may skip (a feed read), except in the sweep.
+            adjusted = source.covered(channel, now, sweep=channel.id in swept)
+            channel = adjusted if isinstance(adjusted, DueChannel) else channel
+        kept.append(channel)
+    return kept
 
 
 class Selector:

@@ -107,7 +107,7 @@ def test_push_gets_every_stream_with_fewer_requests_despite_faults(database: Dat
             manager.tick(
                 settings=settings, database=database, http=http, scope=ids, clock=sb.clock.now
             )
-        sb.set_push_faults(loss_rate=0.1, duplicate_rate=0.2, bad_signature_rate=0.1,
+        sb.set_push_faults(loss_rate=0.2, duplicate_rate=0.3, bad_signature_rate=0.3,
                            delay_s=2, delay_jitter_s=20, reorder=True)  # fmt: skip
         policy = RetryPolicy.from_settings(settings, sleep=lambda _s: None)
         fetchers = build_fetchers(settings, clock=sb.clock.now, key_interval_s=0, policy=policy)

@@ -47,6 +47,7 @@ from shared.platforms.push import (
     RemoteSubscription,
     StaleMessage,
     SubscriptionResult,
+    as_is,
     poll_now,
 )
 from shared.platforms.registry import Platform
@@ -224,6 +225,9 @@ class KickPush:
 
     def with_checks(self, target: PollTarget, check: Sequence[str]) -> PollTarget:
         return poll_now(target, check)
+
+    def covered(self, target: PollTarget, now: datetime, *, sweep: bool) -> PollTarget:
+        return as_is(target, now, sweep=sweep)
 
 
 def _event(kind: str, body: bytes, sent: datetime) -> PushEvent | None:

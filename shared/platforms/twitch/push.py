@@ -40,6 +40,7 @@ from shared.platforms.push import (
     RemoteSubscription,
     StaleMessage,
     SubscriptionResult,
+    as_is,
     poll_now,
 )
 from shared.platforms.registry import Platform
@@ -202,6 +203,9 @@ class TwitchPush:
 
     def with_checks(self, target: PollTarget, check: Sequence[str]) -> PollTarget:
         return poll_now(target, check)
+
+    def covered(self, target: PollTarget, now: datetime, *, sweep: bool) -> PollTarget:
+        return as_is(target, now, sweep=sweep)
 
 
 def _event(note: Notification, sent: datetime) -> PushEvent | None:

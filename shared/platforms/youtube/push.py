@@ -117,6 +117,14 @@ class YouTubePush:
         candidates = tuple(dict.fromkeys([*fresh, *poll.candidate_video_ids]))[:50]
         return replace(target, poll=replace(poll, candidate_video_ids=candidates))
 
+    def covered(self, target: PollTarget, now: datetime, *, sweep: bool) -> PollTarget:
+        """WebSub announces new videos, so a covered channel's feed is read only in its
+        sweep turn (first in line then); otherwise its candidates are checked, feed skipped."""
+        if target.poll.feed_checked_at is None:
+            return target  # never read: read it now, as for any channel
+        poll = replace(target.poll, feed_checked_at=None if sweep else now)
+        return replace(target, poll=poll)
+
 
 def _handshake(request: PushRequest) -> Delivery:
     mode = request.query.get("hub.mode", "")

@@ -413,3 +413,26 @@ def test_kick_key_unavailable_is_503_so_kick_delivers_again() -> None:
         )
         with pytest.raises(PushNotConfigured):
             KickPush().receive(signed.kick(LIVE, at=NOW), config, NOW)
+
+
+def test_a_covered_channel_skips_only_what_push_reports() -> None:
+    read = datetime(2026, 12, 3, 11, 0, tzinfo=UTC)
+    target = PollTarget(
+        id=__import__("uuid").uuid4(),
+        platform="youtube",
+        platform_channel_id="UCuAXFkgsw1L7xaCfnd5JJOw",
+        interval_s=60,
+        poll=PollState(feed_checked_at=read, candidate_video_ids=("aaaaaaaaaaa",)),
+    )
+    source = YouTubePush()
+    # WebSub announces new videos: no feed read outside the sweep, candidates still checked.
+    skipped = source.covered(target, NOW, sweep=False)
+    assert skipped.poll.feed_checked_at == NOW
+    assert skipped.poll.candidate_video_ids == ("aaaaaaaaaaa",)
+    # The sweep reads the feed first of all.
+    assert source.covered(target, NOW, sweep=True).poll.feed_checked_at is None
+    never = replace(target, poll=PollState())
+    assert source.covered(never, NOW, sweep=False) is never
+    # One live request says everything on Twitch and Kick: nothing to skip.
+    assert TwitchPush().covered(target, NOW, sweep=False) is target
+    assert KickPush().covered(target, NOW, sweep=False) is target
