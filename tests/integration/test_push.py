@@ -5,8 +5,7 @@ same change make one session and one "went live" broadcast."""
 
 import json
 import uuid
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,20 +16,17 @@ from pydantic import SecretStr
 
 from shared.config import Settings, get_settings
 from shared.db import Database
-from shared.monitor import store
-from shared.monitor.state import ChannelOutcome, PlatformUsage, RunInfo
-from shared.monitor.stitching import Rules
-from shared.platforms.polling import Observation, PollTarget
+from shared.platforms.polling import Observation
 from shared.platforms.push import BadSignature, PushNotConfigured, PushRequest
 from shared.push import apply
 from shared.push.receive import receive
 from shared.realtime import status_topic
 from tests.factories import push as signed
 from tests.factories.teams import make_team
+from tests.integration.push_support import RULES, Scripted, channel, poll, unique_pcid
 from tests.unit.platforms.support import fixture_bytes
 
 T0 = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
-RULES = Rules(grace=timedelta(minutes=10), max_gap=timedelta(minutes=10))
 ONLINE = fixture_bytes("twitch", "eventsub_stream_online.json")
 OFFLINE = fixture_bytes("twitch", "eventsub_stream_offline.json")
 
@@ -42,48 +38,6 @@ def settings(**values: Any) -> Settings:
         "kick_webhook_public_key": signed.kick_public_pem(0),
     }
     return Settings(**(base | values))
-
-
-@dataclass
-class Scripted:
-    """A platform fetcher answering what the test says (the platform side of a poll)."""
-
-    platform: str
-    answers: dict[str, Observation] = field(default_factory=dict)
-    asked: list[list[PollTarget]] = field(default_factory=list)
-    concurrency: int = 1
-
-    @property
-    def client(self) -> Any:
-        raise NotImplementedError
-
-    def fetch(
-        self, channels: Sequence[PollTarget], now: datetime, deadline: float
-    ) -> tuple[dict[uuid.UUID, ChannelOutcome], PlatformUsage]:
-        self.asked.append(list(channels))
-        got = {
-            c.id: ChannelOutcome(observation=self.answers[c.platform_channel_id])
-            for c in channels
-            if c.platform_channel_id in self.answers
-        }
-        return got, PlatformUsage(requests=1)
-
-
-def channel(database: Database, team: uuid.UUID, platform: str, pcid: str) -> uuid.UUID:
-    cid = uuid.uuid4()
-    with database.service() as conn:
-        conn.execute(
-            "insert into public.channels (id, platform, platform_channel_id) values (%s, %s, %s)",
-            (cid, platform, pcid),
-        )
-        conn.execute(
-            "insert into public.team_channels (team_id, channel_id) values (%s, %s)", (team, cid)
-        )
-    return cid
-
-
-def unique_pcid() -> str:
-    return str(uuid.uuid4().int % 10**12)
 
 
 def online(pcid: str, stream: str = "9001", started: str = "2026-12-03T11:59:30Z") -> bytes:
@@ -139,15 +93,6 @@ def went_live_broadcasts(database: Database, team: uuid.UUID, cid: uuid.UUID) ->
             if uuid.UUID(item["channel_id"]) == cid:
                 found.append(bool(item["is_live"]))
     return found
-
-
-def poll(database: Database, cid: uuid.UUID, obs: Observation) -> None:
-    with database.service() as conn:
-        due = store.due_channels(conn, obs.observed_at, only=[cid])
-        store.write_cycle(
-            conn, due, {cid: ChannelOutcome(observation=obs)}, {}, RULES,
-            RunInfo(started_at=obs.observed_at),
-        )  # fmt: skip
 
 
 def apply_now(database: Database, fetchers: Mapping[str, Any] | None = None) -> apply.ApplyReport:

@@ -19,7 +19,7 @@ from shared.platforms.polling import Observation
 from shared.push.selection import Selector, push_health, select
 from tests.factories import push as signed
 from tests.factories.teams import make_team
-from tests.integration.test_push import Scripted, channel, poll, unique_pcid
+from tests.integration.push_support import Scripted, channel, poll, unique_pcid
 
 LATER = datetime.now(UTC) + timedelta(days=30)
 RULES = Rules(grace=timedelta(minutes=10), max_gap=timedelta(minutes=10))

@@ -31,7 +31,7 @@ from shared.config import Settings
 from shared.platforms.base import LiveObservation, UtcDatetime
 from shared.platforms.errors import InvalidResponse
 from shared.platforms.kick.live import stream_id
-from shared.platforms.parsing import parse_json
+from shared.platforms.parsing import describe, parse_json
 from shared.platforms.polling import PollTarget
 from shared.platforms.push import (
     MAX_AGE_S,
@@ -256,9 +256,7 @@ def _event(kind: str, body: bytes, sent: datetime) -> PushEvent | None:
             who = str(MetadataUpdated.model_validate_json(body).broadcaster.user_id)
             return PushEvent(who, kind)
     except ValidationError as exc:
-        first = exc.errors(include_url=False, include_input=False)[0]
-        where = ".".join(str(p) for p in first["loc"]) or "body"
-        raise MalformedDelivery(f"malformed {kind} event: {where}: {first['msg']}") from None
+        raise MalformedDelivery(f"malformed {kind} event: {describe(exc)}") from None
     return None  # an event we did not subscribe to: accepted, nothing to do
 
 

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from shared.config import Settings
 from shared.platforms.base import LiveObservation, UtcDatetime
 from shared.platforms.errors import InvalidResponse
-from shared.platforms.parsing import parse_json
+from shared.platforms.parsing import describe, parse_json
 from shared.platforms.polling import PollTarget
 from shared.platforms.push import (
     MAX_AGE_S,
@@ -124,9 +124,7 @@ def _read(model: type[BaseModel], body: bytes) -> Any:
     try:
         return model.model_validate_json(body)
     except ValidationError as exc:
-        first = exc.errors(include_url=False, include_input=False)[0]
-        where = ".".join(str(p) for p in first["loc"]) or "body"
-        raise MalformedDelivery(f"not an EventSub message: {where}: {first['msg']}") from None
+        raise MalformedDelivery(f"not an EventSub message: {describe(exc)}") from None
 
 
 class TwitchPush:
@@ -234,9 +232,7 @@ def _event(note: Notification, sent: datetime) -> PushEvent | None:
             )
             return PushEvent(who, kind, observation=obs)
     except ValidationError as exc:
-        first = exc.errors(include_url=False, include_input=False)[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise MalformedDelivery(f"malformed {kind} event: {where}: {first['msg']}") from None
+        raise MalformedDelivery(f"malformed {kind} event: {describe(exc)}") from None
     return None  # a type we did not subscribe to: accepted, nothing to do
 
 
