@@ -16,7 +16,7 @@ INFRA_STAMP := $(INFRA_VENV)/.installed
 # The cluster that `make test` builds from scratch and removes afterwards.
 TEST_DB := test
 
-.PHONY: help setup sysdeps lint fmt test infra-scan pgtap pytest types types-check demo dev bench-monitor bench-analytics bench-alerts bench-fidelity db-up db-down clean
+.PHONY: help setup sysdeps lint fmt test infra-scan pgtap pytest types types-check demo dev bench-monitor bench-analytics bench-alerts bench-fidelity bench-detect db-up db-down clean
 
 help:
 	@echo "make test    install everything, lint, run pgTAP and pytest on a fresh local database"
@@ -26,6 +26,7 @@ help:
 	@echo "make bench-analytics dashboard functions over 500 channels x 30 days of samples, JSON"
 	@echo "make bench-alerts    1,000 status changes in one cycle to 300 destinations, JSON"
 	@echo "make bench-fidelity  hours watched, restarts, start times and YouTube quota against the sandbox's truth, JSON"
+	@echo "make bench-detect    stream detection over 10,000 channels, push on vs polling only, JSON"
 	@echo "make lint    ruff and mypy strict"
 	@echo "make infra-scan  checkov over infra/ (Bicep) and .github/workflows, workflow schema"
 	@echo "make types   regenerate supabase/types/database.ts from the migrated local database"
@@ -149,6 +150,11 @@ bench-alerts: setup
 # rule's figures from the same samples, and the targets.
 bench-fidelity: setup
 	$(PY) -m bench.fidelity $(BENCH_ARGS)
+# 10,000 channels against the sandbox: detection delay (truth start to
+# channel_status live) and live-state requests per cycle with push on and with
+# polling only, then push with 10% of deliveries dropped; the last line is JSON.
+bench-detect: setup
+	$(PY) -m bench.detect $(BENCH_ARGS)
 
 clean:
 	-$(PY) -m localdev db destroy --name dev

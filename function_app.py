@@ -14,6 +14,7 @@ from functions import (
     health,
     monitor,
     openapi,
+    push,
     retention,
     teams,
 )
@@ -36,3 +37,4 @@ app.register_functions(directory.bp)
 app.register_functions(connections.bp)
 app.register_functions(alerts.bp)
 app.register_functions(openapi.bp)
+app.register_functions(push.bp)

@@ -14,7 +14,7 @@ import azure.functions as func
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from functions import alerts, billing, connections, directory, exports, health, teams
+from functions import alerts, billing, connections, directory, exports, health, push, teams
 from functions.http import PROBLEM_JSON, Api, Operation, Problem, RawResponse
 from shared import __version__
 
@@ -30,6 +30,7 @@ APIS: tuple[Api, ...] = (
     billing.api,
     exports.api,
     alerts.api,
+    push.api,
 )
 """Every blueprint's declarations, in the document's order."""
 

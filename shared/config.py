@@ -187,6 +187,50 @@ class Settings(BaseSettings):
     stats_interval_s: int = Field(default=3_600, ge=300, le=604_800)
     """How often followers/subscribers are sampled per channel."""
 
+    # --- push (webhooks) ---------------------------------------------------------
+    # Push tells the monitor about a stream within seconds; polling stays for
+    # viewer counts and as the safety sweep (README "Push detection").
+
+    push_callback_base_url: str | None = None
+    """Public HTTPS base of this app (`https://<app>.azurewebsites.net`): callbacks are
+    `<base>/api/push/<platform>`. Unset: no subscriptions are made, the monitor polls."""
+
+    twitch_eventsub_secret: SecretStr | None = None
+    """EventSub webhook secret (10-100 ASCII characters), given to every subscription and
+    used to verify Twitch-Eventsub-Message-Signature. Unset: the callback answers 503."""
+
+    youtube_websub_secret: SecretStr | None = None
+    """WebSub `hub.secret` (X-Hub-Signature HMAC-SHA1). Unset: the callback answers 503."""
+
+    youtube_websub_hub_url: str = "https://pubsubhubbub.appspot.com/subscribe"
+    """The WebSub hub's subscribe endpoint."""
+
+    youtube_websub_topic_url: str = "https://www.youtube.com/xml/feeds/videos.xml"
+    """The WebSub topic base; a channel's topic is `<url>?channel_id=UC...`."""
+
+    youtube_websub_lease_s: int = Field(default=432_000, ge=3_600, le=864_000)
+    """The lease asked of the hub (it grants about 5 days)."""
+
+    kick_webhook_public_key: str | None = None
+    """Kick's webhook public key (PEM), pinned; unset: fetched from `<KICK_API_URL>/public-key`
+    and cached."""
+
+    push_schedule: str = "*/5 * * * * *"
+    """NCRONTAB schedule of the push timer (%PUSH_SCHEDULE%): applies received deliveries."""
+
+    push_subscriptions_schedule: str = "0 */10 * * * *"
+    """NCRONTAB schedule of the subscription manager (%PUSH_SUBSCRIPTIONS_SCHEDULE%)."""
+
+    push_sweep_interval_s: int = Field(default=600, ge=60, le=86_400)
+    """With push healthy, every channel is still polled once in this interval (staggered):
+    the safety sweep that catches missed deliveries."""
+
+    push_quiet_after_s: int = Field(default=3_600, ge=60, le=604_800)
+    """A platform with subscriptions but no delivery for this long is polled in full again."""
+
+    push_max_channels: int | None = Field(default=None, ge=0)
+    """Cap on channels subscribed per platform (beyond any platform budget); None: no cap."""
+
     # --- retention ---------------------------------------------------------------
 
     retention_schedule: str = "0 17 3 * * *"

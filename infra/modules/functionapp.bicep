@@ -48,6 +48,8 @@ var defaultSettings = {
   CONNECTIONS_SCHEDULE: '0 */15 * * * *'
   ANALYTICS_IMPORT_SCHEDULE: '0 40 9 * * *'
   ALERTS_SCHEDULE: '*/10 * * * * *'
+  PUSH_SCHEDULE: '*/5 * * * * *'
+  PUSH_SUBSCRIPTIONS_SCHEDULE: '0 */10 * * * *'
   LOG_LEVEL: 'INFO'
 }
 

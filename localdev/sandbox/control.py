@@ -9,6 +9,10 @@ GET  /_sandbox/channels         the population [?platform=]
 GET  /_sandbox/truth            ?from=ISO&to=ISO[&channel=][&viewers=false]
 GET  /_sandbox/clock            the sandbox time
 POST /_sandbox/clock            {"set": ISO} | {"advance_s": n} | {"rate": r} | {"real": true}
+GET  /_sandbox/push             push subscriptions per platform, delivery faults and counts
+POST /_sandbox/push             {"faults": {loss_rate, duplicate_rate, bad_signature_rate,
+                                delay_s, delay_jitter_s, reorder}}, {"kick_webhook_url": URL},
+                                {"deliver": true[, "until": ISO]}, {"reset_stats": true}
 GET  /_sandbox/quota            YouTube quota: day, limit, used
 POST /_sandbox/quota            {"limit": n} and/or {"used": n}
 POST /_sandbox/twitch/revoke    invalidate every issued Twitch token
@@ -19,6 +23,7 @@ POST /_sandbox/twitch/revoke    invalidate every issued Twitch token
 import json
 from typing import Any
 
+from localdev.sandbox import push
 from localdev.sandbox.context import Context
 from localdev.sandbox.ids import parse_time
 from localdev.sandbox.messages import Request, Response, json_response
@@ -101,6 +106,22 @@ def handle(ctx: Context, req: Request) -> Response:
             case ("POST", "/_sandbox/clock"):
                 set_clock(ctx, _body(req))
                 return json_response(200, ctx.clock.state())
+            case ("GET", "/_sandbox/push"):
+                return json_response(200, _push_state(ctx))
+            case ("POST", "/_sandbox/push"):
+                body = _body(req)
+                pushes = push.hub(ctx)
+                if "kick_webhook_url" in body:
+                    pushes.kick_webhook_url = str(body["kick_webhook_url"])
+                if "faults" in body:
+                    push.set_faults(ctx, body["faults"])
+                if body.get("reset_stats"):
+                    pushes.reset()
+                if body.get("deliver"):
+                    until = body.get("until")
+                    at = parse_time(until) if isinstance(until, str) else ctx.clock.time()
+                    pushes.deliver_until(ctx, at)
+                return json_response(200, _push_state(ctx))
             case _:
                 for platform in fakes().values():
                     if own := platform.controls.get(route):
@@ -110,3 +131,18 @@ def handle(ctx: Context, req: Request) -> Response:
     except (ValueError, json.JSONDecodeError) as exc:
         return _bad(str(exc))
     return _bad(f"no control endpoint {req.method} {req.path}", 404)
+
+
+def _push_state(ctx: Context) -> dict[str, Any]:
+    pushes = push.hub(ctx)
+    faults = pushes.faults
+    return {
+        "subscriptions": {
+            p: len(pushes.of(p))
+            for p in sorted({s.platform for s in pushes.subscriptions.values()})
+        },
+        "kick_webhook_url": pushes.kick_webhook_url,
+        "faults": {name: getattr(faults, name) for name in faults.__slots__},  # type: ignore[attr-defined]
+        "stats": pushes.stats.snapshot(),
+        "delivered_until": pushes.delivered_until,
+    }

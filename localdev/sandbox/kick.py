@@ -26,6 +26,7 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import parse_qs
 
+from localdev.sandbox import kick_events as events
 from localdev.sandbox.faults import Decision
 from localdev.sandbox.ids import base36, h64, iso_z
 from localdev.sandbox.messages import Request, Response, json_response
@@ -39,6 +40,8 @@ if TYPE_CHECKING:
 KICK_CLIENT_ID = "sandbox-kick-client-id"
 KICK_CLIENT_SECRET = "sandbox-kick-client-secret"
 MAX_IDS = 50
+EVENT_SUBSCRIPTIONS = "/kick/public/v1/events/subscriptions"
+PUSH = events.PUSH
 MAX_SLUG = 25
 
 
@@ -287,6 +290,10 @@ FAKE = FakePlatform(
         Route("POST", "/kick/id/oauth/token", "kick.token", token),
         Route("GET", "/kick/public/v1/livestreams", "kick.livestreams", livestreams),
         Route("GET", "/kick/public/v1/channels", "kick.channels", channels),
+        Route("GET", "/kick/public/v1/public-key", "kick.public_key", events.public_key),
+        Route("POST", EVENT_SUBSCRIPTIONS, "kick.events_create", events.create),
+        Route("GET", EVENT_SUBSCRIPTIONS, "kick.events_list", events.listing),
+        Route("DELETE", EVENT_SUBSCRIPTIONS, "kick.events_delete", events.delete),
     ),
     fault=lambda ctx, req, status, d: fault(status, d),
     settings_env=_settings_env,

@@ -19,6 +19,8 @@ from localdev.sandbox.faults import Faults
 from localdev.sandbox.messages import DROP, Request, json_response
 from localdev.sandbox.platforms import endpoint_counters, fake, fakes
 from localdev.sandbox.population import Population
+from localdev.sandbox.push import PushHub, Send
+from localdev.sandbox.push import set_faults as set_push_faults
 from localdev.sandbox.schedule import Schedule
 from localdev.sandbox.truth import truth
 
@@ -150,7 +152,7 @@ class Sandbox:
             clock=self.clock,
             counters=Counters((*endpoint_counters(), *_extra_counters())),
             faults=Faults(seed),
-            state=_platform_state(platform_options),
+            state={**_platform_state(platform_options), "push": PushHub(seed)},
         )
         latency = {"latency_ms": latency_ms, "jitter_ms": jitter_ms}
         control.set_faults(self.ctx, {k: v for k, v in latency.items() if v})
@@ -247,6 +249,31 @@ class Sandbox:
     ) -> dict[str, Any]:
         """Ground truth over [start, end): see `localdev.sandbox.truth`."""
         return truth(self.ctx, to_epoch(start), to_epoch(end), channel, viewers, platform)
+
+    # --- push (issue 14) ----------------------------------------------------------------
+
+    @property
+    def push(self) -> PushHub:
+        """Every push subscription the fakes hold, and their deliveries."""
+        hub = self.ctx.state["push"]
+        assert isinstance(hub, PushHub)
+        return hub
+
+    def push_to(self, send: Send, *, kick_webhook_url: str | None = None) -> None:
+        """Send deliveries (and handshakes) with `send` instead of HTTP; Kick's webhook URL."""
+        self.push.send = send
+        if kick_webhook_url is not None:
+            self.push.kick_webhook_url = kick_webhook_url
+
+    def deliver_push(self, until: datetime | str | float | None = None) -> int:
+        """Deliver every event up to `until` (default: the sandbox's now); returns how many."""
+        at = self.clock.time() if until is None else to_epoch(until)
+        return self.push.deliver_until(self.ctx, at)
+
+    def set_push_faults(self, **settings: Any) -> dict[str, Any]:
+        """Loss, duplicates, bad signatures, delay and reordering of deliveries."""
+        faults = set_push_faults(self.ctx, settings)
+        return {name: getattr(faults, name) for name in faults.__slots__}  # type: ignore[attr-defined]
 
     def revoke_twitch_tokens(self) -> int:
         """Invalidate every token the fake token endpoint issued (its own control)."""

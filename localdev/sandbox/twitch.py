@@ -17,6 +17,7 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import parse_qs
 
+from localdev.sandbox import twitch_eventsub as eventsub
 from localdev.sandbox.faults import Decision
 from localdev.sandbox.ids import h64, iso_z
 from localdev.sandbox.messages import Request, Response, json_response
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
 TWITCH_CLIENT_ID = "sandbox-twitch-client-id"
 TWITCH_CLIENT_SECRET = "sandbox-twitch-client-secret"
 
+EVENTSUB = "/twitch/helix/eventsub/subscriptions"
+PUSH = eventsub.PUSH
 _LANGUAGE_TAG = {"en": "English", "es": "Español", "de": "Deutsch", "fr": "Français"}
 
 
@@ -55,6 +58,7 @@ class TwitchAuth:
             rotate_refresh=True,
         )
         """Owners' grants (the authorization code flow); Twitch rotates refresh tokens."""
+        self.eventsub_max_cost = 10_000
         self._lock = threading.Lock()
         self._tokens: dict[str, str] = {}
         self._buckets: dict[str, tuple[float, float]] = {}
@@ -359,7 +363,9 @@ def _make_id(rng: random.Random, index: int) -> str:
 
 
 def _state(options: Mapping[str, Any]) -> TwitchAuth:
-    return TwitchAuth(int(options["twitch_bucket"]))
+    auth = TwitchAuth(int(options["twitch_bucket"]))
+    auth.eventsub_max_cost = int(options["twitch_eventsub_max_cost"])
+    return auth
 
 
 def _revoke(ctx: "Context", req: Request) -> Response:
@@ -385,13 +391,19 @@ FAKE = FakePlatform(
         Route("GET", "/twitch/helix/streams", "twitch.streams", streams),
         Route("GET", "/twitch/helix/users", "twitch.users", users),
         Route("GET", "/twitch/helix/channels/followers", "twitch.followers", followers),
+        Route("POST", EVENTSUB, "twitch.eventsub_create", eventsub.create),
+        Route("GET", EVENTSUB, "twitch.eventsub_list", eventsub.listing),
+        Route("DELETE", EVENTSUB, "twitch.eventsub_delete", eventsub.delete),
     ),
     fault=lambda ctx, req, status, d: fault(ctx, status, d),
     settings_env=_settings_env,
     make_id=_make_id,
     public=lambda ch: {"login": ch.login},
     stream_id=stream_id,
-    options=(Option("twitch_bucket", int, 800, "Twitch points per minute"),),
+    options=(
+        Option("twitch_bucket", int, 800, "Twitch points per minute"),
+        Option("twitch_eventsub_max_cost", int, 10_000, "EventSub max_total_cost"),
+    ),
     state=_state,
     extra_counters=("twitch.rate_limited",),
     controls={

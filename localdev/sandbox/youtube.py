@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from localdev.sandbox import youtube_websub as websub
 from localdev.sandbox.ids import b64url, iso_z
 from localdev.sandbox.messages import Request, Response, json_response
 from localdev.sandbox.oauth import OAuthServer
@@ -45,7 +46,8 @@ if TYPE_CHECKING:
     from localdev.sandbox.population import Channel
     from localdev.sandbox.schedule import Stream
 
-__all__ = ["FAKE", "QUOTA_MESSAGE", "YOUTUBE_API_KEY", "subscriber_count"]
+__all__ = ["FAKE", "PUSH", "QUOTA_MESSAGE", "YOUTUBE_API_KEY", "subscriber_count"]
+PUSH = websub.PUSH
 
 
 def _settings_env(url: str) -> dict[str, str]:
@@ -59,6 +61,7 @@ def _settings_env(url: str) -> dict[str, str]:
         "GOOGLE_AUTHORIZE_URL": f"{url}/youtube/oauth2/auth",
         "GOOGLE_TOKEN_URL": f"{url}/youtube/oauth2/token",
         "GOOGLE_REVOKE_URL": f"{url}/youtube/oauth2/revoke",
+        "YOUTUBE_WEBSUB_HUB_URL": f"{url}/youtube/hub/subscribe",
     }
 
 
@@ -151,6 +154,7 @@ FAKE = FakePlatform(
         Route("POST", "/youtube/oauth2/token", "youtube.oauth_token", token),
         Route("POST", "/youtube/oauth2/revoke", "youtube.oauth_revoke", revoke),
         Route("GET", "/youtube/analytics/v2/reports", "youtube.analytics_reports", reports),
+        Route("POST", "/youtube/hub/subscribe", "youtube.hub_subscribe", websub.subscribe),
     ),
     fault=lambda ctx, req, status, d: fault(req.path, status, d),
     settings_env=_settings_env,

@@ -11,10 +11,11 @@ transaction that holds the lock.
 import contextvars
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 import psycopg
@@ -32,6 +33,9 @@ from shared.monitor.state import (
 )
 from shared.monitor.stitching import Rules
 from shared.platforms.polling import PlatformFetcher, QuotaStatus
+
+Selection = Callable[[psycopg.Connection[Any], list[DueChannel], datetime], list[DueChannel]]
+"""Narrows a cycle's due channels (`shared.push.selection.Selector`)."""
 
 __all__ = ["PlatformFetcher", "due_channel_ids", "fetch_all", "run_cycle", "shard_channels"]
 
@@ -111,8 +115,12 @@ def run_cycle(
     run: RunInfo | None = None,
     only: Sequence[UUID] | None = None,
     clock: Clock = utc_now,
+    select: Selection | None = None,
 ) -> CycleReport:
-    """Run one cycle (or one shard of it, `only`); never overlaps another."""
+    """Run one cycle (or one shard of it, `only`); never overlaps another.
+
+    `select` narrows the due channels (push detection polls fewer; see
+    `shared.push.selection`)."""
     started = time.monotonic()
     now = clock()
     run = run or RunInfo(started_at=now)
@@ -123,7 +131,7 @@ def run_cycle(
         ),
         telemetry.span("monitor.cycle", _span_attributes(run)) as span,
     ):  # fmt: skip
-        report = _run_cycle(db, fetchers, rules, budget_s, run, only, clock, started, now)
+        report = _run_cycle(db, fetchers, rules, budget_s, run, only, clock, started, now, select)
         span.set_attribute("streamtrack.status", report.status)
         span.set_attribute("streamtrack.channels_due", report.channels_due)
         if report.run_id is not None:
@@ -162,6 +170,7 @@ def _run_cycle(
     clock: Clock,
     started: float,
     now: datetime,
+    select: Selection | None,
 ) -> CycleReport:
     lock_key = CYCLE_LOCK_KEY if run.shard_index is None else run.shard_index
     maintain_partitions(db)
@@ -175,6 +184,8 @@ def _run_cycle(
                 logger.info("monitor: another cycle is running; skipping")
                 return CycleReport(skipped=True)
             due = store.due_channels(conn, now, only=only)
+            if select is not None:
+                due = select(conn, due, now)
             quotas = store.quota_status(conn, due, now, sharded=run.shard_count is not None)
             fetch_started = time.monotonic()
             outcomes, fetched = fetch_all(fetchers, due, now, started + budget_s, quotas)

@@ -27,6 +27,7 @@ from shared.platforms.base import PlatformClient
 from shared.platforms.registry import Platform, build_clients, default_clients, spec
 from shared.platforms.retry import RetryPolicy
 from shared.platforms.spec import ClientOptions, FetcherContext
+from shared.push.selection import Selector
 
 logger = logging.getLogger(__name__)
 
@@ -143,6 +144,7 @@ def tick(
         budget_s=settings.monitor_time_budget_s,
         run=RunInfo(started_at=now, trigger="timer", past_due=past_due),
         clock=clock,
+        select=Selector(settings),
     )
     return TickResult(report=report)
 
@@ -170,4 +172,5 @@ def process_shard(
         run=run,
         only=message.channel_ids,
         clock=clock,
+        select=Selector(settings),
     )

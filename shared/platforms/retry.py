@@ -159,6 +159,7 @@ class Sender:
         params: Any = None,
         headers: Mapping[str, str] | Callable[[], Mapping[str, str]] | None = None,
         data: Mapping[str, str] | None = None,
+        json: Any = None,
         quota_cost: int = 0,
         extra_secrets: Iterable[str] = (),
         pace: Callable[[float | None], None] | None = None,
@@ -183,7 +184,9 @@ class Sender:
                 final = True
                 raise (last[-1] if last else exc) from None
             try:
-                return self._once(method, url, params, headers, data, deadline, cost, quota_cost)
+                return self._once(
+                    method, url, params, headers, data, deadline, cost, quota_cost, json
+                )
             except PlatformError as exc:
                 exc.message = _redact(exc.message, secrets)
                 exc.args = (exc.message,)
@@ -214,12 +217,20 @@ class Sender:
         deadline: float | None,
         cost: Cost,
         quota_cost: int,
+        json: Any = None,
     ) -> httpx.Response:
         hdrs = headers() if callable(headers) else headers
         cost.add(requests=1)
+        body = {"json": json} if json is not None else {}
         try:
             response = self.http.request(
-                method, url, params=params, headers=hdrs, data=data, timeout=self._timeout(deadline)
+                method,
+                url,
+                params=params,
+                headers=hdrs,
+                data=data,
+                timeout=self._timeout(deadline),
+                **body,
             )
         except httpx.TimeoutException as exc:
             message = f"timed out ({type(exc).__name__})"

@@ -21,6 +21,7 @@ from shared.crypto import SecretBox
 from shared.platforms.base import ChannelRef, PlatformClient
 from shared.platforms.oauth import OwnerConnect
 from shared.platforms.polling import PlatformFetcher
+from shared.platforms.push import PushSource
 from shared.platforms.retry import RetryPolicy
 
 if TYPE_CHECKING:
@@ -77,8 +78,8 @@ class Capabilities:
     """One live request answers for many channels."""
     stats: StatsCadence
     push: tuple[str, ...] = ()
-    """Push sources the platform offers (names such as webhook subscriptions); none is
-    wired yet: the monitor polls."""
+    """Push sources the platform offers (names such as webhook subscriptions); the one
+    wired is the spec's `push`."""
     chat: bool = False
     """The platform exposes live chat to a client like ours."""
 
@@ -143,3 +144,6 @@ class PlatformSpec:
     fetcher: Callable[[FetcherContext], PlatformFetcher]
     connect: OwnerConnect | None = None
     """How the channel's owner connects the account by OAuth (None: not offered)."""
+    push: PushSource | None = None
+    """Webhook push (`shared.platforms.push`): verification, reading, subscriptions; None:
+    the platform is only polled."""

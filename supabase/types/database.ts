@@ -625,6 +625,40 @@ isOneToOne: false
                   Relationships: [
                     
                   ]
+                },"push_deliveries": {
+                  Row: {
+                    "attempts": number,"kind": string,"last_error": string | null,"message_id": string,"payload": NonNullable<Json>,"platform": Database["public"]['Enums']["platform"],"processed_at": string | null,"received_at": string,"sent_at": string | null
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "attempts"?: number,"kind": string,"last_error"?: string | null,"message_id": string,"payload": NonNullable<Json>,"platform": Database["public"]['Enums']["platform"],"processed_at"?: string | null,"received_at"?: string,"sent_at"?: string | null
+                  }
+                  Update: {
+                    "attempts"?: number,"kind"?: string,"last_error"?: string | null,"message_id"?: string,"payload"?: NonNullable<Json>,"platform"?: Database["public"]['Enums']["platform"],"processed_at"?: string | null,"received_at"?: string,"sent_at"?: string | null
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"push_subscriptions": {
+                  Row: {
+                    "channel_id": string,"cost": number,"created_at": string,"event_type": string,"id": number,"last_error": string | null,"lease_expires_at": string | null,"platform": Database["public"]['Enums']["platform"],"remote_id": string | null,"revoked_reason": string | null,"status": string,"updated_at": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "channel_id": string,"cost"?: number,"created_at"?: string,"event_type": string,"id"?: never,"last_error"?: string | null,"lease_expires_at"?: string | null,"platform": Database["public"]['Enums']["platform"],"remote_id"?: string | null,"revoked_reason"?: string | null,"status"?: string,"updated_at"?: string
+                  }
+                  Update: {
+                    "channel_id"?: string,"cost"?: number,"created_at"?: string,"event_type"?: string,"id"?: never,"last_error"?: string | null,"lease_expires_at"?: string | null,"platform"?: Database["public"]['Enums']["platform"],"remote_id"?: string | null,"revoked_reason"?: string | null,"status"?: string,"updated_at"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "push_subscriptions_channel_id_fkey"
+      columns: ["channel_id"]
+isOneToOne: false
+      referencedRelation: "channels"
+      referencedColumns: ["id"]
+    }
+                  ]
                 },"stream_sessions": {
                   Row: {
                     "avg_viewers": number | null,"category": string | null,"channel_id": string,"created_at": string,"ended_at": string | null,"hours_watched": number | null,"id": number,"known_viewer_sample_count": number,"last_seen_at": string,"peak_viewers": number | null,"platform_stream_id": string,"sample_count": number,"started_at": string,"title": string | null,"updated_at": string,"viewer_count_sum": number,"viewer_seconds": number

@@ -43,7 +43,7 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.core import NotSet
 from schemathesis.core.parameters import ParameterLocation
 
-from functions.openapi import openapi_document
+from functions.openapi import OPERATIONS, openapi_document
 from localdev.alertsink import AlertSink
 from localdev.host.localhost import LocalHost
 from localdev.sandbox import Sandbox
@@ -205,6 +205,9 @@ def hosted(
             "STRIPE_PRICE_PRO": PRICE_PRO,
             "STRIPE_PRICE_BUSINESS": PRICE_BUSINESS,
             "ALERTS_ALLOW_LOOPBACK": "true",  # the alert sink below
+            # Push callbacks verify with these (unset, they answer 503).
+            "TWITCH_EVENTSUB_SECRET": "schemathesis-eventsub-secret",
+            "YOUTUBE_WEBSUB_SECRET": "schemathesis-websub-secret",
             # One caller sends every generated invitation: limits are another test's.
             "INVITATIONS_PER_TEAM_PER_HOUR": "10000",
             "INVITATIONS_PER_INVITER_PER_HOUR": "10000",
@@ -258,6 +261,9 @@ def _signed(request: Any, path: str) -> Response:
     return Response(200, json={"signedURL": f"/object/sign/exports/{path}?token=signed"})
 
 
+# Push callbacks (issue 14): signed like the Stripe webhook, so never a valid case.
+PUSH_OPERATIONS = tuple(op.operation_id for op in OPERATIONS if op.path.startswith("/api/push/"))
+
 # The document the host serves (a test below checks they are the same), loaded at
 # collection so that each operation is a test of its own.
 schema = schemathesis.openapi.from_dict(
@@ -279,9 +285,10 @@ schema = schemathesis.openapi.from_dict(
                 {
                     # What makes a delivery valid is its signature over the raw body,
                     # which the schema cannot say: every generated one must get a 400.
-                    "include-operation-id": "stripeWebhook",
+                    "include-operation-id": operation_id,
                     "checks": {"positive_data_acceptance": {"enabled": False}},
                 }
+                for operation_id in ("stripeWebhook", *PUSH_OPERATIONS)
             ],
         }
     ),

@@ -8,6 +8,7 @@ import pytest
 from azure.functions.decorators.function_app import Function
 
 from function_app import app
+from shared.platforms.registry import specs
 
 # function name -> the bindings the host must see, as the worker reports them.
 
@@ -217,6 +218,29 @@ EXPECTED: dict[str, list[dict[str, Any]]] = {
             "connection": "AzureWebJobsStorage",
         }
     ],
+}
+
+# Push (issue 14): a callback per platform that pushes, its timers.
+EXPECTED |= {
+    f"push_{s.platform.value}": _http(f"push/{s.platform.value}", "GET", "POST")
+    for s in specs()
+    if s.push is not None
+}
+EXPECTED |= {
+    name: [
+        {
+            "direction": "IN",
+            "type": "timerTrigger",
+            "name": "timer",
+            "schedule": f"%{setting}%",
+            "runOnStartup": False,
+            "useMonitor": monitor,
+        }
+    ]
+    for name, setting, monitor in (
+        ("push_apply", "PUSH_SCHEDULE", False),
+        ("push_subscriptions", "PUSH_SUBSCRIPTIONS_SCHEDULE", True),
+    )
 }
 
 

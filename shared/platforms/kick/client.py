@@ -251,11 +251,26 @@ class KickClient:
     def _get(
         self, path: str, params: Sequence[tuple[str, str]], cost: Cost, deadline: float | None
     ) -> httpx.Response:
+        return self.call("GET", path, params, cost, deadline=deadline)
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        params: Sequence[tuple[str, str]],
+        cost: Cost,
+        *,
+        json: Any = None,
+        deadline: float | None = None,
+    ) -> httpx.Response:
+        """One API request with the app token (refreshed once on 401), e.g. event subscriptions."""
+
         def send(token: str) -> httpx.Response:
             headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
             url = f"{self._api_url}{path}"
+            extra = {"json": json} if json is not None else {}
             return self._api.send(
-                "GET", url, params=params, headers=headers, cost=cost, deadline=deadline
+                method, url, params=params, headers=headers, cost=cost, deadline=deadline, **extra
             )
 
         token = self.token.get(cost, deadline)

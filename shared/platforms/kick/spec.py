@@ -7,6 +7,7 @@ from shared.config import Settings
 from shared.platforms.base import PlatformClient
 from shared.platforms.batch import BatchFetcher
 from shared.platforms.kick.client import BATCH, KickClient
+from shared.platforms.kick.push import KickPush
 from shared.platforms.kick.refs import parse_ref
 from shared.platforms.registry import Platform
 from shared.platforms.spec import Capabilities, ClientOptions, PlatformSpec, StatsCadence
@@ -37,4 +38,5 @@ SPEC = PlatformSpec(
     concurrency=lambda s: s.monitor_concurrency_kick,
     client=_client,
     fetcher=BatchFetcher.from_context,
+    push=KickPush(),
 )

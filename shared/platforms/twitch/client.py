@@ -259,11 +259,26 @@ class TwitchClient:
     def _get(
         self, path: str, params: Sequence[tuple[str, str]], cost: Cost, deadline: float | None
     ) -> httpx.Response:
+        return self.call("GET", path, params, cost, deadline=deadline)
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        params: Sequence[tuple[str, str]],
+        cost: Cost,
+        *,
+        json: Any = None,
+        deadline: float | None = None,
+    ) -> httpx.Response:
+        """One Helix request with the app token (refreshed once on 401), e.g. EventSub's."""
+
         def send(token: str) -> httpx.Response:
             headers = {"Client-Id": self._client_id, "Authorization": f"Bearer {token}"}
             url = f"{self._api_url}{path}"
+            extra = {"json": json} if json is not None else {}
             return self._helix.send(
-                "GET", url, params=params, headers=headers, cost=cost, deadline=deadline
+                method, url, params=params, headers=headers, cost=cost, deadline=deadline, **extra
             )
 
         token = self.token.get(cost, deadline)

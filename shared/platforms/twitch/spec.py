@@ -10,6 +10,7 @@ from shared.platforms.registry import Platform
 from shared.platforms.spec import Capabilities, ClientOptions, PlatformSpec, StatsCadence
 from shared.platforms.twitch.client import BATCH, TwitchClient
 from shared.platforms.twitch.oauth import CONNECT
+from shared.platforms.twitch.push import TwitchPush
 from shared.platforms.twitch.refs import parse_ref
 
 
@@ -39,4 +40,5 @@ SPEC = PlatformSpec(
     client=_client,
     fetcher=BatchFetcher.from_context,
     connect=CONNECT,
+    push=TwitchPush(),
 )

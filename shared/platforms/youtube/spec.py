@@ -10,6 +10,7 @@ from shared.platforms.spec import Capabilities, ClientOptions, PlatformSpec, Sta
 from shared.platforms.youtube.client import BATCH, QUOTA, YouTubeClient
 from shared.platforms.youtube.fetcher import YouTubeFetcher
 from shared.platforms.youtube.oauth import CONNECT
+from shared.platforms.youtube.push import YouTubePush
 from shared.platforms.youtube.refs import parse_ref
 
 
@@ -40,4 +41,5 @@ SPEC = PlatformSpec(
     client=_client,
     fetcher=YouTubeFetcher.from_context,
     connect=CONNECT,
+    push=YouTubePush(),
 )

@@ -14,7 +14,8 @@ insert into service_only_tables values
   ('public.directory_group_members'), ('public.directory_delta_links'),
   ('public.directory_claim_attributes'), ('public.channel_connection_tokens'),
   ('public.channel_connection_attempts'), ('public.analytics_import_runs'),
-  ('public.alert_destination_secrets');
+  ('public.alert_destination_secrets'), ('public.push_deliveries'),
+  ('public.push_subscriptions');
 
 -- Tables written by the backend only (clients may read some of them).
 create temporary table backend_written_tables (tbl regclass) on commit drop;

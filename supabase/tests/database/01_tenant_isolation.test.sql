@@ -173,6 +173,12 @@ select r.team_id, r.id, r.destination_id,
 from public.alert_rules r
 where r.team_id in ('aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa', 'bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb');
 
+-- Push detection (20261203123000_push.sql): a subscription and a delivery.
+insert into public.push_subscriptions (channel_id, platform, event_type, remote_id, status)
+values ('a0000000-0000-4000-8000-00000000000a', 'twitch', 'stream.online', 'sub-a', 'enabled');
+insert into public.push_deliveries (platform, message_id, kind, payload)
+values ('twitch', 'msg-a', 'notification', '{"events": []}');
+
 -- Sanity: the backend sees rows in every table, so "zero rows" below means
 -- the policies hid them, not that there was nothing to hide.
 select is(
@@ -267,7 +273,8 @@ select is(
           'public.directory_group_members', 'public.directory_delta_links',
           'public.directory_claim_attributes', 'public.channel_connection_tokens',
           'public.channel_connection_attempts', 'public.analytics_import_runs',
-          'public.alert_destination_secrets']::regclass[]) t
+          'public.alert_destination_secrets', 'public.push_subscriptions',
+          'public.push_deliveries']::regclass[]) t
         where tests.visible_rows(t) is not null),
   '{}'::text[],
   'even an owner may not select from service-only tables');

@@ -40,6 +40,7 @@ def test_serves_prints_the_environment_and_exits(
         "GOOGLE_AUTHORIZE_URL",
         "GOOGLE_TOKEN_URL",
         "GOOGLE_REVOKE_URL",
+        "YOUTUBE_WEBSUB_HUB_URL",
         "RUMBLE_API_URL",
         "KICK_CLIENT_ID",
         "KICK_CLIENT_SECRET",

@@ -1,0 +1,1 @@
+"""Push detection: callbacks, applying deliveries, subscriptions, channel selection."""
