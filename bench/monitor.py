@@ -15,6 +15,11 @@ line, one JSON object:
 - `write_s` (the samples as the monitor writes them) next to `copy_s` (a raw
   `COPY` of the same rows into the same table, same run).
 - `peak_rss_mb`: this process (the sandbox runs in another).
+- `cpu_s`: CPU time (user + system, every thread) of this process, the
+  monitor, during the measured cycle; `sandbox_cpu_s` is the sandbox
+  process's over the same cycle, never charged to the monitor.
+  `cpu_ms_per_request` is `cpu_s` over the cycle's platform requests: the
+  product's unit of cost (instance time per request).
 """
 
 import argparse
@@ -28,6 +33,7 @@ import sys
 import time
 from collections import Counter
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -70,6 +76,16 @@ def start_sandbox(
             key, _, value = line.removeprefix("export ").strip().partition("=")
             env[key] = value
     return proc, env
+
+
+def process_cpu_s(pid: int) -> float | None:
+    """User + system CPU seconds of another process (Linux /proc), None where unreadable."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    # After the command name: state is field 3, utime 14 and stime 15 (1-based).
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def platform_of(endpoint: str) -> str:
@@ -148,7 +164,11 @@ def main(argv: list[str] | None = None) -> int:
             advance()
             http.post(f"{control}/counters/reset")
             asked.clear()
+            sandbox_before = process_cpu_s(proc.pid)
+            cpu_before = time.process_time()
             report = cycle()
+            cpu_s = time.process_time() - cpu_before
+            sandbox_after = process_cpu_s(proc.pid)
             counters: dict[str, int] = http.get(f"{control}/counters").json()
             print(f"warm-up ended with {last.channels_pending} pending; measured one cycle",
                   file=sys.stderr)  # fmt: skip
@@ -197,6 +217,12 @@ def main(argv: list[str] | None = None) -> int:
         proc.terminate()
         proc.wait(10)
         cluster.destroy()
+    sandbox_cpu_s = (
+        sandbox_after - sandbox_before
+        if sandbox_before is not None and sandbox_after is not None
+        else None
+    )
+    total_requests = sum(requests.values())
     peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     result = {
         "channels": args.channels,
@@ -218,6 +244,9 @@ def main(argv: list[str] | None = None) -> int:
         "cycle_write_s": round(report.write_s, 3),
         "peak_rss_mb": round(peak_rss_mb, 1),
         "status": report.status,
+        "cpu_s": round(cpu_s, 3),
+        "sandbox_cpu_s": None if sandbox_cpu_s is None else round(sandbox_cpu_s, 3),
+        "cpu_ms_per_request": round(cpu_s * 1000 / total_requests, 3) if total_requests else None,
     }
     targets = {
         "requests_equal_minimum": result["requests"] == minimum,
