@@ -4,9 +4,10 @@ Against the platform sandbox (its own process, 80 ms added to every answer)
 and a fresh local database. Prints figures as they come and, on the last
 line, one JSON object:
 
-- `wall_s`: a steady cycle (after warm-up cycles one simulated minute apart,
-  so every YouTube feed has been read once), from choosing due channels to
-  the committed write; `cold_wall_s` is the first cycle after the import.
+- `wall_s`: the median of `--runs` (3) steady cycles (after warm-up cycles
+  one simulated minute apart, so every YouTube feed has been read once), from
+  choosing due channels to the committed write (each run: `wall_runs_s`);
+  `cold_wall_s` is the first cycle after the import.
 - `lower_bound_s`: the critical path if every request took exactly the
   latency: per platform, minimum requests / concurrency * latency (YouTube's
   videos.list waits for its feeds, so those two stages add up).
@@ -16,7 +17,7 @@ line, one JSON object:
   `COPY` of the same rows into the same table, same run).
 - `peak_rss_mb`: this process (the sandbox runs in another).
 - `cpu_s`: CPU time (user + system, every thread) of this process, the
-  monitor, during the measured cycle; `sandbox_cpu_s` is the sandbox
+  monitor, during a measured cycle (median; each run: `cpu_runs_s`); `sandbox_cpu_s` is the sandbox
   process's over the same cycle, never charged to the monitor.
   `cpu_ms_per_request` is `cpu_s` over the cycle's platform requests: the
   product's unit of cost (instance time per request).
@@ -28,6 +29,7 @@ import json
 import math
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -97,7 +99,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--channels", type=int, default=10_000)
     parser.add_argument("--latency-ms", type=float, default=80.0)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--warmup", type=int, default=5, help="cycles before the measured one")
+    parser.add_argument("--warmup", type=int, default=5, help="cycles before the measured ones")
+    parser.add_argument("--runs", type=int, default=3, help="measured cycles (figures: median)")
     args = parser.parse_args(argv)
 
     cluster = Cluster("bench")
@@ -159,20 +162,29 @@ def main(argv: list[str] | None = None) -> int:
             for _ in range(args.warmup):
                 advance()
                 last = cycle()
-            # Rumble allows one request per key per 5 real seconds.
-            time.sleep(5.5)
-            advance()
-            http.post(f"{control}/counters/reset")
-            asked.clear()
-            sandbox_before = process_cpu_s(proc.pid)
-            cpu_before = time.process_time()
-            report = cycle()
-            cpu_s = time.process_time() - cpu_before
-            sandbox_after = process_cpu_s(proc.pid)
-            counters: dict[str, int] = http.get(f"{control}/counters").json()
-            print(f"warm-up ended with {last.channels_pending} pending; measured one cycle",
+            walls: list[float] = []
+            cpus: list[float] = []
+            sandbox_cpus: list[float] = []
+            for _ in range(args.runs):
+                # Rumble allows one request per key per 5 real seconds.
+                time.sleep(5.5)
+                advance()
+                http.post(f"{control}/counters/reset")
+                asked.clear()
+                sandbox_before = process_cpu_s(proc.pid)
+                cpu_before = time.process_time()
+                report = cycle()
+                cpus.append(time.process_time() - cpu_before)
+                sandbox_after = process_cpu_s(proc.pid)
+                walls.append(report.duration_ms / 1000)
+                if sandbox_before is not None and sandbox_after is not None:
+                    sandbox_cpus.append(sandbox_after - sandbox_before)
+                counters: dict[str, int] = http.get(f"{control}/counters").json()
+                print(f"measured cycle: {walls[-1]:.2f} s, {cpus[-1]:.2f} s CPU", file=sys.stderr)
+            print(f"warm-up ended with {last.channels_pending} pending; measured {args.runs}",
                   file=sys.stderr)  # fmt: skip
-        wall_s = report.duration_ms / 1000
+        wall_s = statistics.median(walls)
+        cpu_s = statistics.median(cpus)
         requests: Counter[str] = Counter()
         endpoints = set(endpoint_counters())  # not the fakes' other tallies
         for endpoint, count in counters.items():
@@ -217,11 +229,7 @@ def main(argv: list[str] | None = None) -> int:
         proc.terminate()
         proc.wait(10)
         cluster.destroy()
-    sandbox_cpu_s = (
-        sandbox_after - sandbox_before
-        if sandbox_before is not None and sandbox_after is not None
-        else None
-    )
+    sandbox_cpu_s = statistics.median(sandbox_cpus) if sandbox_cpus else None
     total_requests = sum(requests.values())
     peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     result = {
@@ -247,6 +255,9 @@ def main(argv: list[str] | None = None) -> int:
         "cpu_s": round(cpu_s, 3),
         "sandbox_cpu_s": None if sandbox_cpu_s is None else round(sandbox_cpu_s, 3),
         "cpu_ms_per_request": round(cpu_s * 1000 / total_requests, 3) if total_requests else None,
+        "runs": args.runs,
+        "wall_runs_s": [round(w, 3) for w in walls],
+        "cpu_runs_s": [round(c, 3) for c in cpus],
     }
     targets = {
         "requests_equal_minimum": result["requests"] == minimum,
