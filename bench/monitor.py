@@ -101,7 +101,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--warmup", type=int, default=5, help="cycles before the measured ones")
     parser.add_argument("--runs", type=int, default=3, help="measured cycles (figures: median)")
+    parser.add_argument("--scale", action="store_true", help="10k/30k/100k through the shards")
+    parser.add_argument("--sizes", help="with --scale: comma-separated channel counts")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args(argv)
+    if args.scale:
+        from bench import scale
+
+        return scale.main(args)
 
     cluster = Cluster("bench")
     cluster.destroy()
