@@ -10,11 +10,13 @@ parsed as `functions/monitor.py` parses it) in the workers. Simulated time as
 in the one-cycle bench: the cycle's clock is the shard's `scheduled_at`.
 
 Per size, on the last line's JSON (`sizes`): `wall_s` (tick to the last shard
-written), `cpu_ms_per_request` and `cpu_ms_per_channel` (the workers' CPU during
-the measured cycle, every thread; the timer's tick is reported as `tick_cpu_s`,
-the sandbox's as `sandbox_cpu_s`), `peak_rss_mb_per_worker`, `requests` and
-`min_requests`, shards. `cpu_per_channel_vs_smallest` compares each size with
-the smallest one measured in the same run.
+written), `cpu_ms_per_request` and `cpu_ms_per_channel` (`shard_cpu_s`: the
+workers' CPU, every thread, while running the measured cycle's shards;
+`workers_cpu_s` adds their queue polling, the host's job in production; the
+timer's tick is `tick_cpu_s`, the sandbox's CPU `sandbox_cpu_s`),
+`peak_rss_mb_per_worker`, `requests` and `min_requests`, shards.
+`cpu_per_channel_vs_smallest` compares each size with the smallest one
+measured in the same run.
 """
 
 import argparse
@@ -59,7 +61,7 @@ def worker() -> int:
     settings = Settings()
     sim = {"now": datetime.fromisoformat("2000-01-01T00:00:00+00:00")}
     fetchers = service.build_fetchers(settings, clock=lambda: sim["now"])
-    db = Database(settings.database_url, max_size=2)
+    db = Database(str(settings.database_url), max_size=2)
     client = queue_client(service.storage_connection(settings), settings.monitor_queue_name)
     stop = threading.Event()
     threading.Thread(target=lambda: (sys.stdin.read(), stop.set()), daemon=True).start()
@@ -257,8 +259,8 @@ def measure(channels: int, args: argparse.Namespace) -> dict[str, Any]:
         "sandbox_cpu_s": None
         if sandbox_before is None or sandbox_after is None
         else round(sandbox_after - sandbox_before, 3),
-        "cpu_ms_per_request": round(workers_cpu * 1000 / total, 3) if total else None,
-        "cpu_ms_per_channel": round(workers_cpu * 1000 / channels, 4),
+        "cpu_ms_per_request": round(shard_cpu * 1000 / total, 3) if total else None,
+        "cpu_ms_per_channel": round(shard_cpu * 1000 / channels, 4),
         "peak_rss_mb_per_worker": round(max(rss.values()), 1) if rss else None,
         "requests": dict(sorted(requests.items())),
         "min_requests": minimum,
