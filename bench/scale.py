@@ -188,7 +188,12 @@ def measure(channels: int, args: argparse.Namespace) -> dict[str, Any]:
         with httpx.Client(timeout=30) as http:
             population: list[dict[str, Any]] = http.get(f"{control}/channels").json()["channels"]
             started = time.perf_counter()
-            register(db, population, [DemoTeam("Bench", "business")], SecretBox(key))
+            # One statement per table for the whole population: no statement timeout.
+            seeding = Database(url, max_size=1, statement_timeout_ms=0)
+            try:
+                register(seeding, population, [DemoTeam("Bench", "business")], SecretBox(key))
+            finally:
+                seeding.close()
             print(f"{channels}: registered in {time.perf_counter() - started:.1f} s",
                   file=sys.stderr)  # fmt: skip
             sim = {"now": datetime.fromisoformat(http.get(f"{control}/clock").json()["now"])}
