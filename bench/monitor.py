@@ -4,9 +4,10 @@ Against the platform sandbox (its own process, 80 ms added to every answer)
 and a fresh local database. Prints figures as they come and, on the last
 line, one JSON object:
 
-- `wall_s`: a steady cycle (after warm-up cycles one simulated minute apart,
-  so every YouTube feed has been read once), from choosing due channels to
-  the committed write; `cold_wall_s` is the first cycle after the import.
+- `wall_s`: the median of `--runs` (3) steady cycles (after warm-up cycles
+  one simulated minute apart, so every YouTube feed has been read once), from
+  choosing due channels to the committed write (each run: `wall_runs_s`);
+  `cold_wall_s` is the first cycle after the import.
 - `lower_bound_s`: the critical path if every request took exactly the
   latency: per platform, minimum requests / concurrency * latency (YouTube's
   videos.list waits for its feeds, so those two stages add up).
@@ -15,6 +16,11 @@ line, one JSON object:
 - `write_s` (the samples as the monitor writes them) next to `copy_s` (a raw
   `COPY` of the same rows into the same table, same run).
 - `peak_rss_mb`: this process (the sandbox runs in another).
+- `cpu_s`: CPU time (user + system, every thread) of this process, the
+  monitor, during a measured cycle (median; each run: `cpu_runs_s`); `sandbox_cpu_s` is the sandbox
+  process's over the same cycle, never charged to the monitor.
+  `cpu_ms_per_request` is `cpu_s` over the cycle's platform requests: the
+  product's unit of cost (instance time per request).
 """
 
 import argparse
@@ -23,11 +29,13 @@ import json
 import math
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import time
 from collections import Counter
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -72,6 +80,16 @@ def start_sandbox(
     return proc, env
 
 
+def process_cpu_s(pid: int) -> float | None:
+    """User + system CPU seconds of another process (Linux /proc), None where unreadable."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    # After the command name: state is field 3, utime 14 and stime 15 (1-based).
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def platform_of(endpoint: str) -> str:
     return endpoint.split(".", 1)[0]
 
@@ -81,8 +99,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--channels", type=int, default=10_000)
     parser.add_argument("--latency-ms", type=float, default=80.0)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--warmup", type=int, default=5, help="cycles before the measured one")
+    parser.add_argument("--warmup", type=int, default=5, help="cycles before the measured ones")
+    parser.add_argument("--runs", type=int, default=3, help="measured cycles (figures: median)")
+    parser.add_argument("--scale", action="store_true", help="10k/30k/100k through the shards")
+    parser.add_argument("--sizes", help="with --scale: comma-separated channel counts")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args(argv)
+    if args.scale:
+        from bench import scale
+
+        return scale.main(args)
 
     cluster = Cluster("bench")
     cluster.destroy()
@@ -143,16 +169,29 @@ def main(argv: list[str] | None = None) -> int:
             for _ in range(args.warmup):
                 advance()
                 last = cycle()
-            # Rumble allows one request per key per 5 real seconds.
-            time.sleep(5.5)
-            advance()
-            http.post(f"{control}/counters/reset")
-            asked.clear()
-            report = cycle()
-            counters: dict[str, int] = http.get(f"{control}/counters").json()
-            print(f"warm-up ended with {last.channels_pending} pending; measured one cycle",
+            walls: list[float] = []
+            cpus: list[float] = []
+            sandbox_cpus: list[float] = []
+            for _ in range(args.runs):
+                # Rumble allows one request per key per 5 real seconds.
+                time.sleep(5.5)
+                advance()
+                http.post(f"{control}/counters/reset")
+                asked.clear()
+                sandbox_before = process_cpu_s(proc.pid)
+                cpu_before = time.process_time()
+                report = cycle()
+                cpus.append(time.process_time() - cpu_before)
+                sandbox_after = process_cpu_s(proc.pid)
+                walls.append(report.duration_ms / 1000)
+                if sandbox_before is not None and sandbox_after is not None:
+                    sandbox_cpus.append(sandbox_after - sandbox_before)
+                counters: dict[str, int] = http.get(f"{control}/counters").json()
+                print(f"measured cycle: {walls[-1]:.2f} s, {cpus[-1]:.2f} s CPU", file=sys.stderr)
+            print(f"warm-up ended with {last.channels_pending} pending; measured {args.runs}",
                   file=sys.stderr)  # fmt: skip
-        wall_s = report.duration_ms / 1000
+        wall_s = statistics.median(walls)
+        cpu_s = statistics.median(cpus)
         requests: Counter[str] = Counter()
         endpoints = set(endpoint_counters())  # not the fakes' other tallies
         for endpoint, count in counters.items():
@@ -197,6 +236,8 @@ def main(argv: list[str] | None = None) -> int:
         proc.terminate()
         proc.wait(10)
         cluster.destroy()
+    sandbox_cpu_s = statistics.median(sandbox_cpus) if sandbox_cpus else None
+    total_requests = sum(requests.values())
     peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     result = {
         "channels": args.channels,
@@ -218,6 +259,12 @@ def main(argv: list[str] | None = None) -> int:
         "cycle_write_s": round(report.write_s, 3),
         "peak_rss_mb": round(peak_rss_mb, 1),
         "status": report.status,
+        "cpu_s": round(cpu_s, 3),
+        "sandbox_cpu_s": None if sandbox_cpu_s is None else round(sandbox_cpu_s, 3),
+        "cpu_ms_per_request": round(cpu_s * 1000 / total_requests, 3) if total_requests else None,
+        "runs": args.runs,
+        "wall_runs_s": [round(w, 3) for w in walls],
+        "cpu_runs_s": [round(c, 3) for c in cpus],
     }
     targets = {
         "requests_equal_minimum": result["requests"] == minimum,

@@ -24,6 +24,7 @@ from shared import telemetry
 from shared.clock import Clock, utc_now
 from shared.db import Database
 from shared.monitor import observe, store
+from shared.monitor.gcpause import with_paused_gc
 from shared.monitor.state import (
     ChannelOutcome,
     CycleReport,
@@ -106,6 +107,7 @@ def maintain_partitions(db: Database) -> None:
         conn.execute("select count(*) from public.manage_viewer_sample_partitions(2)")
 
 
+@with_paused_gc
 def run_cycle(
     db: Database,
     fetchers: Mapping[str, PlatformFetcher],

@@ -520,6 +520,45 @@ def _poll_state_row(
     )
 
 
+# The cycle's poll state arrives by COPY (one row per due channel) and goes into
+# the table in one set-based upsert. The staging table names its columns
+# rather than copying the table's shape, so a column added to
+# channel_poll_state later keeps its default here.
+POLL_STATE_STAGING_SQL = """
+create temporary table if not exists monitor_poll_state_in (
+  channel_id uuid, last_polled_at timestamptz, last_attempt_at timestamptz,
+  consecutive_failures integer, last_error text, last_sample_at timestamptz,
+  last_sample_live boolean, last_sample_viewers integer, last_session_id bigint,
+  feed_checked_at timestamptz, candidate_video_ids text[], settled_video_ids text[],
+  stats_checked_at timestamptz
+) on commit delete rows
+"""
+POLL_STATE_COLUMNS = ", ".join(PollStateRow._fields)
+POLL_STATE_UPSERT_SQL = f"""
+insert into public.channel_poll_state as ps ({POLL_STATE_COLUMNS})
+select {POLL_STATE_COLUMNS} from monitor_poll_state_in
+on conflict (channel_id) do update set
+  last_polled_at = excluded.last_polled_at, last_attempt_at = excluded.last_attempt_at,
+  consecutive_failures = excluded.consecutive_failures,
+  last_error = excluded.last_error, last_sample_at = excluded.last_sample_at,
+  last_sample_live = excluded.last_sample_live,
+  last_sample_viewers = excluded.last_sample_viewers,
+  last_session_id = excluded.last_session_id,
+  feed_checked_at = excluded.feed_checked_at,
+  candidate_video_ids = excluded.candidate_video_ids,
+  settled_video_ids = excluded.settled_video_ids,
+  stats_checked_at = excluded.stats_checked_at
+"""
+
+
+def text_array(values: Sequence[str]) -> str:
+    """A text[] literal (`{"a","b"}`), every element quoted, for COPY."""
+    if not values:
+        return "{}"
+    quoted = (v.replace("\\", "\\\\").replace('"', '\\"') for v in values)
+    return "{" + ",".join(f'"{v}"' for v in quoted) + "}"
+
+
 def _write_poll_state(
     conn: psycopg.Connection[Any],
     due: Sequence[DueChannel],
@@ -528,54 +567,19 @@ def _write_poll_state(
     ids: Mapping[UUID, int],
     run: RunInfo,
 ) -> None:
-    no_answer = ChannelOutcome(error="no answer")
-    rows = [_poll_state_row(c, outcomes.get(c.id) or no_answer, plan, ids, run) for c in due]
-    if not rows:
+    if not due:
         return
-    # One array per column (psycopg sends lists as arrays). Variable-length text
-    # arrays cannot be unnested as a 2-D array: each channel's list goes as JSON.
-    transposed = zip(*rows, strict=True)
-    columns = {
-        name: list(values) for name, values in zip(PollStateRow._fields, transposed, strict=True)
-    }
-    for name in ("candidate_video_ids", "settled_video_ids"):
-        columns[name] = [Jsonb(list(ids_)) for ids_ in columns[name]]
-    conn.execute(
-        """
-        insert into public.channel_poll_state as ps
-          (channel_id, last_polled_at, last_attempt_at, consecutive_failures, last_error,
-           last_sample_at, last_sample_live, last_sample_viewers, last_session_id,
-           feed_checked_at, candidate_video_ids, settled_video_ids, stats_checked_at)
-        select u.channel_id, u.last_polled_at, u.last_attempt_at, u.failures, u.last_error,
-               u.ls_at, u.ls_live, u.ls_viewers, u.session_id, u.feed_at,
-               coalesce((select array_agg(x) from jsonb_array_elements_text(u.candidates) x),
-                        '{}'),
-               coalesce((select array_agg(x) from jsonb_array_elements_text(u.settled) x),
-                        '{}'),
-               u.stats_at
-        from unnest(%(channel_id)s::uuid[], %(last_polled_at)s::timestamptz[],
-                    %(last_attempt_at)s::timestamptz[], %(consecutive_failures)s::int[],
-                    %(last_error)s::text[], %(last_sample_at)s::timestamptz[],
-                    %(last_sample_live)s::bool[], %(last_sample_viewers)s::int[],
-                    %(last_session_id)s::bigint[], %(feed_checked_at)s::timestamptz[],
-                    %(candidate_video_ids)s::jsonb[], %(settled_video_ids)s::jsonb[],
-                    %(stats_checked_at)s::timestamptz[])
-          as u(channel_id, last_polled_at, last_attempt_at, failures, last_error, ls_at, ls_live,
-               ls_viewers, session_id, feed_at, candidates, settled, stats_at)
-        on conflict (channel_id) do update set
-          last_polled_at = excluded.last_polled_at, last_attempt_at = excluded.last_attempt_at,
-          consecutive_failures = excluded.consecutive_failures,
-          last_error = excluded.last_error, last_sample_at = excluded.last_sample_at,
-          last_sample_live = excluded.last_sample_live,
-          last_sample_viewers = excluded.last_sample_viewers,
-          last_session_id = excluded.last_session_id,
-          feed_checked_at = excluded.feed_checked_at,
-          candidate_video_ids = excluded.candidate_video_ids,
-          settled_video_ids = excluded.settled_video_ids,
-          stats_checked_at = excluded.stats_checked_at
-        """,
-        columns,
-    )
+    no_answer = ChannelOutcome(error="no answer")
+    conn.execute(POLL_STATE_STAGING_SQL)
+    with conn.cursor() as cur:
+        with cur.copy(f"copy monitor_poll_state_in ({POLL_STATE_COLUMNS}) from stdin") as copy:
+            for channel in due:
+                outcome = outcomes.get(channel.id) or no_answer
+                *head, candidates, settled, stats_at = _poll_state_row(
+                    channel, outcome, plan, ids, run
+                )
+                copy.write_row((*head, text_array(candidates), text_array(settled), stats_at))
+        cur.execute(POLL_STATE_UPSERT_SQL)
 
 
 def _rollup_samples(due: Sequence[DueChannel], samples: Sequence[Sample]) -> list[RollupSample]:

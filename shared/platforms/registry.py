@@ -101,11 +101,13 @@ def build_clients(
     Each gets an HTTP pool as large as its concurrency, unless `options.http`
     is given: httpcore scans a pool's idle connections under its lock on
     every request, so one big pool shared by every platform's threads halved
-    the monitor cycle's speed.
+    the monitor cycle's speed. The pool is a `SlotTransport`, whose cost per
+    request does not grow with its size.
     """
     import httpx
 
     from shared.platforms.spec import ClientOptions
+    from shared.platforms.transport import SlotTransport
 
     options = options or ClientOptions()
     clients: dict[Platform, PlatformClient] = {}
@@ -114,8 +116,7 @@ def build_clients(
             continue
         size = declared.concurrency(settings)
         http = options.http or httpx.Client(
-            timeout=settings.platform_timeout_s,
-            limits=httpx.Limits(max_connections=size, max_keepalive_connections=size),
+            timeout=settings.platform_timeout_s, transport=SlotTransport(size)
         )
         clients[declared.platform] = declared.client(settings, http, options)
     return clients

@@ -35,6 +35,7 @@ from shared.platforms.errors import (
 )
 from shared.platforms.parsing import request_id_of
 from shared.platforms.registry import Platform
+from shared.platforms.transport import RequestUrls
 
 logger = logging.getLogger(__name__)
 
@@ -148,6 +149,8 @@ class Sender:
     after_response: Callable[[httpx.Response], None] | None = None
     secrets: Callable[[], Iterable[str]] = field(default=lambda: ())
     """Credentials that must never appear in an error message."""
+    urls: RequestUrls = field(default_factory=RequestUrls)
+    """Builds each request's URL from its base (parsed once) and params."""
 
     def send(
         self,
@@ -225,8 +228,7 @@ class Sender:
         try:
             response = self.http.request(
                 method,
-                url,
-                params=params,
+                self.urls(url, params),
                 headers=hdrs,
                 data=data,
                 timeout=self._timeout(deadline),

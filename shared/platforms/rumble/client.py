@@ -182,6 +182,7 @@ class RumbleClient:
             data = data.with_unreadable(streams.malformed)
             entry = (self._policy.monotonic(), data, self.clock())
             with self._lock:
+                self._cache.pop(digest, None)
                 self._cache[digest] = entry
                 self._prune(entry[0])
             return entry[1], entry[2]
@@ -210,8 +211,12 @@ class RumbleClient:
         return cost.requests
 
     def _prune(self, now: float) -> None:
-        expired = [d for d, (at, _, _) in self._cache.items() if now - at >= self._interval_s]
-        for digest in expired:
+        # Oldest first (an answer is re-inserted at the end): stop at the first
+        # fresh one, so a cycle over n keys costs O(n), not a scan per request.
+        while self._cache:
+            digest = next(iter(self._cache))
+            if now - self._cache[digest][0] < self._interval_s:
+                return
             del self._cache[digest]
 
     def _error(self, response: httpx.Response) -> PlatformError:

@@ -46,7 +46,11 @@ from shared.platforms.push import (
 )
 from shared.platforms.registry import Platform
 from shared.platforms.retry import Cost, RetryPolicy, Sender, error_for_status
-from shared.platforms.youtube.feed import ATOM, VIDEO_ID, YT
+from shared.platforms.youtube.feed import ATOM_NS, VIDEO_ID, YT_NS
+
+ATOM = f"{{{ATOM_NS}}}"
+YT = f"{{{YT_NS}}}"
+"""ElementTree's qualified-name prefixes for the notification's Atom and YouTube elements."""
 
 FEED = "feed"
 """The one event type: a channel's feed topic."""

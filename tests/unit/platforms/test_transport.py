@@ -1,0 +1,166 @@
+"""The platforms' HTTP layer: SlotTransport against a real loopback server, and
+request URLs that equal what httpx builds from `params`."""
+
+import socket
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl
+
+import httpx
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from shared.platforms.transport import RequestUrls, SlotTransport, with_query
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: "_Server"
+
+    def do_GET(self) -> None:
+        with self.server.lock:
+            self.server.peers.add(self.client_address)
+            self.server.active += 1
+            self.server.most = max(self.server.most, self.server.active)
+        try:
+            if self.path.startswith("/slow"):
+                self.server.release.wait(5)
+            body = self.path.encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        finally:
+            with self.server.lock:
+                self.server.active -= 1
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.lock = threading.Lock()
+        self.peers: set[tuple[str, int]] = set()
+        self.active = 0
+        self.most = 0
+        self.release = threading.Event()
+
+
+@pytest.fixture
+def server() -> Iterator[_Server]:
+    srv = _Server()
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield srv
+    finally:
+        srv.release.set()
+        srv.shutdown()
+        srv.server_close()
+        thread.join(5)
+
+
+def _url(srv: _Server, path: str) -> str:
+    host, port = srv.server_address[:2]
+    return f"http://{host!s}:{port}{path}"
+
+
+def test_requests_reuse_at_most_size_connections(server: _Server) -> None:
+    transport = SlotTransport(4)
+    with httpx.Client(transport=transport, timeout=5) as client:
+
+        def get(i: int) -> str:
+            return client.get(_url(server, f"/n/{i}")).text
+
+        with ThreadPoolExecutor(12) as ex:
+            answers = list(ex.map(get, range(200)))
+        assert answers == [f"/n/{i}" for i in range(200)]
+        assert server.most <= 4
+        # Keep-alive: 200 requests over at most 4 connections, all slots back.
+        assert len(server.peers) <= 4
+        assert transport.free == 4
+
+
+def test_an_open_response_holds_its_slot_until_closed(server: _Server) -> None:
+    transport = SlotTransport(1)
+    with httpx.Client(transport=transport, timeout=httpx.Timeout(5, pool=0.3)) as client:
+        request = client.build_request("GET", _url(server, "/held"))
+        held = client.send(request, stream=True)
+        assert transport.free == 0
+        with pytest.raises(httpx.PoolTimeout, match="busy"):
+            client.get(_url(server, "/waits"))
+        held.read()
+        held.close()
+        assert transport.free == 1
+        assert client.get(_url(server, "/after")).text == "/after"
+
+
+def test_a_failed_request_gives_its_slot_back() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # nothing listens once closed
+    transport = SlotTransport(2)
+    with httpx.Client(transport=transport, timeout=2) as client:
+        for _ in range(3):
+            with pytest.raises(httpx.ConnectError):
+                client.get(f"http://127.0.0.1:{port}/")
+        assert transport.free == 2
+
+
+def test_busy_slots_make_requests_wait_not_fail(server: _Server) -> None:
+    transport = SlotTransport(2)
+    with httpx.Client(transport=transport, timeout=5) as client, ThreadPoolExecutor(4) as ex:
+        slow = [ex.submit(client.get, _url(server, f"/slow/{i}")) for i in range(4)]
+        server.release.set()
+        assert sorted(f.result().text for f in slow) == [f"/slow/{i}" for i in range(4)]
+    assert server.most <= 2
+
+
+def test_a_closed_transport_refuses_requests() -> None:
+    transport = SlotTransport(1)
+    transport.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        transport.handle_request(httpx.Request("GET", "http://127.0.0.1:9/"))
+    with pytest.raises(ValueError, match="at least one"):
+        SlotTransport(0)
+
+
+values = st.text(max_size=30)
+pairs = st.lists(st.tuples(st.text(min_size=1, max_size=10), values), max_size=8)
+
+
+@given(pairs)
+def test_urls_equal_what_httpx_builds_from_params(params: list[tuple[str, str]]) -> None:
+    base = "https://api.example.test/helix/streams"
+    built = RequestUrls()(base, params)
+    expected = httpx.URL(base, params=params)
+    # The same URL as httpx parses it; the pairs stay in the caller's order (httpx
+    # groups a repeated name's values together; the values keep their order).
+    assert httpx.URL(str(built)) == built
+    assert built.copy_with(query=None) == expected.copy_with(query=None)
+    assert built.params.multi_items() == expected.params.multi_items()
+    assert parse_qsl(built.query.decode(), keep_blank_values=True) == params
+
+
+@given(st.dictionaries(st.text(min_size=1, max_size=10), values, max_size=5))
+def test_mapping_params_too(params: dict[str, str]) -> None:
+    base = "http://127.0.0.1:8080/rumble/-livestream-api/get-data"
+    assert str(RequestUrls()(base, params)) == str(httpx.URL(base, params=params))
+
+
+def test_bases_with_a_query_merge_as_httpx_does() -> None:
+    urls = RequestUrls()
+    base = "https://example.test/feed?fixed=1"
+    assert str(urls(base, {"channel_id": "UC x"})) == str(
+        httpx.URL(base).copy_merge_params({"channel_id": "UC x"})
+    )
+    assert urls(base) == httpx.URL(base)
+    assert urls("https://example.test/p") == httpx.URL("https://example.test/p")
+    assert with_query(httpx.URL("https://example.test/p"), "a=1").params["a"] == "1"
