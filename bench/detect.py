@@ -45,10 +45,10 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 from pydantic import SecretStr
 
-from bench.monitor import MIX, START
+from bench import monitor as monitor_bench
+from bench.monitor import MIX
 from localdev import supabase
 from localdev.postgres import Cluster
-from localdev.sandbox.platforms import fakes
 from localdev.seeding import DemoTeam, register
 from shared.config import Settings
 from shared.crypto import SecretBox
@@ -142,26 +142,9 @@ def callback_server(db: Database, settings_box: dict[str, Settings], sim: Sim) -
 def start_sandbox(
     channels: int, latency_ms: float, seed: int
 ) -> tuple[subprocess.Popen[str], dict[str, str]]:
-    """The sandbox in its own process, as bench-monitor starts it; Helix's 800 points a
-    minute lifted, so that subscribing 10,000 channels is not the benchmark's minutes."""
-    mix = ",".join(f"{p}={share}" for p, share in MIX.items())
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "localdev", "sandbox", "--channels", str(channels), "--mix", mix,
-         "--seed", str(seed), "--latency-ms", str(latency_ms), "--start", START, "--rate", "0",
-         "--twitch-bucket", "1000000"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-    )  # fmt: skip
-    env: dict[str, str] = {}
-    expected = {k for fake in fakes().values() for k in fake.settings_env("")}
-    assert proc.stdout is not None
-    while not expected <= env.keys():
-        line = proc.stdout.readline()
-        if not line:
-            raise RuntimeError("the sandbox did not start")
-        if line.startswith("export "):
-            key, _, value = line.removeprefix("export ").strip().partition("=")
-            env[key] = value
-    return proc, env
+    """The sandbox as bench-monitor starts it; Helix's 800 points a minute lifted, so
+    that subscribing 10,000 channels is not the benchmark's minutes."""
+    return monitor_bench.start_sandbox(channels, latency_ms, seed, "--twitch-bucket", "1000000")
 
 
 def live_now(db: Database) -> set[tuple[str, str, str]]:

@@ -59,12 +59,15 @@ START = "2026-11-20T19:00:00Z"
 
 
 def start_sandbox(
-    channels: int, latency_ms: float, seed: int
+    channels: int, latency_ms: float, seed: int, *extra: str
 ) -> tuple[subprocess.Popen[str], dict[str, str]]:
+    """The sandbox in its own process (its CPU is not the monitor's); `extra`: more of
+    its command-line options."""
     mix = ",".join(f"{p}={share}" for p, share in MIX.items())
     proc = subprocess.Popen(
         [sys.executable, "-m", "localdev", "sandbox", "--channels", str(channels), "--mix", mix,
-         "--seed", str(seed), "--latency-ms", str(latency_ms), "--start", START, "--rate", "0"],
+         "--seed", str(seed), "--latency-ms", str(latency_ms), "--start", START, "--rate", "0",
+         *extra],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
     )  # fmt: skip
     env: dict[str, str] = {}
