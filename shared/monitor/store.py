@@ -51,6 +51,7 @@ with tracked as (
 select c.id, c.platform::text as platform, c.platform_channel_id, tr.interval_s,
        ps.last_polled_at, ps.consecutive_failures, ps.feed_checked_at,
        ps.candidate_video_ids, ps.settled_video_ids, ps.stats_checked_at,
+       ps.upcoming_start_at,
        ps.last_sample_at, ps.last_sample_live, ps.last_sample_viewers,
        s.id as session_id, s.platform_stream_id as session_stream_id,
        s.started_at as session_started_at, s.last_seen_at as session_last_seen_at,
@@ -139,6 +140,7 @@ def _due_channel(row: Any) -> DueChannel:
             candidate_video_ids=tuple(row.candidate_video_ids or ()),
             settled_video_ids=tuple(row.settled_video_ids or ()),
             stats_checked_at=row.stats_checked_at,
+            upcoming_start_at=row.upcoming_start_at,
         ),
         credential=credential,
         last_live=bool(row.last_sample_live),
@@ -278,7 +280,7 @@ def gather_writes(
             report.channels_pending += bool(outcome and outcome.pending)
             continue
         report.channels_checked += 1
-        step = advance(channel.memory, obs, rules)
+        step = advance(channel.memory, obs, rules, interval=timedelta(seconds=channel.interval_s))
         if not step.applied:
             continue
         memory = step.memory
@@ -488,6 +490,7 @@ class PollStateRow(NamedTuple):
     candidate_video_ids: tuple[str, ...]
     settled_video_ids: tuple[str, ...]
     stats_checked_at: datetime | None
+    upcoming_start_at: datetime | None
 
 
 def _poll_state_row(
@@ -517,6 +520,7 @@ def _poll_state_row(
         poll.candidate_video_ids,
         poll.settled_video_ids,
         poll.stats_checked_at,
+        poll.upcoming_start_at,
     )
 
 
@@ -545,23 +549,24 @@ def _write_poll_state(
         insert into public.channel_poll_state as ps
           (channel_id, last_polled_at, last_attempt_at, consecutive_failures, last_error,
            last_sample_at, last_sample_live, last_sample_viewers, last_session_id,
-           feed_checked_at, candidate_video_ids, settled_video_ids, stats_checked_at)
+           feed_checked_at, candidate_video_ids, settled_video_ids, stats_checked_at,
+           upcoming_start_at)
         select u.channel_id, u.last_polled_at, u.last_attempt_at, u.failures, u.last_error,
                u.ls_at, u.ls_live, u.ls_viewers, u.session_id, u.feed_at,
                coalesce((select array_agg(x) from jsonb_array_elements_text(u.candidates) x),
                         '{}'),
                coalesce((select array_agg(x) from jsonb_array_elements_text(u.settled) x),
                         '{}'),
-               u.stats_at
+               u.stats_at, u.upcoming_at
         from unnest(%(channel_id)s::uuid[], %(last_polled_at)s::timestamptz[],
                     %(last_attempt_at)s::timestamptz[], %(consecutive_failures)s::int[],
                     %(last_error)s::text[], %(last_sample_at)s::timestamptz[],
                     %(last_sample_live)s::bool[], %(last_sample_viewers)s::int[],
                     %(last_session_id)s::bigint[], %(feed_checked_at)s::timestamptz[],
                     %(candidate_video_ids)s::jsonb[], %(settled_video_ids)s::jsonb[],
-                    %(stats_checked_at)s::timestamptz[])
+                    %(stats_checked_at)s::timestamptz[], %(upcoming_start_at)s::timestamptz[])
           as u(channel_id, last_polled_at, last_attempt_at, failures, last_error, ls_at, ls_live,
-               ls_viewers, session_id, feed_at, candidates, settled, stats_at)
+               ls_viewers, session_id, feed_at, candidates, settled, stats_at, upcoming_at)
         on conflict (channel_id) do update set
           last_polled_at = excluded.last_polled_at, last_attempt_at = excluded.last_attempt_at,
           consecutive_failures = excluded.consecutive_failures,
@@ -572,7 +577,8 @@ def _write_poll_state(
           feed_checked_at = excluded.feed_checked_at,
           candidate_video_ids = excluded.candidate_video_ids,
           settled_video_ids = excluded.settled_video_ids,
-          stats_checked_at = excluded.stats_checked_at
+          stats_checked_at = excluded.stats_checked_at,
+          upcoming_start_at = excluded.upcoming_start_at
         """,
         columns,
     )
