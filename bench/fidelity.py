@@ -218,6 +218,7 @@ def run(db: Database, *, channels: int, plan: str, step_s: int, cycles: int, see
     first_delay: dict[str, list[float]] = defaultdict(list)
     detail: list[dict[str, Any]] = []
     split = merged_wrongly = restart_pairs = 0
+    split_detail: list[dict[str, Any]] = []
     for channel in truth["channels"]:
         cid = registered.channels[channel["key"]]
         streams = [s for s in channel["streams"] if not s.get("no_show") and s.get("end")]
@@ -240,6 +241,12 @@ def run(db: Database, *, channels: int, plan: str, step_s: int, cycles: int, see
             restart_pairs += should_merge
             if should_merge and sa != sb:
                 split += 1
+                split_detail.append(
+                    {
+                        "platform": platform_of[channel["key"]],
+                        "true_gap_s": (_at(b["start"]) - _at(a["end"])).total_seconds(),
+                    }
+                )
             if not should_merge and sa == sb:
                 merged_wrongly += 1
         # Completed chains: root plus its restarts within the grace.
@@ -336,6 +343,7 @@ def run(db: Database, *, channels: int, plan: str, step_s: int, cycles: int, see
         "restarts_merged_wrongly": merged_wrongly,
         "start_error_s_p95": p95(start_errors),
         "restart_pairs": restart_pairs,
+        "restarts_split_detail": split_detail,
         "youtube_channels": len(youtube),
         "youtube_units_spent": int(units[0]) if units else 0,
         "youtube_units_per_day_demand_3000": round(demand),

@@ -22,7 +22,8 @@ write and the channel's new memory. The rules, in one place:
 - A live observation continues the channel's latest session when it is the
   same broadcast (same platform stream id, whatever the gap), or when it is a
   restart: the best estimate of the true gap, the new stream's start minus
-  the latest session's last live sighting, is within the grace period. The
+  the latest session's estimated end (half a sampling interval after its
+  last live sighting, as at any edge), is within the grace period. The
   latest session may already be closed (a restart seen late, as feed-based
   discovery sees one): it is reopened. Otherwise the open session, if any, is closed
   and a new one starts.
@@ -249,6 +250,24 @@ def _extend(session: Session, obs: Observation, seconds: float) -> Session:
     )
 
 
+def _estimated_end(
+    session: Session, last: LastSample | None, interval: timedelta | None
+) -> datetime:
+    """Best estimate of when the session's last stream ended, to weigh a restart.
+
+    It ended after its last live sighting and before the offline sighting that
+    followed, on average half a sampling interval after the live one (the same
+    midpoint the hold rule uses); taking the live sighting itself would make
+    every gap look half an interval longer than it was, and split restarts near
+    the grace. Without a known interval, or with no offline sighting since, the
+    last live sighting.
+    """
+    end = session.last_seen_at
+    if interval is None or last is None or last.is_live or last.observed_at <= end:
+        return end
+    return min(end + interval / 2, last.observed_at)
+
+
 def advance(
     memory: Memory, obs: Observation, rules: Rules, *, interval: timedelta | None = None
 ) -> Step:
@@ -310,8 +329,9 @@ def advance(
     started = _session_start(last, obs, boundary, limit)
     if latest is not None:
         same_broadcast = latest.platform_stream_id == obs.platform_stream_id
-        # A restart: the true gap (new start minus the last live sighting) is within the grace.
-        restart = started - latest.last_seen_at <= rules.grace
+        # A restart: the best estimate of the true gap (new start minus the old
+        # stream's end) is within the grace.
+        restart = started - _estimated_end(latest, last, interval) <= rules.grace
         if same_broadcast or restart:
             change = SessionChange.EXTENDED if latest.is_open else SessionChange.REOPENED
             extended = _extend(latest, obs, forward + own)

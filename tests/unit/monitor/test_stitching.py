@@ -371,3 +371,22 @@ def test_the_late_head_boundary_is_what_the_sample_records() -> None:
     step = advance(memory, live(8, started_at=at(2), interval_s=480), RULES,
                    interval=timedelta(minutes=1))  # fmt: skip
     assert step.holds_from == at(2 + 5 / 2)
+
+
+def test_a_restart_is_weighed_from_the_old_streams_estimated_end() -> None:
+    # Sampled every 5 minutes, no platform start (Rumble): a ended between 0 and 5
+    # (on average at 2.5), b began between 10 and 15 (on average at 12.5). The
+    # estimated true gap is 10 minutes, within the grace; from the last live
+    # sighting it would look 12.5.
+    obs = [live(0, "a"), off(5), off(10), live(15, "b")]
+    assert len(late(obs, interval_s=300).sessions) == 1
+    memory = Memory()
+    for o in obs:
+        memory = advance(memory, o, RULES).memory  # no interval: the last live sighting
+    assert memory.session is not None
+    assert memory.session.platform_stream_id == "b"
+    # Further apart, still a new session.
+    apart = [live(0, "a"), *[off(m) for m in range(5, 25, 5)], live(25, "b")]
+    final = late(apart, interval_s=300).memory.session
+    assert final is not None
+    assert final.platform_stream_id == "b"
