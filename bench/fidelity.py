@@ -137,8 +137,9 @@ def _figures(errs: list[float]) -> dict[str, Any]:
 
 
 def run(db: Database, *, channels: int, plan: str, step_s: int, cycles: int, seed: int,
-        grace_s: int) -> dict[str, Any]:  # fmt: skip
-    with Sandbox(seed=seed, channels=channels, mix=MIX, start=START, rate=0) as sandbox:
+        grace_s: int, phase_s: int = 0) -> dict[str, Any]:  # fmt: skip
+    start = (_at(START) + timedelta(seconds=phase_s)).isoformat().replace("+00:00", "Z")
+    with Sandbox(seed=seed, channels=channels, mix=MIX, start=start, rate=0) as sandbox:
         key = os.urandom(32)
         settings = Settings(
             **{k.lower(): v for k, v in sandbox.settings_env().items()},
@@ -370,6 +371,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hours", type=float, default=6, help="length of the 1-minute run")
     parser.add_argument("--days", type=float, default=3, help="length of the 5-minute run")
     parser.add_argument("--grace-s", type=int, default=600)
+    parser.add_argument(
+        "--phase-s",
+        type=int,
+        default=0,
+        help="start the cycles this many seconds past the minute (the sandbox's counts change"
+        " on the minute, so cycles on it see each count at the start of its minute)",
+    )
     parser.add_argument("--only", choices=["one_minute", "five_minutes"], default=None)
     args = parser.parse_args(argv)
     out: dict[str, Any] = {"targets": TARGETS}
@@ -386,7 +394,8 @@ def main(argv: list[str] | None = None) -> int:
         try:
             print(f"{name}: {channels} channels, {cycles} cycles", file=sys.stderr)
             out[name] = run(db, channels=channels, plan=plan, step_s=step, cycles=cycles,
-                            seed=args.seed, grace_s=args.grace_s)  # fmt: skip
+                            seed=args.seed, grace_s=args.grace_s,
+                            phase_s=args.phase_s)  # fmt: skip
             print(json.dumps(out[name]), file=sys.stderr)
         finally:
             db.close()
