@@ -292,7 +292,11 @@ def advance(
     start = _true_start(obs)
     # A restart's audience comes back warm (it was watching moments ago): its head
     # holds in full; a cold start's ramps up from none (see `_head`).
-    warm = start is not None and latest is not None and start - latest.last_seen_at <= rules.grace
+    warm = (
+        start is not None
+        and latest is not None
+        and start - _estimated_end(latest, last, interval) <= rules.grace
+    )
     boundary = holds_from(
         last, obs, limit, continuing=continuing, interval=None if warm else interval
     )
