@@ -28,6 +28,12 @@ and the targets:
   `youtube_live_interval_projected_s` the live sample interval that leaves
   (the plan's 60 s, stretched by any shortfall); `youtube_live_gap_max_s`
   the longest time between two samples of a live YouTube session in the run.
+  Also per platform (`by_platform`), how long after its true start each
+  compared stream was first seen live (`first_seen_after_start_s_p95`), and
+  the same samples under a midpoint rule inside streams
+  (`midpoint_interior_rule`, each count standing for the half-intervals
+  either side of it). Sessions of channels that hide their viewer count are
+  not compared (their hours watched are unknown, not wrong).
   The governor's behaviour on a short budget is tested in
   `tests/unit/platforms/test_youtube_governor.py` (3,000 channels, a day).
 """
@@ -97,9 +103,43 @@ def _old_rule(samples: list[tuple[datetime, int | None, bool]], start: datetime,
     return total
 
 
+def _midpoint_rule(span: list[tuple[datetime, int | None, bool, datetime, int]]) -> float:
+    """The stored rule with every interior boundary at the midpoint between two live
+    samples (each count stands for the half-intervals either side of it), from the
+    same samples: (observed_at, viewers, is_live, holds_from, max_gap_s)."""
+    bounds = []
+    for i, (at, _, live, hf, gap) in enumerate(span):
+        if (
+            i
+            and live
+            and span[i - 1][2]
+            and hf == at
+            and at - span[i - 1][0] <= timedelta(seconds=gap)
+        ):
+            bounds.append(span[i - 1][0] + (at - span[i - 1][0]) / 2)
+        else:
+            bounds.append(hf)
+    total = 0.0
+    for i in range(len(span) - 1):
+        at, viewers, live, _, _ = span[i]
+        nxt = span[i + 1]
+        if live and viewers is not None and nxt[0] - at <= timedelta(seconds=nxt[4]):
+            total += viewers * max(0.0, (bounds[i + 1] - bounds[i]).total_seconds())
+    return total
+
+
+def _figures(errs: list[float]) -> dict[str, Any]:
+    return {
+        "sessions": len(errs),
+        "bias_pct": round(statistics.fmean(errs), 4) if errs else None,
+        "within_1pct": round(sum(abs(e) <= 1 for e in errs) / len(errs), 4) if errs else None,
+    }
+
+
 def run(db: Database, *, channels: int, plan: str, step_s: int, cycles: int, seed: int,
-        grace_s: int) -> dict[str, Any]:  # fmt: skip
-    with Sandbox(seed=seed, channels=channels, mix=MIX, start=START, rate=0) as sandbox:
+        grace_s: int, phase_s: int = 0) -> dict[str, Any]:  # fmt: skip
+    start = (_at(START) + timedelta(seconds=phase_s)).isoformat().replace("+00:00", "Z")
+    with Sandbox(seed=seed, channels=channels, mix=MIX, start=start, rate=0) as sandbox:
         key = os.urandom(32)
         settings = Settings(
             **{k.lower(): v for k, v in sandbox.settings_env().items()},
@@ -155,7 +195,8 @@ def run(db: Database, *, channels: int, plan: str, step_s: int, cycles: int, see
             (ids,),
         ).fetchall()
         samples = conn.execute(
-            "select channel_id, observed_at, viewer_count, is_live, session_id"
+            "select channel_id, observed_at, viewer_count, is_live, session_id,"
+            " coalesce(holds_from, observed_at), max_gap_s"
             " from public.viewer_samples where channel_id = any(%s)"
             " order by channel_id, observed_at",
             (ids,),
@@ -165,15 +206,20 @@ def run(db: Database, *, channels: int, plan: str, step_s: int, cycles: int, see
             " where started_at >= %s and started_at < %s",
             (t0, t1),
         ).fetchone()
-    by_channel: dict[UUID, list[tuple[datetime, int | None, bool, int | None]]] = defaultdict(list)
-    for cid, at, viewers, live, sid in samples:
-        by_channel[cid].append((at, viewers, live, sid))
+    by_channel: dict[UUID, list[tuple[Any, ...]]] = defaultdict(list)
+    for cid, at, viewers, live, sid, hf, gap in samples:
+        by_channel[cid].append((at, viewers, live, sid, hf, gap))
     session_by_stream = {(cid, stream): (sid, started, float(secs))
                          for cid, sid, stream, started, secs in sessions}  # fmt: skip
     grace = timedelta(seconds=grace_s)
     errors, old_errors, start_errors = [], [], []
+    mid_errors: list[float] = []
+    hidden = 0
+    per_platform: dict[str, list[float]] = defaultdict(list)
+    first_delay: dict[str, list[float]] = defaultdict(list)
     detail: list[dict[str, Any]] = []
     split = merged_wrongly = restart_pairs = 0
+    split_detail: list[dict[str, Any]] = []
     for channel in truth["channels"]:
         cid = registered.channels[channel["key"]]
         streams = [s for s in channel["streams"] if not s.get("no_show") and s.get("end")]
@@ -182,7 +228,7 @@ def run(db: Database, *, channels: int, plan: str, step_s: int, cycles: int, see
 
         def session_of(stream: dict[str, Any], mine: list[Any] = mine) -> int | None:
             lo, hi = _at(stream["start"]), _at(stream["end"])
-            sids = [sid for at, _, live, sid in mine if live and lo <= at < hi and sid]
+            sids = [x[3] for x in mine if x[2] and lo <= x[0] < hi and x[3]]
             return statistics.mode(sids) if sids else None
 
         # Consecutive streams: the same session exactly when the truth says restart within grace.
@@ -196,6 +242,12 @@ def run(db: Database, *, channels: int, plan: str, step_s: int, cycles: int, see
             restart_pairs += should_merge
             if should_merge and sa != sb:
                 split += 1
+                split_detail.append(
+                    {
+                        "platform": platform_of[channel["key"]],
+                        "true_gap_s": (_at(b["start"]) - _at(a["end"])).total_seconds(),
+                    }
+                )
             if not should_merge and sa == sb:
                 merged_wrongly += 1
         # Completed chains: root plus its restarts within the grace.
@@ -214,6 +266,9 @@ def run(db: Database, *, channels: int, plan: str, step_s: int, cycles: int, see
             first, last = _at(chain[0]["start"]), _at(chain[-1]["end"])
             if not (t0 + timedelta(minutes=15) < first and last < t1 - timedelta(minutes=30)):
                 continue
+            if any(s.get("viewers_hidden") for s in chain):
+                hidden += 1  # the platform never said the count: nothing to compare
+                continue
             root = chain[0].get("platform_stream_id", chain[0]["id"])
             found = session_by_stream.get((cid, root))
             if found is None:
@@ -223,6 +278,7 @@ def run(db: Database, *, channels: int, plan: str, step_s: int, cycles: int, see
             if truth_s <= 0:
                 continue
             errors.append((secs - truth_s) / truth_s * 100)
+            per_platform[platform_of[channel["key"]]].append(errors[-1])
             detail.append(
                 {
                     "platform": platform_of[channel["key"]],
@@ -244,6 +300,13 @@ def run(db: Database, *, channels: int, plan: str, step_s: int, cycles: int, see
                 old = _old_rule([(x[0], x[1], x[2]) for x in span], head, grace)
                 old_errors.append((old - truth_s) / truth_s * 100)
                 detail[-1]["baseline_error_pct"] = round(old_errors[-1], 3)
+                mid = _midpoint_rule([(x[0], x[1], x[2], x[4], x[5]) for x in span])
+                mid_errors.append((mid - truth_s) / truth_s * 100)
+                # How long after its true start the stream was first seen live.
+                first_live = mine[idx[0]][0]
+                first_delay[platform_of[channel["key"]]].append(
+                    (first_live - first).total_seconds()
+                )
     # YouTube: what 3,000 channels would ask per day (ids per channel-day x 3,000, in
     # full calls of 50), and what the governor makes of it within the default budget:
     # live checks stretch by the shortfall, everything else already waits its interval.
@@ -257,7 +320,7 @@ def run(db: Database, *, channels: int, plan: str, step_s: int, cycles: int, see
     live_gap = 0.0
     for cid in youtube:
         last: dict[int, datetime] = {}
-        for at, _, live, sid in by_channel.get(cid, []):
+        for at, _, live, sid, *_ in by_channel.get(cid, []):
             if live and sid is not None:
                 if sid in last:
                     live_gap = max(live_gap, (at - last[sid]).total_seconds())
@@ -274,12 +337,14 @@ def run(db: Database, *, channels: int, plan: str, step_s: int, cycles: int, see
         "sampling_s": {"pro": 60, "free": 300}.get(plan, 60),
         "simulated_hours": round((t1 - t0).total_seconds() / 3600, 2),
         "sessions_compared": len(errors),
+        "sessions_with_hidden_viewers_skipped": hidden,
         "hours_watched_bias_pct": round(statistics.fmean(errors), 4) if errors else None,
         "sessions_within_1pct": share_within(errors),
         "restarts_split": split,
         "restarts_merged_wrongly": merged_wrongly,
         "start_error_s_p95": p95(start_errors),
         "restart_pairs": restart_pairs,
+        "restarts_split_detail": split_detail,
         "youtube_channels": len(youtube),
         "youtube_units_spent": int(units[0]) if units else 0,
         "youtube_units_per_day_demand_3000": round(demand),
@@ -287,6 +352,9 @@ def run(db: Database, *, channels: int, plan: str, step_s: int, cycles: int, see
         "youtube_units_per_day_projected": round(min(demand, budget)),
         "youtube_live_interval_projected_s": round(60 * stretch, 1),
         "youtube_live_gap_max_s": live_gap,
+        "by_platform": {k: _figures(v) for k, v in sorted(per_platform.items())},
+        "first_seen_after_start_s_p95": {k: p95(v) for k, v in sorted(first_delay.items())},
+        "midpoint_interior_rule": _figures(mid_errors),
         "worst_sessions": sorted(detail, key=lambda d: -abs(d["error_pct"]))[:3],
         "baseline_previous_rule": {
             "hours_watched_bias_pct": round(statistics.fmean(old_errors), 4)
@@ -303,6 +371,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hours", type=float, default=6, help="length of the 1-minute run")
     parser.add_argument("--days", type=float, default=3, help="length of the 5-minute run")
     parser.add_argument("--grace-s", type=int, default=600)
+    parser.add_argument(
+        "--phase-s",
+        type=int,
+        default=0,
+        help="start the cycles this many seconds past the minute (the sandbox's counts change"
+        " on the minute, so cycles on it see each count at the start of its minute)",
+    )
     parser.add_argument("--only", choices=["one_minute", "five_minutes"], default=None)
     args = parser.parse_args(argv)
     out: dict[str, Any] = {"targets": TARGETS}
@@ -319,7 +394,8 @@ def main(argv: list[str] | None = None) -> int:
         try:
             print(f"{name}: {channels} channels, {cycles} cycles", file=sys.stderr)
             out[name] = run(db, channels=channels, plan=plan, step_s=step, cycles=cycles,
-                            seed=args.seed, grace_s=args.grace_s)  # fmt: skip
+                            seed=args.seed, grace_s=args.grace_s,
+                            phase_s=args.phase_s)  # fmt: skip
             print(json.dumps(out[name]), file=sys.stderr)
         finally:
             db.close()

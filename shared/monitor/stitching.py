@@ -11,15 +11,19 @@ write and the channel's new memory. The rules, in one place:
   stream ends (or starts) on average there, so each edge is counted half an
   interval and the estimate is unbiased at both ends. Where the platform
   gives the stream's true start time after the previous sample, the
-  boundary is that start. A gap longer than the sample's `max_gap` is
-  unknown: the previous sample holds nothing across it, and the new one
-  holds back only to a true start time within `max_gap`. Each sample is
-  written with its `holds_from` and `max_gap_s`, so the SQL side (rollups,
-  `analytics.raw_buckets`) applies exactly the same rule from the rows alone.
+  boundary is that start, or, for a stream first seen more than one
+  sampling interval after it, half-way between the start and one interval
+  before the sighting (the head of a late-found stream ramps up from none).
+  A gap longer than the sample's `max_gap` is unknown: the previous sample
+  holds nothing across it, and the new one holds back only to a true start
+  time within `max_gap`. Each sample is written with its `holds_from` and
+  `max_gap_s`, so the SQL side (rollups, `analytics.raw_buckets`) applies
+  exactly the same rule from the rows alone.
 - A live observation continues the channel's latest session when it is the
   same broadcast (same platform stream id, whatever the gap), or when it is a
   restart: the best estimate of the true gap, the new stream's start minus
-  the latest session's last live sighting, is within the grace period. The
+  the latest session's estimated end (half a sampling interval after its
+  last live sighting, as at any edge), is within the grace period. The
   latest session may already be closed (a restart seen late, as feed-based
   discovery sees one): it is reopened. Otherwise the open session, if any, is closed
   and a new one starts.
@@ -137,27 +141,50 @@ def _true_start(obs: Observation) -> datetime | None:
     return min(obs.started_at, obs.observed_at)
 
 
+def _head(begin: datetime, t: datetime, interval: timedelta | None) -> datetime:
+    """Where the first count of a stream live since `begin` starts holding.
+
+    Found within one sampling interval of its start, the count holds back to the
+    start, as any count holds for an interval. Found later (a governed or failed
+    poll, a feed read late), the count says what the audience is now, not what it
+    was at the start, when it was near nothing: beyond the last interval the head
+    is counted as a straight line from none at the start to this count, that is
+    half of it: the boundary moves forward by half the excess. (A restart, whose
+    audience was watching moments before, is held in full: see `advance`.)
+    """
+    if interval is None or t - begin <= interval:
+        return begin
+    return begin + (t - begin - interval) / 2
+
+
 def holds_from(
-    last: LastSample | None, obs: Observation, limit: timedelta, *, continuing: bool = False
+    last: LastSample | None,
+    obs: Observation,
+    limit: timedelta,
+    *,
+    continuing: bool = False,
+    interval: timedelta | None = None,
 ) -> datetime:
     """The boundary between the previous sample's time and this one's (the hold rule).
 
     `continuing`: the previous sample was live with this same broadcast, whose start
-    time then says nothing about this boundary.
+    time then says nothing about this boundary. `interval`: the channel's sampling
+    interval (its plan's), which bounds how far a late-found stream's first count
+    holds back in full (see `_head`).
     """
     t = obs.observed_at
     start = None if continuing else _true_start(obs)
     if last is None:
-        return start if start is not None and t - start <= limit else t
+        return _head(start, t, interval) if start is not None and t - start <= limit else t
     lo = last.observed_at
     paired = t - lo <= limit
     if start is not None and start > lo:
-        # A stream that began after the previous sample: exact from its start.
-        return start if t - start <= limit else t
+        # A stream that began after the previous sample: from its start.
+        return _head(start, t, interval) if t - start <= limit else t
     if start is not None and not last.is_live and paired and lo - start <= limit:
         # Live since shortly before an offline sighting: that sighting was stale
         # (platforms list a new stream after a lag), the stream holds back to it.
-        return lo
+        return _head(lo, t, interval)
     if paired and last.is_live != obs.is_live:
         # An edge: the stream ended (or began) somewhere in between, on average
         # at the midpoint.
@@ -223,8 +250,32 @@ def _extend(session: Session, obs: Observation, seconds: float) -> Session:
     )
 
 
-def advance(memory: Memory, obs: Observation, rules: Rules) -> Step:
-    """Apply one observation to a channel's memory."""
+def _estimated_end(
+    session: Session, last: LastSample | None, interval: timedelta | None
+) -> datetime:
+    """Best estimate of when the session's last stream ended, to weigh a restart.
+
+    It ended after its last live sighting and before the offline sighting that
+    followed, on average half a sampling interval after the live one (the same
+    midpoint the hold rule uses); taking the live sighting itself would make
+    every gap look half an interval longer than it was, and split restarts near
+    the grace. Without a known interval, or with no offline sighting since, the
+    last live sighting.
+    """
+    end = session.last_seen_at
+    if interval is None or last is None or last.is_live or last.observed_at <= end:
+        return end
+    return min(end + interval / 2, last.observed_at)
+
+
+def advance(
+    memory: Memory, obs: Observation, rules: Rules, *, interval: timedelta | None = None
+) -> Step:
+    """Apply one observation to a channel's memory.
+
+    `interval`: the channel's sampling interval (its plan's); None holds a stream's
+    first count back to its start however late it was found.
+    """
     latest = memory.session
     last = memory.last_sample
     sample = LastSample(obs.observed_at, obs.is_live, obs.viewer_count if obs.is_live else None)
@@ -238,7 +289,17 @@ def advance(memory: Memory, obs: Observation, rules: Rules) -> Step:
         and latest is not None
         and latest.platform_stream_id == obs.platform_stream_id
     )
-    boundary = holds_from(last, obs, limit, continuing=continuing)
+    start = _true_start(obs)
+    # A restart's audience comes back warm (it was watching moments ago): its head
+    # holds in full; a cold start's ramps up from none (see `_head`).
+    warm = (
+        start is not None
+        and latest is not None
+        and start - _estimated_end(latest, last, interval) <= rules.grace
+    )
+    boundary = holds_from(
+        last, obs, limit, continuing=continuing, interval=None if warm else interval
+    )
     forward = _forward(last, boundary, obs, limit)
 
     if not obs.is_live or obs.platform_stream_id is None:
@@ -272,8 +333,9 @@ def advance(memory: Memory, obs: Observation, rules: Rules) -> Step:
     started = _session_start(last, obs, boundary, limit)
     if latest is not None:
         same_broadcast = latest.platform_stream_id == obs.platform_stream_id
-        # A restart: the true gap (new start minus the last live sighting) is within the grace.
-        restart = started - latest.last_seen_at <= rules.grace
+        # A restart: the best estimate of the true gap (new start minus the old
+        # stream's end) is within the grace.
+        restart = started - _estimated_end(latest, last, interval) <= rules.grace
         if same_broadcast or restart:
             change = SessionChange.EXTENDED if latest.is_open else SessionChange.REOPENED
             extended = _extend(latest, obs, forward + own)

@@ -51,6 +51,7 @@ with tracked as (
 select c.id, c.platform::text as platform, c.platform_channel_id, tr.interval_s,
        ps.last_polled_at, ps.consecutive_failures, ps.feed_checked_at,
        ps.candidate_video_ids, ps.settled_video_ids, ps.stats_checked_at,
+       ps.upcoming_start_at,
        ps.last_sample_at, ps.last_sample_live, ps.last_sample_viewers,
        s.id as session_id, s.platform_stream_id as session_stream_id,
        s.started_at as session_started_at, s.last_seen_at as session_last_seen_at,
@@ -139,6 +140,7 @@ def _due_channel(row: Any) -> DueChannel:
             candidate_video_ids=tuple(row.candidate_video_ids or ()),
             settled_video_ids=tuple(row.settled_video_ids or ()),
             stats_checked_at=row.stats_checked_at,
+            upcoming_start_at=row.upcoming_start_at,
         ),
         credential=credential,
         last_live=bool(row.last_sample_live),
@@ -278,7 +280,7 @@ def gather_writes(
             report.channels_pending += bool(outcome and outcome.pending)
             continue
         report.channels_checked += 1
-        step = advance(channel.memory, obs, rules)
+        step = advance(channel.memory, obs, rules, interval=timedelta(seconds=channel.interval_s))
         if not step.applied:
             continue
         memory = step.memory
@@ -488,6 +490,7 @@ class PollStateRow(NamedTuple):
     candidate_video_ids: tuple[str, ...]
     settled_video_ids: tuple[str, ...]
     stats_checked_at: datetime | None
+    upcoming_start_at: datetime | None
 
 
 def _poll_state_row(
@@ -517,6 +520,7 @@ def _poll_state_row(
         poll.candidate_video_ids,
         poll.settled_video_ids,
         poll.stats_checked_at,
+        poll.upcoming_start_at,
     )
 
 
@@ -530,10 +534,12 @@ create temporary table if not exists monitor_poll_state_in (
   consecutive_failures integer, last_error text, last_sample_at timestamptz,
   last_sample_live boolean, last_sample_viewers integer, last_session_id bigint,
   feed_checked_at timestamptz, candidate_video_ids text[], settled_video_ids text[],
-  stats_checked_at timestamptz
+  stats_checked_at timestamptz, upcoming_start_at timestamptz
 ) on commit delete rows
 """
 POLL_STATE_COLUMNS = ", ".join(PollStateRow._fields)
+_CANDIDATES = PollStateRow._fields.index("candidate_video_ids")
+assert PollStateRow._fields[_CANDIDATES + 1] == "settled_video_ids"
 POLL_STATE_UPSERT_SQL = f"""
 insert into public.channel_poll_state as ps ({POLL_STATE_COLUMNS})
 select {POLL_STATE_COLUMNS} from monitor_poll_state_in
@@ -547,7 +553,8 @@ on conflict (channel_id) do update set
   feed_checked_at = excluded.feed_checked_at,
   candidate_video_ids = excluded.candidate_video_ids,
   settled_video_ids = excluded.settled_video_ids,
-  stats_checked_at = excluded.stats_checked_at
+  stats_checked_at = excluded.stats_checked_at,
+  upcoming_start_at = excluded.upcoming_start_at
 """
 
 
@@ -575,10 +582,12 @@ def _write_poll_state(
         with cur.copy(f"copy monitor_poll_state_in ({POLL_STATE_COLUMNS}) from stdin") as copy:
             for channel in due:
                 outcome = outcomes.get(channel.id) or no_answer
-                *head, candidates, settled, stats_at = _poll_state_row(
-                    channel, outcome, plan, ids, run
-                )
-                copy.write_row((*head, text_array(candidates), text_array(settled), stats_at))
+                row = _poll_state_row(channel, outcome, plan, ids, run)
+                # The two id lists go as text[] literals; every other column as it is.
+                copy.write_row(
+                    (*row[:_CANDIDATES], text_array(row.candidate_video_ids),
+                     text_array(row.settled_video_ids), *row[_CANDIDATES + 2 :])
+                )  # fmt: skip
         cur.execute(POLL_STATE_UPSERT_SQL)
 
 

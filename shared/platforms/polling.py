@@ -84,6 +84,8 @@ class PollState:
     candidate_video_ids: tuple[str, ...] = ()
     settled_video_ids: tuple[str, ...] = ()
     stats_checked_at: datetime | None = None
+    upcoming_start_at: datetime | None = None
+    """A feed-based platform: the earliest scheduled start of the upcoming candidates."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -317,14 +317,14 @@ isOneToOne: false
                   ]
                 },"channel_poll_state": {
                   Row: {
-                    "candidate_video_ids": (string)[],"channel_id": string,"consecutive_failures": number,"feed_checked_at": string | null,"last_attempt_at": string | null,"last_error": string | null,"last_polled_at": string | null,"last_sample_at": string | null,"last_sample_live": boolean | null,"last_sample_viewers": number | null,"last_session_id": number | null,"settled_video_ids": (string)[],"stats_checked_at": string | null
+                    "candidate_video_ids": (string)[],"channel_id": string,"consecutive_failures": number,"feed_checked_at": string | null,"last_attempt_at": string | null,"last_error": string | null,"last_polled_at": string | null,"last_sample_at": string | null,"last_sample_live": boolean | null,"last_sample_viewers": number | null,"last_session_id": number | null,"settled_video_ids": (string)[],"stats_checked_at": string | null,"upcoming_start_at": string | null
                   }
                   ComputedFields: never
                   Insert: {
-                    "candidate_video_ids"?: (string)[],"channel_id": string,"consecutive_failures"?: number,"feed_checked_at"?: string | null,"last_attempt_at"?: string | null,"last_error"?: string | null,"last_polled_at"?: string | null,"last_sample_at"?: string | null,"last_sample_live"?: boolean | null,"last_sample_viewers"?: number | null,"last_session_id"?: number | null,"settled_video_ids"?: (string)[],"stats_checked_at"?: string | null
+                    "candidate_video_ids"?: (string)[],"channel_id": string,"consecutive_failures"?: number,"feed_checked_at"?: string | null,"last_attempt_at"?: string | null,"last_error"?: string | null,"last_polled_at"?: string | null,"last_sample_at"?: string | null,"last_sample_live"?: boolean | null,"last_sample_viewers"?: number | null,"last_session_id"?: number | null,"settled_video_ids"?: (string)[],"stats_checked_at"?: string | null,"upcoming_start_at"?: string | null
                   }
                   Update: {
-                    "candidate_video_ids"?: (string)[],"channel_id"?: string,"consecutive_failures"?: number,"feed_checked_at"?: string | null,"last_attempt_at"?: string | null,"last_error"?: string | null,"last_polled_at"?: string | null,"last_sample_at"?: string | null,"last_sample_live"?: boolean | null,"last_sample_viewers"?: number | null,"last_session_id"?: number | null,"settled_video_ids"?: (string)[],"stats_checked_at"?: string | null
+                    "candidate_video_ids"?: (string)[],"channel_id"?: string,"consecutive_failures"?: number,"feed_checked_at"?: string | null,"last_attempt_at"?: string | null,"last_error"?: string | null,"last_polled_at"?: string | null,"last_sample_at"?: string | null,"last_sample_live"?: boolean | null,"last_sample_viewers"?: number | null,"last_session_id"?: number | null,"settled_video_ids"?: (string)[],"stats_checked_at"?: string | null,"upcoming_start_at"?: string | null
                   }
                   Relationships: [
                     {

@@ -242,6 +242,7 @@ class YouTubeFetcher:
                 new_in_feed=c.platform_channel_id in fresh,
                 last_checked_at=c.poll.last_polled_at,
                 interval=timedelta(seconds=c.interval_s),
+                upcoming_start_at=polls[c.platform_channel_id].upcoming_start_at,
             )
             for c in with_candidates
         ]
@@ -265,8 +266,14 @@ def _after_feed(poll: PollState, feed_ids: Sequence[str], now: datetime) -> Poll
 
 
 def _after_check(poll: PollState, statuses: Sequence[VideoStatus]) -> PollState:
-    """Live and upcoming videos stay candidates; the rest are settled for good."""
+    """Live and upcoming videos stay candidates; the rest are settled for good. The
+    earliest scheduled start of the upcoming ones is kept for the governor."""
     keep, settle = [], []
+    scheduled = [
+        s.scheduled_start_at
+        for s in statuses
+        if s.state is VideoState.UPCOMING and s.scheduled_start_at is not None
+    ]
     for status in statuses:
         if status.state in (VideoState.LIVE, VideoState.UPCOMING):
             keep.append(status.video_id)
@@ -278,4 +285,5 @@ def _after_check(poll: PollState, statuses: Sequence[VideoStatus]) -> PollState:
         poll,
         candidate_video_ids=tuple([*keep, *unchecked][:MAX_CANDIDATES]),
         settled_video_ids=tuple([*settle, *poll.settled_video_ids][:MAX_SETTLED]),
+        upcoming_start_at=min(scheduled, default=None),
     )

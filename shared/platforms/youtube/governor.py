@@ -9,8 +9,15 @@ until Pacific midnight. The governor spends units by value instead:
    most overdue first): these samples are the hours watched.
 2. Channels whose feed was read this cycle and listed new videos (one may
    have just gone live).
-3. Other channels with candidates (upcoming or unclassified videos): at
-   most every `upcoming_interval`, the most overdue first.
+3. Channels with an upcoming broadcast about to start: from `upcoming_lead`
+   before its scheduled start (videos.list `scheduledStartTime`, kept in
+   `channel_poll_state.upcoming_start_at` between cycles) until
+   `upcoming_late` after it, at the plan's sample interval, so a stream is
+   found within an interval of going live; later than that the interval
+   grows with the delay (a quarter of it) up to `upcoming_interval`.
+4. Other channels with candidates (upcoming or unclassified videos): at
+   most every `upcoming_interval`, and again once the window of 3 opens,
+   the most overdue first.
 
 The cycle's allowance spreads what is left of the daily budget (less a
 reserve) evenly over what is left of the Pacific quota day, in proportion
@@ -40,6 +47,11 @@ class Budget:
     daily_units: int
     reserve_units: int
     upcoming_interval: timedelta
+    upcoming_lead: timedelta = timedelta(minutes=5)
+    """How long before an upcoming broadcast's scheduled start it is checked at the
+    sample interval (streams often go live a little early)."""
+    upcoming_late: timedelta = timedelta(minutes=15)
+    """How long after its scheduled start it still is; later, the interval grows."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +64,37 @@ class Candidate:
     new_in_feed: bool
     last_checked_at: datetime | None
     interval: timedelta
+    upcoming_start_at: datetime | None = None
+    """The earliest scheduled start of the channel's upcoming broadcasts, if known."""
+
+
+def upcoming_wait(c: Candidate, budget: Budget, now: datetime) -> timedelta:
+    """How long a channel that is not live waits between checks of its candidates.
+
+    Around an upcoming broadcast's scheduled start, its sample interval; long after
+    it (a late or abandoned broadcast), a quarter of the delay, at least the sample
+    interval and at most `upcoming_interval`; otherwise `upcoming_interval`, cut
+    short when the window before the scheduled start opens.
+    """
+    sched = c.upcoming_start_at
+    if sched is None:
+        return budget.upcoming_interval
+    opens = sched - budget.upcoming_lead
+    if now < opens:
+        if c.last_checked_at is not None and c.last_checked_at < opens:
+            # Due again when the window opens, if not before.
+            return min(budget.upcoming_interval, opens - c.last_checked_at)
+        return budget.upcoming_interval
+    late = now - sched
+    if late <= budget.upcoming_late:
+        return c.interval
+    return max(c.interval, min(budget.upcoming_interval, late / 4))
+
+
+def starting_soon(c: Candidate, budget: Budget, now: datetime) -> bool:
+    """The channel's upcoming broadcast is inside its window around the scheduled start."""
+    sched = c.upcoming_start_at
+    return sched is not None and sched - budget.upcoming_lead <= now <= sched + budget.upcoming_late
 
 
 def allowance(budget: Budget, status: QuotaStatus, quota: QuotaAccounting, now: datetime) -> float:
@@ -99,16 +142,22 @@ def choose(
 
     live = [c for c in candidates if c.last_live and overdue(c) >= 1 - 0.05]
     fresh = [c for c in candidates if not c.last_live and c.new_in_feed]
-    upcoming = [
+    waiting = [
         c
         for c in candidates
         if not c.last_live
         and not c.new_in_feed
-        and (c.last_checked_at is None or now - c.last_checked_at >= budget.upcoming_interval)
+        and (
+            c.last_checked_at is None
+            or now - c.last_checked_at >= upcoming_wait(c, budget, now) * (1 - 0.05)
+        )
     ]
+    soon = [c for c in waiting if starting_soon(c, budget, now)]
+    upcoming = [c for c in waiting if not starting_soon(c, budget, now)]
     ordered = [
         *sorted(live, key=overdue, reverse=True),
         *fresh,
+        *sorted(soon, key=overdue, reverse=True),
         *sorted(
             upcoming, key=lambda c: c.last_checked_at or datetime.min.replace(tzinfo=now.tzinfo)
         ),

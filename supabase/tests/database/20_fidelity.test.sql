@@ -4,7 +4,7 @@
 -- a client can neither forge them nor call the internals.
 begin;
 create extension if not exists pgtap with schema extensions;
-select plan(16);
+select plan(18);
 
 select tests.create_user('00000020-0000-4000-8000-000000000001', 'fid-member@test.local');
 select tests.create_user('00000020-0000-4000-8000-000000000002', 'fid-outsider@test.local');
@@ -126,6 +126,15 @@ select is(
   (select count(*) from public.analytics_channel_timeline(
      '00000020-0000-4000-8000-0000000000c1', now() - interval '1 day', now())),
   0::bigint, 'an outsider gets no timeline');
+
+-- 17-18: the quota governor's scheduled starts (channel_poll_state.upcoming_start_at)
+-- are backend only: a client moving one would steer the team's YouTube quota
+select throws_ok(
+  $$ select upcoming_start_at from public.channel_poll_state $$,
+  '42501', null, 'a client cannot read the governor''s scheduled starts');
+select throws_ok(
+  $$ update public.channel_poll_state set upcoming_start_at = now() $$,
+  '42501', null, 'a client cannot move a scheduled start');
 
 select * from finish();
 rollback;

@@ -215,6 +215,20 @@ def test_after_check_live_and_upcoming_stay_the_rest_settle() -> None:
     after = _after_check(poll, checked)
     assert after.candidate_video_ids == ("a", "b", "e")  # e was not checked: kept
     assert after.settled_video_ids == ("c", "d", "z")
+    assert after.upcoming_start_at is None  # b has no scheduled time
+
+
+def test_after_check_keeps_the_earliest_scheduled_start_for_the_governor() -> None:
+    soon, later = NOW + timedelta(minutes=20), NOW + timedelta(hours=3)
+    poll = PollState(candidate_video_ids=("a", "b", "c"), upcoming_start_at=NOW)
+    checked = [
+        status("a", VideoState.UPCOMING).model_copy(update={"scheduled_start_at": later}),
+        status("b", VideoState.UPCOMING).model_copy(update={"scheduled_start_at": soon}),
+        status("c", VideoState.ENDED).model_copy(update={"scheduled_start_at": NOW}),
+    ]
+    assert _after_check(poll, checked).upcoming_start_at == soon
+    # Once nothing upcoming is left, nothing is scheduled.
+    assert _after_check(poll, [status("a", VideoState.LIVE)]).upcoming_start_at is None
 
 
 class FakeYouTube:

@@ -320,3 +320,73 @@ def test_each_step_records_the_boundary_and_the_gap_limit() -> None:
     assert advance(memory, off(1), RULES).holds_from == at(0.5)  # an edge: the midpoint
     lengthened = advance(memory, live(1, interval_s=900), RULES)
     assert lengthened.max_gap == timedelta(seconds=1800)
+
+
+def late(observations: list[Observation], interval_s: int = 60) -> Run:
+    """`run`, with the channel's sampling interval known to the head rule."""
+    memory = Memory()
+    for obs in observations:
+        memory = advance(memory, obs, RULES, interval=timedelta(seconds=interval_s)).memory
+    assert memory.session is not None
+    return Run([memory.session], [], memory)
+
+
+def test_a_stream_found_within_an_interval_of_its_start_holds_back_to_it() -> None:
+    s = late([off(0), live(1, viewers=100, started_at=at(0.25))]).sessions[0]
+    assert s.viewer_seconds == 100 * 45
+
+
+def test_a_late_found_stream_counts_its_head_as_a_ramp_from_none() -> None:
+    # Live since minute 2, first seen at 8 (the poll waited): the last minute in
+    # full, the five before it as a straight line from 0 to 100 (half).
+    s = late([off(0), live(8, viewers=100, started_at=at(2), interval_s=480)]).sessions[0]
+    assert s.started_at == at(2)
+    assert s.viewer_seconds == 100 * (60 + 300 / 2)
+    # Without a known interval the old full hold applies.
+    memory = Memory()
+    for obs in [off(0), live(8, viewers=100, started_at=at(2), interval_s=480)]:
+        memory = advance(memory, obs, RULES).memory
+    assert memory.session is not None
+    assert memory.session.viewer_seconds == 100 * 360
+
+
+def test_a_late_found_first_sighting_without_a_previous_sample() -> None:
+    s = late([live(5, viewers=100, started_at=at(0))]).sessions[0]
+    assert s.viewer_seconds == 100 * (60 + 240 / 2)
+
+
+def test_a_late_found_restart_is_held_in_full() -> None:
+    # The grace closes a at 11; b (live since 9, 9 min after a's last sighting) is
+    # found at 17, six minutes after the last offline sighting.
+    obs = [live(0, "a", started_at=at(-30)), off(1), off(11),
+           live(17, "b", started_at=at(9), interval_s=360)]  # fmt: skip
+    s = late(obs).sessions[0]
+    # a: no head (further back than max_gap), half of minute 0->1; b: warm, held in
+    # full back to the stale offline sighting at 11.
+    assert s.viewer_seconds == 100 * 30 + 100 * 360
+
+
+def test_the_late_head_boundary_is_what_the_sample_records() -> None:
+    memory = run([off(0)]).memory
+    step = advance(memory, live(8, started_at=at(2), interval_s=480), RULES,
+                   interval=timedelta(minutes=1))  # fmt: skip
+    assert step.holds_from == at(2 + 5 / 2)
+
+
+def test_a_restart_is_weighed_from_the_old_streams_estimated_end() -> None:
+    # Sampled every 5 minutes, no platform start (Rumble): a ended between 0 and 5
+    # (on average at 2.5), b began between 10 and 15 (on average at 12.5). The
+    # estimated true gap is 10 minutes, within the grace; from the last live
+    # sighting it would look 12.5.
+    obs = [live(0, "a"), off(5), off(10), live(15, "b")]
+    assert len(late(obs, interval_s=300).sessions) == 1
+    memory = Memory()
+    for o in obs:
+        memory = advance(memory, o, RULES).memory  # no interval: the last live sighting
+    assert memory.session is not None
+    assert memory.session.platform_stream_id == "b"
+    # Further apart, still a new session.
+    apart = [live(0, "a"), *[off(m) for m in range(5, 25, 5)], live(25, "b")]
+    final = late(apart, interval_s=300).memory.session
+    assert final is not None
+    assert final.platform_stream_id == "b"

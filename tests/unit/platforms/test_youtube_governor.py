@@ -1,6 +1,7 @@
 """The YouTube quota governor: spend by value, spread over the Pacific day, never stop."""
 
 import math
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -100,3 +101,34 @@ def test_a_fractional_allowance_is_spread_not_rounded_away() -> None:
     calls = [calls_this_cycle(0.25, QUOTA, MIDNIGHT_PT + timedelta(minutes=m)) for m in range(8)]
     assert calls == [0, 0, 0, 1, 0, 0, 0, 1]
     assert calls_this_cycle(0, QUOTA, MIDNIGHT_PT) == 0
+
+
+def scheduled(key: str, *, ago: float, starts_in: float) -> Candidate:
+    """A channel with an upcoming broadcast scheduled `starts_in` minutes from now."""
+    return replace(cand(key, ago=ago), upcoming_start_at=MIDNIGHT_PT + timedelta(minutes=starts_in))
+
+
+def test_an_upcoming_broadcast_is_checked_at_the_sample_interval_around_its_start() -> None:
+    def picked(c: Candidate) -> bool:
+        return bool(choose([c], 100, BUDGET, MIDNIGHT_PT))
+
+    # Hours away: every 15 minutes, as any upcoming video.
+    assert not picked(scheduled("far", ago=5, starts_in=180))
+    assert picked(scheduled("far", ago=15, starts_in=180))
+    # The window opens 5 minutes before: due then, though checked 10 minutes ago.
+    assert picked(scheduled("opens", ago=10, starts_in=5))
+    assert not picked(scheduled("not-yet", ago=1, starts_in=10))
+    # Inside the window (up to 15 minutes late): every sample interval (1 minute).
+    assert picked(scheduled("soon", ago=1, starts_in=2))
+    assert picked(scheduled("late", ago=1, starts_in=-14))
+    # Long overdue: a quarter of the delay (40 min late: every 10 minutes), at most 15.
+    assert not picked(scheduled("stale", ago=9, starts_in=-40))
+    assert picked(scheduled("stale", ago=10, starts_in=-40))
+    assert not picked(scheduled("abandoned", ago=14, starts_in=-600))
+    assert picked(scheduled("abandoned", ago=15, starts_in=-600))
+
+
+def test_a_broadcast_about_to_start_comes_before_other_upcoming_videos() -> None:
+    big = [cand("up", ago=30, ids=30), scheduled("soon", ago=1, starts_in=1)]
+    big[1] = replace(big[1], video_ids=tuple(f"soon-v{i}" for i in range(30)))
+    assert [c.key for c in choose(big, 1, BUDGET, MIDNIGHT_PT)] == ["soon"]
