@@ -198,7 +198,7 @@ def choose(
         if channel.id in dropped:
             continue
         source = spec(channel.platform).push
-        if channel.id in covered and source is not None:
+        if channel.id in covered and channel.platform in healthy and source is not None:
             # What push reports, the poll may skip (a feed read), except in the sweep.
             adjusted = source.covered(channel, now, sweep=channel.id in swept)
             channel = adjusted if isinstance(adjusted, DueChannel) else channel
