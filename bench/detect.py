@@ -13,9 +13,13 @@ runs. Three phases over consecutive simulated windows, in the same run:
    platform's wire format), the push timer applies every step and the cycle
    polls only what push cannot tell (`shared.push.selection`);
 3. `push_lossy`: as 2 with 10% of deliveries dropped: streams not noticed
-   within the sweep interval are `missed_streams`.
+   within their platform's sweep interval (`sweep_interval_s`, each push
+   source's own: `PushSource.sweep_interval_s`) are `missed_streams`.
 
-Each phase warms up (`--warmup` minutes) before it is measured (`--minutes`).
+Each phase warms up (`--warmup` minutes; by default 12 for polling and, for
+push, 2 more than the longest sweep interval, so that the push phase measures
+the sweep in its steady state rather than the quiet before the first turns
+come round) before it is measured (`--minutes`).
 Detection is truth start to the first step at which `channel_status` shows the
 stream live. Requests per cycle are the sandbox's own counters, split into
 live-state requests (Get Streams, feeds and videos.list, livestreams; the
@@ -59,7 +63,7 @@ from shared.platforms.push import PushRefused, PushRequest
 from shared.platforms.retry import RetryPolicy
 from shared.push import apply, manager
 from shared.push.receive import receive
-from shared.push.selection import Selector
+from shared.push.selection import Selector, sweep_interval
 
 STEP_S = 5
 CYCLE_S = 60
@@ -176,7 +180,7 @@ def phase(
     push: bool,
     warmup_min: int,
     minutes: int,
-    tail_s: float,
+    tail_s: dict[str, float],
 ) -> dict[str, Any]:
     """Run one phase; detection delays per platform and requests per cycle."""
     policy = RetryPolicy.from_settings(settings, sleep=lambda _s: None)
@@ -185,6 +189,7 @@ def phase(
     select = Selector(settings) if push else None
     seen: dict[tuple[str, str, str], datetime] = {}
     per_cycle: dict[str, list[int]] = defaultdict(list)
+    per_endpoint: dict[str, list[int]] = defaultdict(list)
     stats_cycle: dict[str, list[int]] = defaultdict(list)
     cycles = 0
     cpu = 0.0
@@ -221,6 +226,7 @@ def phase(
             for endpoint, n in got.items():
                 if endpoint in LIVE_ENDPOINTS:
                     live[LIVE_ENDPOINTS[endpoint]] += n
+                    per_endpoint[endpoint].append(n)
                 if endpoint in STATS_ENDPOINTS:
                     stats[STATS_ENDPOINTS[endpoint]] += n
             for platform in MIX:
@@ -233,10 +239,12 @@ def phase(
     delays: dict[str, list[float]] = defaultdict(list)
     never: dict[str, int] = defaultdict(int)
     # Streams that start while measured, early enough to be seen before the end
-    # (`tail`: the slowest path the phase relies on) and lasting longer than that.
-    last_start = end - timedelta(seconds=tail_s)
+    # (`tail`: the slowest path the phase relies on, per platform) and lasting
+    # longer than that.
     for channel in truth["channels"]:
         platform = channel["platform"]
+        tail = timedelta(seconds=tail_s[platform])
+        last_start = end - tail
         for stream in channel["streams"]:
             if stream["start"] is None or stream["end"] is None:
                 continue
@@ -244,7 +252,7 @@ def phase(
             stop = datetime.fromisoformat(stream["end"].replace("Z", "+00:00"))
             if not measure_from <= start < last_start:
                 continue
-            if stop - start < timedelta(seconds=tail_s):
+            if stop - start < tail:
                 continue
             sid = stream.get("platform_stream_id") or stream["id"]
             at = seen.get((platform, channel["id"], sid))
@@ -258,6 +266,7 @@ def phase(
         "delays": delays,
         "never": dict(never),
         "requests": {p: statistics.mean(v) for p, v in per_cycle.items() if v},
+        "requests_by_endpoint": {e: statistics.mean(v) for e, v in per_endpoint.items() if v},
         "stats_requests": {p: statistics.mean(v) for p, v in stats_cycle.items() if v},
         "cpu_s": cpu / cycles if cycles else None,
     }
@@ -276,11 +285,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency-ms", type=float, default=20.0)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
-        "--warmup", type=int, default=12, help="simulated minutes before measuring (> the sweep)"
-    )
+        "--warmup", type=int, default=None,
+        help="simulated minutes before measuring (default: 2 more than the longest sweep)",
+    )  # fmt: skip
     parser.add_argument("--minutes", type=int, default=20, help="simulated minutes measured")
     parser.add_argument("--loss", type=float, default=0.1)
-    parser.add_argument("--sweep-s", type=int, default=600)
+    parser.add_argument(
+        "--sweep-s", type=int, default=None, help="PUSH_SWEEP_INTERVAL_S (default: the setting's)"
+    )
+    parser.add_argument(
+        "--youtube-sweep-s", type=int, default=None,
+        help="YOUTUBE_PUSH_SWEEP_INTERVAL_S (default: the setting's)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
 
     cluster = Cluster("bench-detect")
@@ -294,9 +310,20 @@ def main(argv: list[str] | None = None) -> int:
         base: dict[str, Any] = {
             "database_url": url,
             "credentials_encryption_key": SecretStr(base64.b64encode(key).decode()),
-            "push_sweep_interval_s": args.sweep_s,
             **{k.lower(): v for k, v in env.items()},
         }
+        if args.sweep_s is not None:
+            base["push_sweep_interval_s"] = args.sweep_s
+        if args.youtube_sweep_s is not None:
+            base["youtube_push_sweep_interval_s"] = args.youtube_sweep_s
+        # Each push platform's sweep, as the selection reads it (`PushSource.sweep_interval_s`).
+        sweeps = {p: round(sweep_interval(p, Settings(**base)).total_seconds()) for p in PUSHING}
+        longest = max(sweeps.values())
+        # Polling settles within a feed interval; push only once every sweep has come round.
+        poll_warmup = args.warmup if args.warmup is not None else 12
+        warmup = args.warmup if args.warmup is not None else max(12, longest // 60 + 2)
+        tail = dict.fromkeys(MIX, 360.0)
+        lossy_tail = {p: float(sweeps.get(p, longest) + 2 * CYCLE_S) for p in MIX}
         with httpx.Client(timeout=120) as http:
             population = http.get(f"{control}/channels").json()["channels"]
             registered = register(db, population, [DemoTeam("Bench", "business")], SecretBox(key))
@@ -305,7 +332,7 @@ def main(argv: list[str] | None = None) -> int:
             poll_settings = Settings(**base)
             results = {"poll": phase(
                 "poll", db=db, http=http, control=control, sim=sim, settings=poll_settings,
-                ids=ids, push=False, warmup_min=args.warmup, minutes=args.minutes, tail_s=360,
+                ids=ids, push=False, warmup_min=poll_warmup, minutes=args.minutes, tail_s=tail,
             )}  # fmt: skip
             box: dict[str, Settings] = {}
             with callback_server(db, box, sim) as callback:
@@ -329,14 +356,14 @@ def main(argv: list[str] | None = None) -> int:
                       file=sys.stderr)  # fmt: skip
                 results["push"] = phase(
                     "push", db=db, http=http, control=control, sim=sim, settings=push_settings,
-                    ids=ids, push=True, warmup_min=args.warmup, minutes=args.minutes, tail_s=360,
+                    ids=ids, push=True, warmup_min=warmup, minutes=args.minutes, tail_s=tail,
                 )  # fmt: skip
                 http.post(f"{control}/push", json={"faults": {"loss_rate": args.loss},
                                                    "reset_stats": True})  # fmt: skip
                 results["push_lossy"] = phase(
                     "push_lossy", db=db, http=http, control=control, sim=sim,
                     settings=push_settings, ids=ids, push=True, warmup_min=2,
-                    minutes=args.minutes + args.sweep_s // 60, tail_s=args.sweep_s + 2 * CYCLE_S,
+                    minutes=args.minutes + longest // 60, tail_s=lossy_tail,
                 )  # fmt: skip
                 pushed = http.get(f"{control}/push").json()
     finally:
@@ -357,8 +384,13 @@ def main(argv: list[str] | None = None) -> int:
         for mode in ("push", "poll")
     }
     lossy = results["push_lossy"]
-    missed = sum(1 for ds in lossy["delays"].values() for d in ds if d > args.sweep_s + CYCLE_S)
-    missed += sum(lossy["never"].values())
+    # Each platform judged against its own sweep: later than that (and a cycle) is missed.
+    missed_by = {
+        p: sum(1 for d in lossy["delays"].get(p, []) if d > sweeps[p] + CYCLE_S)
+        + lossy["never"].get(p, 0)
+        for p in PUSHING
+    }
+    missed = sum(missed_by.values()) + sum(n for p, n in lossy["never"].items() if p not in PUSHING)
     ratio = {
         p: round(requests["push"][p] / requests["poll"][p], 3) if requests["poll"][p] else None
         for p in PUSHING
@@ -367,7 +399,8 @@ def main(argv: list[str] | None = None) -> int:
         "channels": args.channels,
         "latency_ms": args.latency_ms,
         "minutes_measured": args.minutes,
-        "sweep_interval_s": args.sweep_s,
+        "sweep_interval_s": sweeps,
+        "warmup_minutes": {"poll": poll_warmup, "push": warmup},
         "detect_p50_s": p50,
         "detect_p95_s": p95,
         "streams_measured": {
@@ -381,10 +414,15 @@ def main(argv: list[str] | None = None) -> int:
             for mode in ("push", "poll")
         },
         "missed_streams": missed,
+        "missed_streams_by_platform": missed_by,
         "lossy_deliveries": pushed["stats"],
         "lossy_detect_p95_s": {p: pct(lossy["delays"].get(p, []), 0.95) for p in MIX},
         "cpu_s": {
             mode: round(results[mode]["cpu_s"], 3) if results[mode]["cpu_s"] else None
+            for mode in ("push", "poll")
+        },
+        "live_requests_by_endpoint": {
+            mode: {e: round(n, 1) for e, n in sorted(results[mode]["requests_by_endpoint"].items())}
             for mode in ("push", "poll")
         },
     }

@@ -223,7 +223,15 @@ class Settings(BaseSettings):
 
     push_sweep_interval_s: int = Field(default=600, ge=60, le=86_400)
     """With push healthy, every channel is still polled once in this interval (staggered):
-    the safety sweep that catches missed deliveries."""
+    the safety sweep that catches missed deliveries. The default for every platform whose
+    push source does not declare its own (YouTube: YOUTUBE_PUSH_SWEEP_INTERVAL_S)."""
+
+    youtube_push_sweep_interval_s: int = Field(default=1_800, ge=60, le=86_400)
+    """YouTube's own safety sweep with WebSub healthy: every covered channel's feed is read
+    once in this interval (staggered). Longer than PUSH_SWEEP_INTERVAL_S because a feed
+    read is a request per channel (Get Streams answers 100 channels a request) and
+    broadcasts are announced (pushed) well before they start: a sweep this long still
+    finds a scheduled broadcast whose notification was lost before it goes live."""
 
     push_quiet_after_s: int = Field(default=3_600, ge=60, le=604_800)
     """A platform with subscriptions but no delivery for this long is polled in full again."""

@@ -102,6 +102,10 @@ class PollTarget:
     """The owner's sealed credential, for platforms that poll with one."""
     last_live: bool = False
     """The channel's last sample was live (a quota governor checks these first)."""
+    discover: bool | None = None
+    """What push says of the fetcher's own discovery work (a quota-free feed read):
+    None, none of its business (the fetcher's cadence); False, push reports it, skip it
+    this time; True, the safety sweep's turn, do it now (`PushSource.covered`)."""
 
 
 @dataclass(slots=True)

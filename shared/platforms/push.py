@@ -247,6 +247,15 @@ class PushSource(Protocol):
         skip because push reports it (`sweep`: the safety sweep's turn, skip nothing)."""
         ...
 
+    def sweep_interval_s(self, settings: Settings) -> int:
+        """How often the safety sweep looks at each covered channel on this platform."""
+        ...
+
+    def swept_at(self, target: PollTarget) -> datetime | None:
+        """When the sweep last looked at what push reports for this channel (None: never):
+        its turn comes `sweep_interval_s` later."""
+        ...
+
 
 def poll_now(target: PollTarget, check: Sequence[str]) -> PollTarget:
     """`with_checks` for platforms whose poll answers everything: the target as it is."""
@@ -256,3 +265,13 @@ def poll_now(target: PollTarget, check: Sequence[str]) -> PollTarget:
 def as_is(target: PollTarget, now: datetime, *, sweep: bool) -> PollTarget:
     """`covered` for platforms whose one live request says everything: nothing to skip."""
     return target
+
+
+def every_sweep_interval(settings: Settings) -> int:
+    """`sweep_interval_s` for platforms on the common cadence (PUSH_SWEEP_INTERVAL_S)."""
+    return settings.push_sweep_interval_s
+
+
+def last_polled(target: PollTarget) -> datetime | None:
+    """`swept_at` for platforms whose poll looks at everything push reports."""
+    return target.poll.last_polled_at

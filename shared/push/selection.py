@@ -7,8 +7,11 @@ of the source's `required_types` enabled) is polled only when:
   the end of a stream within the grace period, come from polling);
 - it has candidates to check (a video a push named, an upcoming broadcast);
 - it was never polled; or
-- its turn in the safety sweep came: every covered channel is polled once
-  per `PUSH_SWEEP_INTERVAL_S`, spread evenly over the cycles
+- its turn in the safety sweep came: every covered channel is looked at once
+  per its platform's sweep interval (`PushSource.sweep_interval_s`:
+  `PUSH_SWEEP_INTERVAL_S` unless the platform's package sets its own), counted
+  from what the source says was last swept (`PushSource.swept_at`: the last
+  poll, or the last feed read), spread evenly over the cycles
   (`polling.most_overdue`), which catches deliveries that never came.
 
 Everything else is polled as before: channels of platforms without push,
@@ -154,25 +157,48 @@ def select(
         return list(due)
     candidates = [c for c in due if c.platform in healthy]
     covered = covered_channels(conn, [c.id for c in candidates])
-    sweep = timedelta(seconds=settings.push_sweep_interval_s)
+    return choose(due, covered, healthy, now, settings)
+
+
+def sweep_interval(platform: str, settings: Settings) -> timedelta:
+    """The platform's safety sweep interval (its push source's say; the common setting
+    for a platform without push)."""
+    source = spec(platform).push
+    if source is None:
+        return timedelta(seconds=settings.push_sweep_interval_s)
+    return timedelta(seconds=source.sweep_interval_s(settings))
+
+
+def choose(
+    due: Sequence[DueChannel],
+    covered: set[UUID],
+    healthy: set[str],
+    now: datetime,
+    settings: Settings,
+) -> list[DueChannel]:
+    """`select` once push health and coverage are known: the due channels polled, in order,
+    each covered one adjusted by its push source (what the poll may skip)."""
     dropped: set[UUID] = set()
     swept: set[UUID] = set()
     for platform in healthy:
-        idle = [
-            c for c in candidates
-            if c.platform == platform and c.id in covered and not needs_poll(c)
-        ]  # fmt: skip
-        turn = most_overdue(idle, lambda c: c.poll.last_polled_at, now, sweep,
-                            stats_quota(idle, sweep))  # fmt: skip
+        source = spec(platform).push
+        if source is None:
+            continue
+        sweep = sweep_interval(platform, settings)
+        mine = [c for c in due if c.platform == platform and c.id in covered]
+        # The sweep's turn goes round every covered channel, those polled anyway included
+        # (a feed-based platform reads a live channel's feed only in its turn), at its
+        # own cadence, spread evenly over the cycles.
+        turn = most_overdue(mine, source.swept_at, now, sweep, stats_quota(mine, sweep))
         chosen = {c.id for c in turn}
         swept |= chosen
-        dropped |= {c.id for c in idle if c.id not in chosen}
+        dropped |= {c.id for c in mine if c.id not in chosen and not needs_poll(c)}
     kept = []
     for channel in due:
         if channel.id in dropped:
             continue
         source = spec(channel.platform).push
-        if channel.id in covered and source is not None:
+        if channel.id in covered and channel.platform in healthy and source is not None:
             # What push reports, the poll may skip (a feed read), except in the sweep.
             adjusted = source.covered(channel, now, sweep=channel.id in swept)
             channel = adjusted if isinstance(adjusted, DueChannel) else channel

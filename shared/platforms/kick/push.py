@@ -48,6 +48,8 @@ from shared.platforms.push import (
     StaleMessage,
     SubscriptionResult,
     as_is,
+    every_sweep_interval,
+    last_polled,
     poll_now,
 )
 from shared.platforms.registry import Platform
@@ -228,6 +230,12 @@ class KickPush:
 
     def covered(self, target: PollTarget, now: datetime, *, sweep: bool) -> PollTarget:
         return as_is(target, now, sweep=sweep)
+
+    def sweep_interval_s(self, settings: Settings) -> int:
+        return every_sweep_interval(settings)
+
+    def swept_at(self, target: PollTarget) -> datetime | None:
+        return last_polled(target)
 
 
 def _event(kind: str, body: bytes, sent: datetime) -> PushEvent | None:

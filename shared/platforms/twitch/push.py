@@ -41,6 +41,8 @@ from shared.platforms.push import (
     StaleMessage,
     SubscriptionResult,
     as_is,
+    every_sweep_interval,
+    last_polled,
     poll_now,
 )
 from shared.platforms.registry import Platform
@@ -204,6 +206,12 @@ class TwitchPush:
 
     def covered(self, target: PollTarget, now: datetime, *, sweep: bool) -> PollTarget:
         return as_is(target, now, sweep=sweep)
+
+    def sweep_interval_s(self, settings: Settings) -> int:
+        return every_sweep_interval(settings)
+
+    def swept_at(self, target: PollTarget) -> datetime | None:
+        return last_polled(target)
 
 
 def _event(note: Notification, sent: datetime) -> PushEvent | None:

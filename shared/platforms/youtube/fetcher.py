@@ -108,15 +108,7 @@ class YouTubeFetcher:
         used = PlatformUsage()
         by_id = {c.platform_channel_id: c for c in channels}
         polls = {c.platform_channel_id: c.poll for c in channels}
-        # Never-read feeds come first, so one newly added channel is read at
-        # once, while a bulk import spreads over the feed interval.
-        feeds_due = most_overdue(
-            channels,
-            lambda c: c.poll.feed_checked_at,
-            now,
-            self.feed_interval,
-            stats_quota(channels, self.feed_interval),
-        )
+        feeds_due = self._feeds_due(channels, now)
         share = stats_quota(channels, self.stats_interval)
         if quota is None:
             stats_due = most_overdue(
@@ -202,6 +194,21 @@ class YouTubeFetcher:
                 if pcid in by_id:
                     add_stats(outcomes, by_id[pcid], found_stats)
         return outcomes, used
+
+    def _feeds_due(self, channels: Sequence[PollTarget], now: datetime) -> list[PollTarget]:
+        """The feeds this cycle reads. Push decides for the channels it covers (`discover`:
+        the sweep's turn, or skipped because WebSub reports new videos); the rest are read
+        every `feed_interval`, never-read feeds first, so one newly added channel is read
+        at once, while a bulk import spreads over the feed interval."""
+        swept = [c for c in channels if c.discover is True]
+        own = [c for c in channels if c.discover is None]
+        return swept + most_overdue(
+            own,
+            lambda c: c.poll.feed_checked_at,
+            now,
+            self.feed_interval,
+            stats_quota(own, self.feed_interval),
+        )
 
     def _stats_in_full_calls(
         self, channels: Sequence[PollTarget], now: datetime, share: int

@@ -114,20 +114,32 @@ class YouTubePush:
         return WebSubApi(http, settings)
 
     def with_checks(self, target: PollTarget, check: Sequence[str]) -> PollTarget:
-        """The pushed video ids join the channel's candidates (checked with videos.list)."""
+        """The pushed video ids join the channel's candidates (checked with videos.list);
+        the feed is not read for them: the notification just said what is new in it."""
         poll = target.poll
         settled = set(poll.settled_video_ids)
         fresh = [v for v in check if VIDEO_ID.match(v) and v not in settled]
         candidates = tuple(dict.fromkeys([*fresh, *poll.candidate_video_ids]))[:50]
-        return replace(target, poll=replace(poll, candidate_video_ids=candidates))
+        discover = None if poll.feed_checked_at is None else False
+        return replace(
+            target, poll=replace(poll, candidate_video_ids=candidates), discover=discover
+        )
 
     def covered(self, target: PollTarget, now: datetime, *, sweep: bool) -> PollTarget:
         """WebSub announces new videos, so a covered channel's feed is read only in its
-        sweep turn (first in line then); otherwise its candidates are checked, feed skipped."""
+        sweep turn (first in line then); otherwise its candidates are checked, feed skipped.
+        `feed_checked_at` stays the time the feed was really read: the sweep's clock."""
         if target.poll.feed_checked_at is None:
             return target  # never read: read it now, as for any channel
-        poll = replace(target.poll, feed_checked_at=None if sweep else now)
-        return replace(target, poll=poll)
+        return replace(target, discover=sweep)
+
+    def sweep_interval_s(self, settings: Settings) -> int:
+        """YOUTUBE_PUSH_SWEEP_INTERVAL_S: a feed read is a request per channel."""
+        return settings.youtube_push_sweep_interval_s
+
+    def swept_at(self, target: PollTarget) -> datetime | None:
+        """The feed is what WebSub reports; live and upcoming videos are checked anyway."""
+        return target.poll.feed_checked_at
 
 
 def _handshake(request: PushRequest) -> Delivery:

@@ -327,6 +327,40 @@ def test_known_candidates_are_checked_every_cycle_between_feed_reads() -> None:
     assert usage.quota_units == 2
 
 
+def test_push_decides_the_feeds_of_the_channels_it_covers() -> None:
+    client = FakeYouTube()
+    fetcher = YouTubeFetcher(
+        client,  # type: ignore[arg-type]
+        concurrency=2,
+        feed_interval=timedelta(minutes=5),
+        stats_interval=HOUR,
+        clock=lambda: NOW,
+    )
+    old = NOW - HOUR
+    recent = NOW - timedelta(minutes=1)
+
+    def yt(pcid: str, read: datetime, discover: bool | None) -> PollTarget:
+        return replace(
+            target(Platform.YOUTUBE, pcid, feed_checked_at=read, stats_checked_at=NOW),
+            discover=discover,
+        )
+
+    channels = [
+        yt("UCsweep", recent, True),  # the sweep's turn: read, however recent
+        yt("UCskip", old, False),  # WebSub reports its videos: not read, however old
+        yt("UCown", old, None),  # not covered: the fetcher's own cadence
+        yt("UCfresh", recent, None),
+    ]
+    outcomes, _ = fetcher.fetch(channels, NOW, deadline=float("inf"))
+    assert sorted(client.feeds) == ["UCown", "UCsweep"]
+    skipped = outcomes[channels[1].id]
+    assert skipped.poll is not None
+    assert skipped.poll.feed_checked_at == old, "the sweep's clock is the real read"
+    swept = outcomes[channels[0].id]
+    assert swept.poll is not None
+    assert swept.poll.feed_checked_at == NOW
+
+
 def _governed_world() -> tuple[FakeYouTube, YouTubeFetcher, list[PollTarget]]:
     client = FakeYouTube()
     fetcher = YouTubeFetcher(

@@ -303,6 +303,10 @@ def test_websub_checks_join_the_candidates_but_not_settled_ones() -> None:
     )
     got = YouTubePush().with_checks(target, ["dQw4w9WgXcQ", "bbbbbbbbbbb", "not-an-id"])
     assert got.poll.candidate_video_ids == ("dQw4w9WgXcQ", "aaaaaaaaaaa")
+    assert got.discover is None, "a feed never read is read at once, as for any channel"
+    read = replace(target, poll=replace(target.poll, feed_checked_at=NOW))
+    again = YouTubePush().with_checks(read, ["dQw4w9WgXcQ"])
+    assert again.discover is False, "the notification said what is new: the feed is not read"
 
 
 # --- Kick ---------------------------------------------------------------------------
@@ -427,10 +431,13 @@ def test_a_covered_channel_skips_only_what_push_reports() -> None:
     source = YouTubePush()
     # WebSub announces new videos: no feed read outside the sweep, candidates still checked.
     skipped = source.covered(target, NOW, sweep=False)
-    assert skipped.poll.feed_checked_at == NOW
+    assert skipped.discover is False
     assert skipped.poll.candidate_video_ids == ("aaaaaaaaaaa",)
-    # The sweep reads the feed first of all.
-    assert source.covered(target, NOW, sweep=True).poll.feed_checked_at is None
+    # The feed's real read time is kept: it is the sweep's clock.
+    assert skipped.poll.feed_checked_at == read
+    assert source.swept_at(skipped) == read
+    # The sweep reads the feed.
+    assert source.covered(target, NOW, sweep=True).discover is True
     never = replace(target, poll=PollState())
     assert source.covered(never, NOW, sweep=False) is never
     # One live request says everything on Twitch and Kick: nothing to skip.
