@@ -5,10 +5,12 @@ write and the channel's new memory. The rules, in one place:
 
 - Each sample stands for an interval of time, `[holds_from, observed_at]`
   backwards and, when it is live, forwards until the next sample's
-  `holds_from` (the *hold rule*). Inside a stream a sample holds until the
-  next one (`holds_from` = `observed_at`). At a stream's edges, between an
-  offline and a live sighting, the boundary is the midpoint of the gap: a
-  stream ends (or starts) on average there, so each edge is counted half an
+  `holds_from` (the *hold rule*). The boundary between two samples is the
+  midpoint of their gap (the *midpoint rule*): inside a stream each count
+  stands for the half-intervals on both sides of it, so a count drifting
+  steadily between samples is read exactly (not half an interval late); at a
+  stream's edges, between an offline and a live sighting, a stream ends (or
+  starts) on average at the midpoint, so each edge is counted half an
   interval and the estimate is unbiased at both ends. Where the platform
   gives the stream's true start time after the previous sample, the
   boundary is that start, or, for a stream first seen more than one
@@ -185,11 +187,14 @@ def holds_from(
         # Live since shortly before an offline sighting: that sighting was stale
         # (platforms list a new stream after a lag), the stream holds back to it.
         return _head(lo, t, interval)
-    if paired and last.is_live != obs.is_live:
-        # An edge: the stream ended (or began) somewhere in between, on average
-        # at the midpoint.
+    if paired:
+        # Two sightings: each stands for the half of the gap nearest to it. At an
+        # edge the stream ended (or began) somewhere in between, on average at the
+        # midpoint; inside a stream the count drifted from one sample to the next,
+        # and the midpoint reads a steady drift exactly (holding each count until
+        # the next sample read it half an interval late).
         return lo + (t - lo) / 2
-    # Inside a stream (or outside one) each sample holds until the next.
+    # Beyond the gap limit nothing is known: no hold back.
     return t
 
 

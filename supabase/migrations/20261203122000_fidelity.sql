@@ -8,11 +8,14 @@
 --     onwards until the next sample's holds_from, provided the next sample
 --     comes within that next sample's max_gap_s (a longer gap is unknown,
 --     not streamed).
---   * The monitor sets holds_from to observed_at inside a stream (each count
---     holds until the next sample), and at a stream's edges, between an
---     offline and a live sample, to the midpoint of their gap, or to the
---     stream's true start time when the platform gives one after the
---     previous sample (and within max_gap_s). A stream thus ends, on
+--   * The monitor sets holds_from to the midpoint between the previous
+--     sample and this one (the midpoint rule: inside a stream each count
+--     stands for the half-intervals on both sides of it, so a drifting
+--     count is not read half an interval late; at a stream's edges, between
+--     an offline and a live sample, the stream ends or starts on average
+--     there), or to the stream's true start time when the platform gives one
+--     after the previous sample (and within max_gap_s), or to observed_at
+--     when the gap is longer than max_gap_s. A stream thus ends, on
 --     average, where its last live sample stops holding and starts where its
 --     first one begins: unbiased at both ends.
 --   * max_gap_s is the gap limit the monitor applied to the sample: its

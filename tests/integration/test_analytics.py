@@ -67,17 +67,17 @@ def oracle(
     lo: datetime,
     hi: datetime,
 ) -> Figures:
-    """The hold rule over [lo, hi), written independently of the SQL: inside a
-    stream each live sample holds until the next one; between an offline and a
-    live sample the boundary is their midpoint; nothing holds across a gap
-    longer than MAX_GAP (the data has no platform start times)."""
+    """The hold rule over [lo, hi), written independently of the SQL: the boundary
+    between two samples is the midpoint of their gap (each live count stands for
+    the half-intervals on both sides of it, inside a stream and at its edges);
+    nothing holds across a gap longer than MAX_GAP (the data has no platform
+    start times)."""
     f = Figures(Decimal(0), Decimal(0), None, 0, 0, 0, None)
 
     def boundary(i: int) -> datetime:
         at = samples[i][0]
-        prev_at, prev_live = (samples[i - 1][0], samples[i - 1][2]) if i > 0 else (at, True)
-        if i > 0 and at - prev_at <= MAX_GAP and prev_live != samples[i][2]:
-            return prev_at + (at - prev_at) / 2
+        if i > 0 and at - samples[i - 1][0] <= MAX_GAP:
+            return samples[i - 1][0] + (at - samples[i - 1][0]) / 2
         return at
 
     for i, (at, viewers, is_live) in enumerate(samples):
@@ -324,8 +324,57 @@ def test_a_repeated_cycle_adds_nothing_to_the_rollups(database: Database) -> Non
             database, {cid: ChannelOutcome(observation=obs, followers=5, stats_at=when)}, when
         )
     rows = rollup_rows(database, [cid])["hourly"]
-    # Inside a stream a count holds until the next sample: 10 x 60 s.
-    assert [r[2:] for r in rows] == [(Decimal(60), Decimal(600), 20, 30, 2, 2, 0)]
+    # Each count stands for the half-intervals either side of it: 10 over 10:55 to
+    # 10:55:30, 20 over 10:55:30 to 10:56 (its forward half waits for the next sample).
+    assert [r[2:] for r in rows] == [(Decimal(60), Decimal(10 * 30 + 20 * 30), 20, 30, 2, 2, 0)]
+
+
+def test_an_hour_boundary_inside_a_half_interval_splits_it(database: Database) -> None:
+    # Samples at 10:58 (100) and 11:01 (300): the boundary between them is their
+    # midpoint, 10:59:30, and 11:00 falls inside the second sample's half, which
+    # splits between the hours; the session, the incremental rollups, the bulk
+    # rebuild and the raw computation agree.
+    owner = create_user(database)
+    team = make_team(database, owner)
+    cid = uuid.uuid4()
+    with database.service() as conn:
+        conn.execute(
+            "insert into public.channels (id, platform, platform_channel_id)"
+            " values (%s, 'twitch', %s)",
+            (cid, cid.hex),
+        )
+        conn.execute(
+            "insert into public.team_channels (team_id, channel_id) values (%s, %s)", (team, cid)
+        )
+    at = datetime(2026, 11, 12, 10, 58, tzinfo=UTC)
+    for minute, viewers in ((0, 100), (3, 300), (4, 300)):
+        when = at + timedelta(minutes=minute)
+        obs = Observation(when, True, "s", None, None, viewers, None)
+        write_cycle(database, {cid: ChannelOutcome(observation=obs)}, when)
+    ten, eleven = at.replace(minute=0), at.replace(hour=11, minute=0)
+    # 10:00: 100 over 10:58 to 10:59:30, 300 over 10:59:30 to 11:00;
+    # 11:00: 300 over 11:00 to 11:02 (the rest of 11:01 to 11:02's gap).
+    expected = {ten: (Decimal(120), Decimal(100 * 90 + 300 * 30)),
+                eleven: (Decimal(120), Decimal(300 * 120))}  # fmt: skip
+    rows = rollup_rows(database, [cid])["hourly"]
+    assert {r[1]: (r[2], r[3]) for r in rows} == expected
+    with database.service() as conn:
+        raw = conn.execute(
+            "select bucket, live_seconds, viewer_seconds from analytics.raw_buckets(%s, %s, %s,"
+            " interval '1 hour') order by bucket",
+            ([cid], ten - timedelta(hours=1), eleven + timedelta(hours=2)),
+        ).fetchall()
+        session = conn.execute(
+            "select viewer_seconds from public.stream_sessions where channel_id = %s", (cid,)
+        ).fetchone()
+        conn.execute(
+            "select analytics.rebuild_rollups(%s, %s, %s)",
+            ([cid], ten.date(), ten.date() + timedelta(days=1)),
+        )
+    assert {r[0]: (r[1], r[2]) for r in raw} == expected
+    assert session is not None
+    assert float(session[0]) == float(sum(v for _, v in expected.values()))
+    assert {r[1]: (r[2], r[3]) for r in rollup_rows(database, [cid])["hourly"]} == expected
 
 
 def overview(database: Database, user: uuid.UUID, team: uuid.UUID,

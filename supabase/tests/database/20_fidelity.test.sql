@@ -4,7 +4,7 @@
 -- a client can neither forge them nor call the internals.
 begin;
 create extension if not exists pgtap with schema extensions;
-select plan(18);
+select plan(20);
 
 select tests.create_user('00000020-0000-4000-8000-000000000001', 'fid-member@test.local');
 select tests.create_user('00000020-0000-4000-8000-000000000002', 'fid-outsider@test.local');
@@ -75,6 +75,35 @@ select is(
      (select at from t0) + interval '2 minutes', (select at from t0) + interval '6 minutes')),
   100 * 240::numeric,
   'a range inside the gap gets the previous sample''s half and the next one''s');
+
+-- 8a-8b: the midpoint rule inside a stream (issue 19 follow-up): samples at
+-- 10:58 (100) and 11:01 (200) meet at 10:59:30, so the hour boundary falls
+-- inside the second sample's half-interval and splits it: 10:00 gets
+-- 100 x 90 s + 200 x 30 s, 11:00 gets 200 x 60 s; nothing after 11:01 (no
+-- next sample yet).
+insert into public.channels (id, platform, platform_channel_id)
+values ('00000020-0000-4000-8000-0000000000c3', 'twitch', 'fid-3');
+insert into public.viewer_samples (channel_id, observed_at, viewer_count, is_live, holds_from, max_gap_s)
+select '00000020-0000-4000-8000-0000000000c3'::uuid, at - interval '2 minutes', 100, true,
+       null::timestamptz, 600 from t0
+union all
+select '00000020-0000-4000-8000-0000000000c3', at + interval '1 minute', 200, true,
+       at - interval '30 seconds', 600 from t0;
+select results_eq(
+  $$ select bucket - (select at from t0), viewer_seconds, live_seconds
+     from analytics.raw_buckets(array['00000020-0000-4000-8000-0000000000c3'::uuid],
+                                (select at from t0) - interval '2 hours',
+                                (select at from t0) + interval '2 hours', interval '1 hour')
+     order by bucket $$,
+  $$ values (interval '-1 hour', 15000::numeric, 120::numeric),
+            (interval '0', 12000::numeric, 60::numeric) $$,
+  'an hour boundary inside a half-interval splits it between the hours');
+select is(
+  (select viewer_seconds from analytics.raw_buckets(
+     array['00000020-0000-4000-8000-0000000000c3'::uuid],
+     (select at from t0) - interval '1 minute', (select at from t0) + interval '30 seconds')),
+  100 * 30 + 200 * 60::numeric,
+  'a range cut on both sides of the midpoint gets each count''s part');
 
 -- 9: the rebuilt rollups equal the raw computation
 select analytics.rebuild_rollups(

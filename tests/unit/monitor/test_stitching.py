@@ -163,12 +163,13 @@ def test_a_start_time_in_the_future_is_clamped_to_the_first_sighting() -> None:
     assert result.sessions[0].started_at == at(5)
 
 
-def test_aggregates_hold_each_sample_until_the_next() -> None:
-    # Inside a stream each count holds until the next sample: 100 for 1 min,
-    # 200 for 1 min, 300 for 2 min; the last sample's value is not carried on.
+def test_aggregates_hold_each_sample_for_the_half_intervals_either_side() -> None:
+    # The midpoint rule: 100 from 0 (no start time, nothing before it) to 0.5, 200
+    # from 0.5 to 1.5, 300 from 1.5 to 3, the last 100 from 3 to 4 (nothing after
+    # it yet: its forward half comes with the next sample).
     result = run([live(0, viewers=100), live(1, viewers=200), live(2, viewers=300), live(4)])
     s = result.sessions[0]
-    assert s.viewer_seconds == (100 * 60 + 200 * 60 + 300 * 120)
+    assert s.viewer_seconds == (100 * 30 + 200 * 60 + 300 * 90 + 100 * 60)
     assert s.peak_viewers == 300
     assert s.viewer_count_sum == 100 + 200 + 300 + 100
     assert s.known_viewer_sample_count == 4
@@ -181,8 +182,9 @@ def test_hidden_viewers_are_unknown_not_zero() -> None:
     assert s.known_viewer_sample_count == 2
     assert s.peak_viewers == 100
     assert s.viewer_count_sum == 150
-    # Only the known 50 (1 min) counts; hidden samples carry nothing.
-    assert s.viewer_seconds == 50 * 60
+    # Only the known counts count: 50 over 0.5 to 1.5, 100 over 2.5 to 3; the
+    # hidden samples' half-intervals carry nothing.
+    assert s.viewer_seconds == 50 * 60 + 100 * 30
 
 
 def test_all_hidden_leaves_peak_unknown() -> None:
@@ -315,7 +317,7 @@ def test_a_replaced_session_keeps_the_hold_of_its_last_sample() -> None:
 def test_each_step_records_the_boundary_and_the_gap_limit() -> None:
     memory = run([live(0)]).memory
     step = advance(memory, live(1), RULES)
-    assert step.holds_from == at(1)  # inside a stream: the previous sample holds to this one
+    assert step.holds_from == at(0.5)  # inside a stream: the midpoint
     assert step.max_gap == RULES.max_gap
     assert advance(memory, off(1), RULES).holds_from == at(0.5)  # an edge: the midpoint
     lengthened = advance(memory, live(1, interval_s=900), RULES)
@@ -390,3 +392,52 @@ def test_a_restart_is_weighed_from_the_old_streams_estimated_end() -> None:
     final = late(apart, interval_s=300).memory.session
     assert final is not None
     assert final.platform_stream_id == "b"
+
+
+# --- the midpoint rule inside a stream -------------------------------------------------
+
+
+def ramp(minute: int) -> int:
+    return 100 + 10 * minute
+
+
+def test_a_linear_ramp_sampled_at_the_interval_is_read_exactly() -> None:
+    # An audience growing by 10 a minute, sampled every minute from 0 to 10, and
+    # every 5 minutes: the half-intervals either side of each count make the
+    # trapezoid, exact for a straight line (1,500 viewers on average x 10 min).
+    truth = (100 + 200) / 2 * 600
+    for step in (1, 5):
+        s = run([live(m, viewers=ramp(m)) for m in range(0, 11, step)]).sessions[0]
+        assert s.viewer_seconds == truth
+    # Holding each count until the next sample read it half an interval late:
+    # short by half an interval times the rise (30 s x 100 at one minute).
+    held = sum(ramp(m) * 60 for m in range(10))
+    assert truth - held == 30 * (ramp(10) - ramp(0))
+
+
+def test_a_ramp_between_a_true_start_and_an_offline_sighting() -> None:
+    # Live from 10 (the platform says so) to somewhere in 15..16, counts rising
+    # by 10 a minute from 10: the interior is exact, the edges as documented:
+    # the first count back to the start, the last to the midpoint of the gap.
+    obs = [off(9), *[live(m, viewers=10 * (m - 10), started_at=at(10)) for m in range(11, 16)],
+           off(16)]  # fmt: skip
+    s = run(obs).sessions[0]
+    # 10 over [10, 11] (head), then [11, 15] the trapezoid of 10..50, 50 over [15, 15.5].
+    assert s.viewer_seconds == 10 * 60 + (10 + 50) / 2 * 240 + 50 * 30
+
+
+def test_the_boundary_is_the_midpoint_of_an_uneven_gap() -> None:
+    memory = run([live(0), live(1)]).memory
+    step = advance(memory, live(4, viewers=400), RULES)
+    assert step.holds_from == at(2.5)
+    assert step.memory.session is not None
+    # 100 over [0, 0.5] and [0.5, 2.5], then 400 back to 2.5.
+    assert step.memory.session.viewer_seconds == 100 * 150 + 400 * 90
+
+
+def test_a_gap_beyond_the_limit_holds_nothing_either_way() -> None:
+    memory = run([live(0, viewers=100)]).memory
+    step = advance(memory, live(11, viewers=100), RULES)  # 11 min > max_gap 10
+    assert step.holds_from == at(11)
+    assert step.memory.session is not None
+    assert step.memory.session.viewer_seconds == 0
