@@ -1,17 +1,21 @@
-"""The platforms' HTTP layer below httpx.Client: a connection per request in O(1),
-and request URLs built without re-parsing what never changes.
+"""The platforms' HTTP layer below httpx.Client: a connection per request in O(1)
+over a lean HTTP/1.1 wire, and request URLs built without re-parsing what never changes.
 
-`SlotTransport`: httpcore's `ConnectionPool` re-examines every connection of
-the pool under its lock each time a request arrives or a response closes,
-and for every idle one counts the idle ones again, so its bookkeeping grows
-with the square of the pool (about 250 idle checks per request at a pool of
-16), all of it holding the GIL the monitor's other threads need. A
-`SlotTransport` keeps `size` slots on a LIFO stack, each an ordinary
-`httpx.HTTPTransport` limited to one keep-alive connection: a request takes
-the top slot (waiting, within the pool timeout, while all are busy) and its
-response gives it back when closed. httpx and httpcore still do everything
-else (TLS, keep-alive expiry, reconnecting, exception mapping), on one
-connection at a time; the most recently used connections stay warm.
+`SlotTransport`: httpcore's `ConnectionPool` re-examined every connection of
+the pool under its lock each time a request arrived or a response closed
+(about 250 idle checks per request at a pool of 16), and httpcore with h11
+then spent about 0.4 ms of Python per request on events, state machines and
+header validation, all of it holding the GIL the monitor's other threads need.
+A `SlotTransport` lets at most `size` requests be in flight (a counter under a
+condition, so waiting is bounded by the pool timeout) and keeps each origin's
+idle keep-alive connections on a LIFO stack (the most recently used stay
+warm; one idle longer than `keepalive_expiry`, or that the server closed, is
+dropped). Each request goes out on a `shared.platforms.wire.Connection`: the
+request head httpx built, one `sendall`, llhttp's C parser over the answer.
+A kept-alive connection the server dropped meanwhile is replaced once for
+requests safe to repeat. What the wire does not do (a streamed request body,
+HEAD) goes through an ordinary `httpx.HTTPTransport`. httpx still does
+everything above the transport: URLs, headers, auth, redirects, decoding.
 
 `RequestUrls`: httpx validates every character of a URL string in Python
 each time it parses one (twice per request with `params=`). The base URLs a
@@ -25,6 +29,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 import httpx
+
+from shared.platforms.wire import Connection, Origin, request_head
 
 Params = Mapping[str, str] | Sequence[tuple[str, str]]
 
@@ -49,62 +55,138 @@ class _GiveBack(httpx.SyncByteStream):
 
 
 class SlotTransport(httpx.BaseTransport):
-    """`size` one-connection transports, one checked out per request in flight."""
+    """At most `size` requests in flight, each on a keep-alive connection of its origin."""
 
     def __init__(self, size: int, *, keepalive_expiry: float | None = 5.0) -> None:
         if size < 1:
             raise ValueError("a SlotTransport needs at least one slot")
-        limits = httpx.Limits(
-            max_connections=1, max_keepalive_connections=1, keepalive_expiry=keepalive_expiry
-        )
         self.size = size
-        # One TLS context for every slot: each would otherwise load the CA bundle.
-        tls = httpx.create_ssl_context()
-        self._slots = tuple(httpx.HTTPTransport(verify=tls, limits=limits) for _ in range(size))
-        self._free = list(self._slots)
+        self.keepalive_expiry = keepalive_expiry
+        # One TLS context for every connection: each would otherwise load the CA bundle.
+        self._tls = httpx.create_ssl_context()
+        self._tls.set_alpn_protocols(["http/1.1"])
+        self._idle: dict[Origin, list[Connection]] = {}
+        self._busy = 0
         self._ready = threading.Condition(threading.Lock())
         self._closed = False
+        # What the wire connection does not do (a streamed request body, an
+        # HTTP/1.1 answer to HEAD, a scheme other than http(s)): httpx's own.
+        self._fallback: httpx.HTTPTransport | None = None
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         timeouts: dict[str, float | None] = request.extensions.get("timeout", {})
-        slot = self._take(timeouts.get("pool"), request)
+        url = request.url
+        origin: Origin = (url.raw_scheme, url.raw_host, url.port or _PORTS.get(url.raw_scheme, 0))
+        self._take(timeouts.get("pool"), request)
         try:
-            response = slot.handle_request(request)
+            body = _body_of(request)
+            if body is None or request.method == "HEAD" or origin[0] not in _PORTS:
+                response = self._fallback_transport().handle_request(request)
+                assert isinstance(response.stream, httpx.SyncByteStream)
+                response.stream = _GiveBack(response.stream, self._give)
+                return response
+            response = self._exchange(origin, request, body, timeouts.get("connect"))
         except BaseException:
-            self._give(slot)
+            self._give()
             raise
         assert isinstance(response.stream, httpx.SyncByteStream)
-        response.stream = _GiveBack(response.stream, lambda: self._give(slot))
+        response.stream = _GiveBack(response.stream, self._give)
         return response
+
+    def _exchange(
+        self, origin: Origin, request: httpx.Request, body: bytes, connect: float | None
+    ) -> httpx.Response:
+        head = request_head(request)
+        conn = self._idle_connection(origin)
+        if conn is not None:
+            try:
+                return self._keep(conn, conn.send(request, head, body))
+            except (httpx.RemoteProtocolError, httpx.WriteError, httpx.ReadError):
+                # A kept-alive connection the server dropped meanwhile: once more on a
+                # new one, for requests that are safe to repeat (as browsers do).
+                if request.method not in _IDEMPOTENT:
+                    raise
+        conn = Connection.open(origin, self._tls, connect, request)
+        return self._keep(conn, conn.send(request, head, body))
+
+    def _keep(self, conn: Connection, response: httpx.Response) -> httpx.Response:
+        if not conn.closed:
+            with self._ready:
+                idle = self._idle.setdefault(conn.origin, [])
+                if len(idle) < self.size and not self._closed:
+                    idle.append(conn)
+                    conn = None  # type: ignore[assignment]
+            if conn is not None:
+                conn.close()
+        return response
+
+    def _idle_connection(self, origin: Origin) -> Connection | None:
+        """The most recently used live connection to `origin` (stale ones closed)."""
+        while True:
+            with self._ready:
+                idle = self._idle.get(origin)
+                conn = idle.pop() if idle else None
+            if conn is None or conn.reusable(self.keepalive_expiry):
+                return conn
+            conn.close()
+
+    def _fallback_transport(self) -> httpx.HTTPTransport:
+        with self._ready:
+            if self._fallback is None:
+                limits = httpx.Limits(
+                    max_connections=self.size, keepalive_expiry=self.keepalive_expiry
+                )
+                self._fallback = httpx.HTTPTransport(verify=self._tls, limits=limits)
+            return self._fallback
 
     def close(self) -> None:
         with self._ready:
             self._closed = True
             self._ready.notify_all()
-        for slot in self._slots:
-            slot.close()
+            idle = [c for conns in self._idle.values() for c in conns]
+            self._idle.clear()
+            fallback = self._fallback
+        for conn in idle:
+            conn.close()
+        if fallback is not None:
+            fallback.close()
 
     @property
     def free(self) -> int:
         """Slots not serving a request now."""
         with self._ready:
-            return len(self._free)
+            return self.size - self._busy
 
-    def _take(self, timeout: float | None, request: httpx.Request) -> httpx.HTTPTransport:
+    def _take(self, timeout: float | None, request: httpx.Request) -> None:
         with self._ready:
-            if not self._ready.wait_for(lambda: self._free or self._closed, timeout):
+            if not self._ready.wait_for(lambda: self._busy < self.size or self._closed, timeout):
                 raise httpx.PoolTimeout(
                     f"all {self.size} connections stayed busy for the pool timeout",
                     request=request,
                 )
             if self._closed:
                 raise RuntimeError("the transport is closed")
-            return self._free.pop()
+            self._busy += 1
 
-    def _give(self, slot: httpx.HTTPTransport) -> None:
+    def _give(self) -> None:
         with self._ready:
-            self._free.append(slot)
+            self._busy -= 1
             self._ready.notify()
+
+
+_PORTS = {b"http": 80, b"https": 443}
+_IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+
+
+def _body_of(request: httpx.Request) -> bytes | None:
+    """The request's body if it is already in memory (None: it streams)."""
+    stream = request.stream
+    if isinstance(stream, httpx.ByteStream):
+        return b"".join(stream)
+    try:
+        return request.content
+    except httpx.RequestNotRead:
+        return None
 
 
 def _can_set_query() -> bool:

@@ -3,7 +3,7 @@ request URLs that equal what httpx builds from `params`."""
 
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl
@@ -164,3 +164,169 @@ def test_bases_with_a_query_merge_as_httpx_does() -> None:
     assert urls(base) == httpx.URL(base)
     assert urls("https://example.test/p") == httpx.URL("https://example.test/p")
     assert with_query(httpx.URL("https://example.test/p"), "a=1").params["a"] == "1"
+
+
+# --- the wire below SlotTransport (shared/platforms/wire.py), against canned bytes ---
+
+Reply = Callable[[bytes], tuple[bytes, bool]]
+"""A raw request (head and body) -> the raw answer and whether to close after it."""
+
+
+class _Canned:
+    """A loopback server that answers each request with whatever `reply` returns."""
+
+    def __init__(self, reply: Reply) -> None:
+        self.reply = reply
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+        self.requests: list[bytes] = []
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def url(self, path: str = "/") -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self._one, args=(conn,), daemon=True).start()
+
+    def _one(self, conn: socket.socket) -> None:
+        with conn:
+            buffer = b""
+            while True:
+                while b"\r\n\r\n" not in buffer:
+                    data = conn.recv(65536)
+                    if not data:
+                        return
+                    buffer += data
+                head, _, rest = buffer.partition(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n")[1:]:
+                    name, _, value = line.partition(b":")
+                    if name.strip().lower() == b"content-length":
+                        length = int(value)
+                while len(rest) < length:
+                    rest += conn.recv(65536)
+                request, buffer = head + b"\r\n\r\n" + rest[:length], rest[length:]
+                self.requests.append(request)
+                answer, close = self.reply(request)
+                if answer:
+                    conn.sendall(answer)
+                if close:
+                    return
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+@pytest.fixture
+def canned() -> Iterator[Callable[[Reply], _Canned]]:
+    servers: list[_Canned] = []
+
+    def start(reply: Reply) -> _Canned:
+        servers.append(_Canned(reply))
+        return servers[-1]
+
+    yield start
+    for srv in servers:
+        srv.close()
+
+
+def _ok(body: bytes, *extra: bytes) -> bytes:
+    head = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n" % len(body) + b"".join(extra)
+    return head + b"\r\n" + body
+
+
+def test_chunked_gzip_answers_are_decoded_as_httpx_does(canned: Callable[[Reply], _Canned]) -> None:
+    import gzip
+
+    packed = gzip.compress(b'{"data": [1, 2, 3]}')
+    chunked = (
+        b"".join(b"%x\r\n%s\r\n" % (len(c), c) for c in (packed[:7], packed[7:])) + b"0\r\n\r\n"
+    )
+    answer = (
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Encoding: gzip\r\n"
+        b"Content-Type: application/json\r\n\r\n" + chunked
+    )
+    srv = canned(lambda _: (answer, False))
+    with httpx.Client(transport=SlotTransport(2), timeout=5) as client:
+        for _ in range(3):
+            response = client.get(srv.url("/x?a=1&b=%20"))
+            assert response.json() == {"data": [1, 2, 3]}
+            assert response.headers["content-type"] == "application/json"
+    assert srv.connections == 1  # kept alive across the three
+    assert srv.requests[0].startswith(b"GET /x?a=1&b=%20 HTTP/1.1\r\n")
+    assert b"\r\nhost: 127.0.0.1:%d\r\n" % srv.port in srv.requests[0].lower()
+
+
+def test_a_body_that_ends_with_the_connection(canned: Callable[[Reply], _Canned]) -> None:
+    srv = canned(lambda _: (b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nall of it", True))
+    with httpx.Client(transport=SlotTransport(1), timeout=5) as client:
+        assert client.get(srv.url()).text == "all of it"
+        assert client.get(srv.url()).text == "all of it"
+    assert srv.connections == 2
+
+
+def test_a_kept_connection_the_server_dropped_is_replaced(
+    canned: Callable[[Reply], _Canned],
+) -> None:
+    # The server closes after every answer without saying so: the next GET finds
+    # the connection gone and goes again on a new one.
+    srv = canned(lambda _: (_ok(b"fine"), True))
+    transport = SlotTransport(1, keepalive_expiry=None)
+    with httpx.Client(transport=transport, timeout=5) as client:
+        answers = [client.get(srv.url()).text for _ in range(4)]
+    assert answers == ["fine"] * 4
+    assert srv.connections == 4
+    assert transport.free == 1
+
+
+def test_a_post_sends_its_body_and_is_never_sent_twice(canned: Callable[[Reply], _Canned]) -> None:
+    def echo(request: bytes) -> tuple[bytes, bool]:
+        return _ok(request.partition(b"\r\n\r\n")[2]), False
+
+    srv = canned(echo)
+    with httpx.Client(transport=SlotTransport(1), timeout=5) as client:
+        assert client.post(srv.url(), data={"grant": "a b"}).text == "grant=a+b"
+    silent = canned(lambda _: (b"", True))  # takes the request, answers nothing
+    with httpx.Client(transport=SlotTransport(1), timeout=5) as client:
+        with pytest.raises(httpx.RemoteProtocolError, match="without sending"):
+            client.post(silent.url(), data={"a": "b"})
+    assert len(silent.requests) == 1
+
+
+@pytest.mark.parametrize(
+    ("answer", "error"),
+    [
+        (b"HTTP/1.1 abc OK\r\n\r\n", "malformed"),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort", "middle of a response"),
+        (b"HTTP/1.1 200 OK\r\nX: " + b"a" * 300_000 + b"\r\n\r\n", "too large|malformed"),
+    ],
+)
+def test_broken_answers_are_protocol_errors(
+    canned: Callable[[Reply], _Canned], answer: bytes, error: str
+) -> None:
+    srv = canned(lambda _: (answer, True))
+    transport = SlotTransport(1)
+    with httpx.Client(transport=transport, timeout=5) as client:
+        with pytest.raises(httpx.RemoteProtocolError, match=error):
+            client.get(srv.url())
+    assert transport.free == 1
+
+
+def test_a_silent_server_is_a_read_timeout(canned: Callable[[Reply], _Canned]) -> None:
+    srv = canned(lambda _: (b"", False))
+    with httpx.Client(transport=SlotTransport(1), timeout=httpx.Timeout(5, read=0.2)) as client:
+        with pytest.raises(httpx.ReadTimeout):
+            client.get(srv.url())
+
+
+def test_head_goes_through_httpx_own_transport(server: _Server) -> None:
+    with httpx.Client(transport=SlotTransport(1), timeout=5) as client:
+        assert client.head(_url(server, "/h")).status_code in (200, 501)
