@@ -56,10 +56,11 @@ def test_a_stream_from_start_to_end(database: Database) -> None:
     assert started == T0 - timedelta(seconds=30)
     assert ended == T0 + timedelta(minutes=1)
     assert (count, peak, avg) == (2, 300, 200)
-    # head 30 s x 100 back to the platform's start, 100 on to the midpoint towards
-    # the next sample (30 s), 300 back to that midpoint (30 s) and on to the
-    # midpoint towards the first offline one (30 s)
-    assert secs == 100 * 30 + 100 * 30 + 300 * 30 + 300 * 30
+    # head: 30 s since the platform's start as a ramp from none to 100 (half of
+    # 30 s x 100), 100 on to the midpoint towards the next sample (30 s), 300 back
+    # to that midpoint (30 s) and on to the midpoint towards the first offline
+    # one (30 s)
+    assert secs == 100 * 15 + 100 * 30 + 300 * 30 + 300 * 30
     with database.service() as conn:
         rows = conn.execute(
             "select observed_at, holds_from, max_gap_s from public.viewer_samples"
@@ -68,7 +69,7 @@ def test_a_stream_from_start_to_end(database: Database) -> None:
         ).fetchall()
     half = timedelta(seconds=30)
     assert rows == [
-        (T0, T0 - half, 600),
+        (T0, T0 - half / 2, 600),  # the head's ramp: half-way from the platform's start
         (T0 + timedelta(minutes=1), T0 + half, 600),
         (T0 + timedelta(minutes=2), T0 + timedelta(minutes=1) + half, 600),
     ]

@@ -333,17 +333,31 @@ def late(observations: list[Observation], interval_s: int = 60) -> Run:
     return Run([memory.session], [], memory)
 
 
-def test_a_stream_found_within_an_interval_of_its_start_holds_back_to_it() -> None:
+def test_a_cold_start_counts_its_head_as_a_ramp_from_none() -> None:
+    # Live since 0:15, first seen at 1:00 with 100: the 45 s head is a straight
+    # line from none at the start to 100, that is 100 x 45 / 2.
     s = late([off(0), live(1, viewers=100, started_at=at(0.25))]).sessions[0]
-    assert s.viewer_seconds == 100 * 45
+    assert s.started_at == at(0.25)
+    assert s.viewer_seconds == 100 * 45 / 2
+
+
+def test_a_linear_ramp_from_the_start_is_read_exactly() -> None:
+    # Viewers grow by 100 a minute from none at a start at 0:30, sampled at 1, 2
+    # and 3: the head's ramp and the interior's midpoints are together the
+    # trapezoid rule, exact for a straight line.
+    obs = [off(0), live(1, viewers=50, started_at=at(0.5)), live(2, viewers=150),
+           live(3, viewers=250)]  # fmt: skip
+    s = late(obs).sessions[0]
+    # Truth from 0:30 to the last sample at 3:00: the triangle, 250 x 150 s / 2.
+    assert s.viewer_seconds == 250 * 150 / 2
 
 
 def test_a_late_found_stream_counts_its_head_as_a_ramp_from_none() -> None:
-    # Live since minute 2, first seen at 8 (the poll waited): the last minute in
-    # full, the five before it as a straight line from 0 to 100 (half).
+    # Live since minute 2, first seen at 8 (the poll waited): the six minutes
+    # as a straight line from 0 to 100 (half), however late it was found.
     s = late([off(0), live(8, viewers=100, started_at=at(2), interval_s=480)]).sessions[0]
     assert s.started_at == at(2)
-    assert s.viewer_seconds == 100 * (60 + 300 / 2)
+    assert s.viewer_seconds == 100 * 360 / 2
     # Without a known interval the old full hold applies.
     memory = Memory()
     for obs in [off(0), live(8, viewers=100, started_at=at(2), interval_s=480)]:
@@ -354,7 +368,7 @@ def test_a_late_found_stream_counts_its_head_as_a_ramp_from_none() -> None:
 
 def test_a_late_found_first_sighting_without_a_previous_sample() -> None:
     s = late([live(5, viewers=100, started_at=at(0))]).sessions[0]
-    assert s.viewer_seconds == 100 * (60 + 240 / 2)
+    assert s.viewer_seconds == 100 * 300 / 2
 
 
 def test_a_late_found_restart_is_held_in_full() -> None:
@@ -372,7 +386,7 @@ def test_the_late_head_boundary_is_what_the_sample_records() -> None:
     memory = run([off(0)]).memory
     step = advance(memory, live(8, started_at=at(2), interval_s=480), RULES,
                    interval=timedelta(minutes=1))  # fmt: skip
-    assert step.holds_from == at(2 + 5 / 2)
+    assert step.holds_from == at(2 + 6 / 2)
 
 
 def test_a_restart_is_weighed_from_the_old_streams_estimated_end() -> None:
