@@ -268,11 +268,18 @@ def _status_for(memory: Memory, obs_live: bool, viewers: int | None, stream: str
 
 
 def gather_writes(
-    due: Sequence[DueChannel], outcomes: Mapping[UUID, ChannelOutcome], rules: Rules
+    due: Sequence[DueChannel],
+    outcomes: Mapping[UUID, ChannelOutcome],
+    rules: Rules,
+    *,
+    into: tuple[CycleWrites, CycleReport] | None = None,
 ) -> tuple[CycleWrites, CycleReport]:
-    """Stitch every observation into the rows to write (pure: no SQL)."""
-    plan = CycleWrites()
-    report = CycleReport(channels_due=len(due))
+    """Stitch every observation into the rows to write (pure: no SQL).
+
+    `into`: add to this plan and report (a cycle gathered part by part) instead
+    of new ones."""
+    plan, report = into or (CycleWrites(), CycleReport())
+    report.channels_due += len(due)
     for channel in due:
         outcome = outcomes.get(channel.id)
         obs = outcome.observation if outcome else None
@@ -414,8 +421,11 @@ def write_samples(conn: psycopg.Connection[Any], rows: Sequence[Sample]) -> int:
         ) as copy:
             for row in rows:
                 copy.write_row(row)
+        # Moved out of the staging table, so the next batch of the same
+        # transaction starts from an empty one.
         cur.execute(
-            "insert into public.viewer_samples select * from monitor_samples_in"
+            "with moved as (delete from monitor_samples_in returning *)"
+            " insert into public.viewer_samples select * from moved"
             " on conflict (channel_id, observed_at) do nothing"
         )
         return cur.rowcount
@@ -541,8 +551,9 @@ POLL_STATE_COLUMNS = ", ".join(PollStateRow._fields)
 _CANDIDATES = PollStateRow._fields.index("candidate_video_ids")
 assert PollStateRow._fields[_CANDIDATES + 1] == "settled_video_ids"
 POLL_STATE_UPSERT_SQL = f"""
+with moved as (delete from monitor_poll_state_in returning *)
 insert into public.channel_poll_state as ps ({POLL_STATE_COLUMNS})
-select {POLL_STATE_COLUMNS} from monitor_poll_state_in
+select {POLL_STATE_COLUMNS} from moved
 on conflict (channel_id) do update set
   last_polled_at = excluded.last_polled_at, last_attempt_at = excluded.last_attempt_at,
   consecutive_failures = excluded.consecutive_failures,
@@ -562,27 +573,26 @@ def text_array(values: Sequence[str]) -> str:
     """A text[] literal (`{"a","b"}`), every element quoted, for COPY."""
     if not values:
         return "{}"
+    joined = '","'.join(values)
+    if "\\" not in joined and joined.count('"') == 2 * (len(values) - 1):
+        # Platform ids have nothing to escape (the only quotes are the
+        # separators'): one join, no per-element Python.
+        return '{"' + joined + '"}'
     quoted = (v.replace("\\", "\\\\").replace('"', '\\"') for v in values)
     return "{" + ",".join(f'"{v}"' for v in quoted) + "}"
 
 
-def _write_poll_state(
-    conn: psycopg.Connection[Any],
-    due: Sequence[DueChannel],
-    outcomes: Mapping[UUID, ChannelOutcome],
-    plan: CycleWrites,
-    ids: Mapping[UUID, int],
-    run: RunInfo,
-) -> None:
-    if not due:
+_NO_ANSWER = ChannelOutcome(error="no answer")
+
+
+def _write_poll_state(conn: psycopg.Connection[Any], rows: Sequence[PollStateRow]) -> None:
+    """Upsert these poll-state rows: COPY into staging, one set-based statement."""
+    if not rows:
         return
-    no_answer = ChannelOutcome(error="no answer")
     conn.execute(POLL_STATE_STAGING_SQL)
     with conn.cursor() as cur:
         with cur.copy(f"copy monitor_poll_state_in ({POLL_STATE_COLUMNS}) from stdin") as copy:
-            for channel in due:
-                outcome = outcomes.get(channel.id) or no_answer
-                row = _poll_state_row(channel, outcome, plan, ids, run)
+            for row in rows:
                 # The two id lists go as text[] literals; every other column as it is.
                 copy.write_row(
                     (*row[:_CANDIDATES], text_array(row.candidate_video_ids),
@@ -718,6 +728,116 @@ def record_run(
     return int(row[0])
 
 
+class CycleWriter:
+    """Writes one cycle in the caller's transaction, part by part as the fetch ends.
+
+    `add` takes a finished part of the cycle (a platform's channels and their
+    outcomes, while the other platforms are still being polled): it stitches
+    them and writes the rows that need nothing from the rest of the cycle, its
+    samples and poll state. `finish` adds whatever was not added, then writes
+    what needs the whole cycle: new sessions first (their ids go into the
+    samples and poll state held back for them), statuses, broadcasts, alerts,
+    rollups, stats and usage. All of it is one transaction, so writing early
+    changes what is written nowhere, only when: the database works while the
+    slowest platform is still answering.
+
+    A database error in `add` is kept and raised by `finish` (the fetch of the
+    other platforms is not cut short, so their requests are still counted).
+    """
+
+    def __init__(self, conn: psycopg.Connection[Any], rules: Rules, run: RunInfo) -> None:
+        self._conn = conn
+        self._rules = rules
+        self._run = run
+        self._plan = CycleWrites()
+        self._report = CycleReport()
+        self._added: set[UUID] = set()
+        self._held: list[DueChannel] = []
+        """Channels whose poll state waits for the id of a session opened this cycle."""
+        self._samples_written = 0
+        self._samples_s = 0.0
+        self._error: psycopg.Error | None = None
+
+    def add(self, channels: Sequence[DueChannel], outcomes: Mapping[UUID, ChannelOutcome]) -> None:
+        """Stitch a finished part of the cycle and write its independent rows."""
+        if self._error is not None:
+            return
+        plan = self._plan
+        ready = len(plan.samples)
+        gather_writes(channels, outcomes, self._rules, into=(plan, self._report))
+        self._added.update(c.id for c in channels)
+        samples = [s for s in plan.samples[ready:] if s.channel_id not in plan.opening]
+        rows = []
+        for channel in channels:
+            memory = plan.memories.get(channel.id)
+            if memory is not None and memory.session is not None and memory.session.id is None:
+                self._held.append(channel)
+                continue
+            outcome = outcomes.get(channel.id) or _NO_ANSWER
+            rows.append(_poll_state_row(channel, outcome, plan, {}, self._run))
+        try:
+            began = time.perf_counter()
+            self._samples_written += write_samples(self._conn, samples)
+            self._samples_s += time.perf_counter() - began
+            _write_poll_state(self._conn, rows)
+        except psycopg.Error as exc:
+            self._error = exc
+
+    def finish(
+        self,
+        due: Sequence[DueChannel],
+        outcomes: Mapping[UUID, ChannelOutcome],
+        usage: Mapping[str, PlatformUsage],
+    ) -> CycleReport:
+        """Add what was not added, write the rest; the cycle's report."""
+        rest = [c for c in due if c.id not in self._added]
+        if rest:
+            self.add(rest, outcomes)
+        if self._error is not None:
+            raise self._error
+        conn, plan, report, run = self._conn, self._plan, self._report, self._run
+        new_ids = _write_sessions(conn, plan)
+        opening = [
+            s._replace(session_id=new_ids.get(s.channel_id))
+            for s in plan.samples
+            if s.channel_id in plan.opening
+        ]
+        began = time.perf_counter()
+        report.samples_written = self._samples_written + write_samples(conn, opening)
+        # Part of the samples' write (and of its measured time): their rollups.
+        samples = [
+            s._replace(session_id=new_ids.get(s.channel_id)) if s.channel_id in plan.opening else s
+            for s in plan.samples
+        ]
+        write_rollups(conn, _rollup_samples(due, samples), _follower_counts(outcomes))
+        report.samples_s = self._samples_s + time.perf_counter() - began
+        changed = _write_statuses(conn, plan, new_ids)
+        report.status_changes = len(changed)
+        broadcast_status_changes(conn, changed)
+        # The alert outbox, in this same transaction (shared/alerts/outbox.py).
+        enqueue_alerts(conn, cycle_changes(due, plan, new_ids, changed))
+        _write_poll_state(
+            conn,
+            [
+                _poll_state_row(c, outcomes.get(c.id) or _NO_ANSWER, plan, new_ids, run)
+                for c in self._held
+            ],
+        )
+        report.stats_written = _write_stats(conn, outcomes)
+        write_usage(conn, usage, run.started_at)
+        report.requests = {p: u.requests for p, u in usage.items()}
+        report.minimum_requests = {p: u.minimum_requests for p, u in usage.items()}
+        report.quota_units = {p: u.quota_units for p, u in usage.items() if u.quota_units}
+        report.units_per_live_sample = units_per_live_sample(usage)
+        report.errors = [e for u in usage.values() for e in u.errors]
+        failed = report.channels_due - report.channels_checked - report.channels_pending
+        if failed and report.channels_checked == 0:
+            report.status = "failed"
+        elif failed or report.errors:
+            report.status = "partial"
+        return report
+
+
 def write_cycle(
     conn: psycopg.Connection[Any],
     due: Sequence[DueChannel],
@@ -727,33 +847,4 @@ def write_cycle(
     run: RunInfo,
 ) -> CycleReport:
     """Write everything one cycle learned, in the caller's transaction."""
-    plan, report = gather_writes(due, outcomes, rules)
-    new_ids = _write_sessions(conn, plan)
-    samples = [
-        s._replace(session_id=new_ids.get(s.channel_id)) if s.channel_id in plan.opening else s
-        for s in plan.samples
-    ]
-    began = time.perf_counter()
-    report.samples_written = write_samples(conn, samples)
-    # Part of the samples' write (and of its measured time): their rollups.
-    write_rollups(conn, _rollup_samples(due, samples), _follower_counts(outcomes))
-    report.samples_s = time.perf_counter() - began
-    changed = _write_statuses(conn, plan, new_ids)
-    report.status_changes = len(changed)
-    broadcast_status_changes(conn, changed)
-    # The alert outbox, in this same transaction (shared/alerts/outbox.py).
-    enqueue_alerts(conn, cycle_changes(due, plan, new_ids, changed))
-    _write_poll_state(conn, due, outcomes, plan, new_ids, run)
-    report.stats_written = _write_stats(conn, outcomes)
-    write_usage(conn, usage, run.started_at)
-    report.requests = {p: u.requests for p, u in usage.items()}
-    report.minimum_requests = {p: u.minimum_requests for p, u in usage.items()}
-    report.quota_units = {p: u.quota_units for p, u in usage.items() if u.quota_units}
-    report.units_per_live_sample = units_per_live_sample(usage)
-    report.errors = [e for u in usage.values() for e in u.errors]
-    failed = report.channels_due - report.channels_checked - report.channels_pending
-    if failed and report.channels_checked == 0:
-        report.status = "failed"
-    elif failed or report.errors:
-        report.status = "partial"
-    return report
+    return CycleWriter(conn, rules, run).finish(due, outcomes, usage)
