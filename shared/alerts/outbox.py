@@ -30,7 +30,7 @@ from uuid import UUID
 import psycopg
 from psycopg.types.json import Jsonb
 
-from shared.monitor.state import DueChannel, StatusSnapshot
+from shared.monitor.state import StatusSnapshot
 from shared.monitor.stitching import Session
 
 if TYPE_CHECKING:
@@ -102,13 +102,12 @@ def ended_change(channel_id: UUID, session: Session, at: datetime) -> AlertChang
 
 
 def cycle_changes(
-    due: Sequence[DueChannel],
     plan: "CycleWrites",
     new_ids: Mapping[UUID, int],
     changed: Iterable[UUID],
 ) -> list[AlertChange]:
     """The candidates of one monitor cycle: its written status changes and closed sessions."""
-    before = {d.id: d.status for d in due}
+    before = plan.status_before
     found: list[AlertChange] = []
     for channel_id in changed:
         after = plan.statuses.get(channel_id)

@@ -249,13 +249,22 @@ class CycleWrites:
     session_inserts: dict[UUID, Session] = field(default_factory=dict)
     """By channel: sessions opened this cycle."""
     samples: list[Sample] = field(default_factory=list)
+    """The samples that can be written as they are..."""
+    opening_samples: list[Sample] = field(default_factory=list)
+    """...and those that belong to a session opened this cycle: its id comes with
+    the session's insert."""
     opening: set[UUID] = field(default_factory=set)
-    """Channels whose sample belongs to a session opened this cycle: its id comes
-    with the session's insert."""
+    """The channels of `opening_samples`."""
+    rollups: list[RollupSample] = field(default_factory=list)
+    """The samples that add to the rollups: this or the channel's previous sample
+    live (most channels are offline most of the time, and joining every sample
+    of a cycle to its poll state cost more than the samples' own insert)."""
     statuses: dict[UUID, StatusSnapshot] = field(default_factory=dict)
     """`channel_status` rows that change, by channel..."""
     status_times: dict[UUID, datetime] = field(default_factory=dict)
-    """...and when each was observed."""
+    """...when each was observed..."""
+    status_before: dict[UUID, StatusSnapshot | None] = field(default_factory=dict)
+    """...and what each was before (for the alerts)."""
     memories: dict[UUID, Memory] = field(default_factory=dict)
 
 
@@ -280,6 +289,7 @@ def gather_writes(
     of new ones."""
     plan, report = into or (CycleWrites(), CycleReport())
     report.channels_due += len(due)
+    intervals: dict[int, timedelta] = {}
     for channel in due:
         outcome = outcomes.get(channel.id)
         obs = outcome.observation if outcome else None
@@ -287,7 +297,10 @@ def gather_writes(
             report.channels_pending += bool(outcome and outcome.pending)
             continue
         report.channels_checked += 1
-        step = advance(channel.memory, obs, rules, interval=timedelta(seconds=channel.interval_s))
+        interval = intervals.get(channel.interval_s)
+        if interval is None:
+            interval = intervals[channel.interval_s] = timedelta(seconds=channel.interval_s)
+        step = advance(channel.memory, obs, rules, interval=interval)
         if not step.applied:
             continue
         memory = step.memory
@@ -306,17 +319,35 @@ def gather_writes(
         viewers = obs.viewer_count if obs.is_live else None
         sid = session.id if in_session and session is not None else None
         limit = step.max_gap or rules.max_gap
-        plan.samples.append(
-            Sample(channel.id, obs.observed_at, viewers, sid, obs.is_live, step.holds_from,
-                   round(limit.total_seconds()))
-        )  # fmt: skip
+        sample = Sample(channel.id, obs.observed_at, viewers, sid, obs.is_live, step.holds_from,
+                        round(limit.total_seconds()))  # fmt: skip
         if in_session and session is not None and session.id is None:
+            plan.opening_samples.append(sample)
             plan.opening.add(channel.id)
+        else:
+            plan.samples.append(sample)
+        prev = channel.memory.last_sample
+        if obs.is_live or (prev is not None and prev.is_live):
+            # (A sample not newer than `prev` was not applied, so never gets here.)
+            plan.rollups.append(
+                RollupSample(
+                    channel_id=channel.id,
+                    observed_at=obs.observed_at,
+                    viewer_count=viewers,
+                    is_live=obs.is_live,
+                    previous_at=prev.observed_at if prev else None,
+                    previous_live=prev.is_live if prev else None,
+                    previous_viewers=prev.viewer_count if prev else None,
+                    holds_from=step.holds_from,
+                    max_gap_s=sample.max_gap_s,
+                )
+            )
         status = _status_for(memory, obs.is_live, obs.viewer_count, obs.platform_stream_id,
                              obs.title, obs.category)  # fmt: skip
         if status != channel.status:
             plan.statuses[channel.id] = status
             plan.status_times[channel.id] = obs.observed_at
+            plan.status_before[channel.id] = channel.status
     return plan, report
 
 
@@ -601,36 +632,6 @@ def _write_poll_state(conn: psycopg.Connection[Any], rows: Sequence[PollStateRow
         cur.execute(POLL_STATE_UPSERT_SQL)
 
 
-def _rollup_samples(due: Sequence[DueChannel], samples: Sequence[Sample]) -> list[RollupSample]:
-    """The samples that add to the rollups: this or the channel's previous sample live.
-
-    Only these travel to the database: most channels are offline most of the
-    time, and joining every sample of a cycle to its poll state cost more than
-    the samples' own insert.
-    """
-    previous = {d.id: d.memory.last_sample for d in due}
-    rows = []
-    for sample in samples:
-        prev = previous.get(sample.channel_id)
-        if prev is not None and sample.observed_at <= prev.observed_at:
-            continue  # not newer: already counted (the monitor does not write it either)
-        if sample.is_live or (prev is not None and prev.is_live):
-            rows.append(
-                RollupSample(
-                    channel_id=sample.channel_id,
-                    observed_at=sample.observed_at,
-                    viewer_count=sample.viewer_count,
-                    is_live=sample.is_live,
-                    previous_at=prev.observed_at if prev else None,
-                    previous_live=prev.is_live if prev else None,
-                    previous_viewers=prev.viewer_count if prev else None,
-                    holds_from=sample.holds_from,
-                    max_gap_s=sample.max_gap_s,
-                )
-            )
-    return rows
-
-
 def _follower_counts(outcomes: Mapping[UUID, ChannelOutcome]) -> list[FollowerCount]:
     return [
         FollowerCount(cid, o.stats_at, o.followers)
@@ -751,7 +752,8 @@ class CycleWriter:
         self._run = run
         self._plan = CycleWrites()
         self._report = CycleReport()
-        self._added: set[UUID] = set()
+        self._added: set[int] = set()
+        """`id()` of each channel added (the cycle's own objects: cheaper to hash)."""
         self._held: list[DueChannel] = []
         """Channels whose poll state waits for the id of a session opened this cycle."""
         self._samples_written = 0
@@ -765,8 +767,8 @@ class CycleWriter:
         plan = self._plan
         ready = len(plan.samples)
         gather_writes(channels, outcomes, self._rules, into=(plan, self._report))
-        self._added.update(c.id for c in channels)
-        samples = [s for s in plan.samples[ready:] if s.channel_id not in plan.opening]
+        self._added.update(map(id, channels))
+        samples = plan.samples[ready:]
         rows = []
         for channel in channels:
             memory = plan.memories.get(channel.id)
@@ -790,32 +792,24 @@ class CycleWriter:
         usage: Mapping[str, PlatformUsage],
     ) -> CycleReport:
         """Add what was not added, write the rest; the cycle's report."""
-        rest = [c for c in due if c.id not in self._added]
+        rest = [c for c in due if id(c) not in self._added]
         if rest:
             self.add(rest, outcomes)
         if self._error is not None:
             raise self._error
         conn, plan, report, run = self._conn, self._plan, self._report, self._run
         new_ids = _write_sessions(conn, plan)
-        opening = [
-            s._replace(session_id=new_ids.get(s.channel_id))
-            for s in plan.samples
-            if s.channel_id in plan.opening
-        ]
+        opening = [s._replace(session_id=new_ids.get(s.channel_id)) for s in plan.opening_samples]
         began = time.perf_counter()
         report.samples_written = self._samples_written + write_samples(conn, opening)
         # Part of the samples' write (and of its measured time): their rollups.
-        samples = [
-            s._replace(session_id=new_ids.get(s.channel_id)) if s.channel_id in plan.opening else s
-            for s in plan.samples
-        ]
-        write_rollups(conn, _rollup_samples(due, samples), _follower_counts(outcomes))
+        write_rollups(conn, plan.rollups, _follower_counts(outcomes))
         report.samples_s = self._samples_s + time.perf_counter() - began
         changed = _write_statuses(conn, plan, new_ids)
         report.status_changes = len(changed)
         broadcast_status_changes(conn, changed)
         # The alert outbox, in this same transaction (shared/alerts/outbox.py).
-        enqueue_alerts(conn, cycle_changes(due, plan, new_ids, changed))
+        enqueue_alerts(conn, cycle_changes(plan, new_ids, changed))
         _write_poll_state(
             conn,
             [
