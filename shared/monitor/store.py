@@ -7,10 +7,10 @@ bulk (one statement per table; samples by COPY into a temporary table, then
 """
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar, cast
 from uuid import UUID
 
 import psycopg
@@ -33,6 +33,8 @@ from shared.monitor.stitching import LastSample, Memory, Rules, Session, Session
 from shared.platforms.polling import QuotaStatus
 from shared.platforms.registry import quota_day as platform_quota_day
 from shared.realtime import broadcast_status_changes
+
+T = TypeVar("T")
 
 # Channels tracked by at least one team (not paused), due by the shortest
 # sample interval among those teams' plans. `slack` absorbs timer jitter so a
@@ -89,8 +91,21 @@ order by c.platform, c.id
 """
 
 
-def _due_channel(row: Any) -> DueChannel:
-    """A `DUE_CHANNELS_SQL` row (a named tuple) as the cycle's `DueChannel`."""
+def _shared(values: dict[tuple[Any, ...], Any], key: tuple[Any, ...], make: Callable[[], T]) -> T:
+    """The one object for `key` among this read's rows (made on first use)."""
+    found = values.get(key)
+    if found is None:
+        found = values[key] = make()
+    return cast(T, found)
+
+
+def _due_channel(row: Any, values: dict[tuple[Any, ...], Any]) -> DueChannel:
+    """A `DUE_CHANNELS_SQL` row (a named tuple) as the cycle's `DueChannel`.
+
+    The immutable parts most channels have in common (an offline status, the
+    last sample and poll state of channels polled together) are one object per
+    distinct value in `values`, not one per row: a due read builds 10,000 rows.
+    """
     session = None
     if row.session_id is not None:
         session = Session(
@@ -109,39 +124,45 @@ def _due_channel(row: Any) -> DueChannel:
         )
     last = None
     if row.last_sample_at is not None:
-        last = LastSample(row.last_sample_at, bool(row.last_sample_live), row.last_sample_viewers)
+        at, live, viewers = row.last_sample_at, bool(row.last_sample_live), row.last_sample_viewers
+        last = _shared(
+            values, (LastSample, at, live, viewers), lambda: LastSample(at, live, viewers)
+        )
+    memory = (
+        Memory(session, last)
+        if session is not None
+        else _shared(values, (Memory, id(last)), lambda: Memory(None, last))
+    )
     status = None
     if row.status_is_live is not None:
-        status = StatusSnapshot(
-            is_live=row.status_is_live,
-            platform_stream_id=row.status_stream_id,
-            title=row.status_title,
-            category=row.status_category,
-            viewer_count=row.status_viewer_count,
-            started_at=row.status_started_at,
-            session_id=row.status_session_id,
-        )
+        fields = (
+            row.status_is_live, row.status_stream_id, row.status_title, row.status_category,
+            row.status_viewer_count, row.status_started_at, row.status_session_id,
+        )  # fmt: skip
+        status = _shared(values, (StatusSnapshot, *fields), lambda: StatusSnapshot(*fields))
     credential = None
     if row.credential_ciphertext is not None:
         credential = Sealed(
             row.credential_ciphertext, row.credential_nonce, row.credential_key_version
         )
+    poll_fields = (
+        row.last_polled_at,
+        row.consecutive_failures or 0,
+        row.feed_checked_at,
+        tuple(row.candidate_video_ids or ()),
+        tuple(row.settled_video_ids or ()),
+        row.stats_checked_at,
+        row.upcoming_start_at,
+    )
+    poll = _shared(values, (PollState, *poll_fields), lambda: PollState(*poll_fields))
     return DueChannel(
         id=row.id,
         platform=row.platform,
         platform_channel_id=row.platform_channel_id,
         interval_s=row.interval_s,
-        memory=Memory(session, last),
+        memory=memory,
         status=status,
-        poll=PollState(
-            last_polled_at=row.last_polled_at,
-            consecutive_failures=row.consecutive_failures or 0,
-            feed_checked_at=row.feed_checked_at,
-            candidate_video_ids=tuple(row.candidate_video_ids or ()),
-            settled_video_ids=tuple(row.settled_video_ids or ()),
-            stats_checked_at=row.stats_checked_at,
-            upcoming_start_at=row.upcoming_start_at,
-        ),
+        poll=poll,
         credential=credential,
         last_live=bool(row.last_sample_live),
     )
@@ -165,7 +186,8 @@ def due_channels(
     """Channels to check now; `only` restricts to a shard (and ignores due-ness)."""
     with conn.cursor(row_factory=namedtuple_row) as cur:
         rows = cur.execute(DUE_CHANNELS_SQL, _due_params(now, slack, only)).fetchall()
-    return [_due_channel(row) for row in rows]
+    values: dict[tuple[Any, ...], Any] = {}
+    return [_due_channel(row, values) for row in rows]
 
 
 def due_channel_ids(
