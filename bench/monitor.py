@@ -130,6 +130,7 @@ def main(argv: list[str] | None = None) -> int:
             population: list[dict[str, Any]] = http.get(f"{control}/channels").json()["channels"]
             started = time.perf_counter()
             register(db, population, [DemoTeam("Bench", "business")], SecretBox(key))
+            analyze(db)
             print(f"registered {len(population)} channels in {time.perf_counter() - started:.1f} s",
                   file=sys.stderr)  # fmt: skip
             # Simulated time, as the sandbox's: it starts at START and only moves
@@ -280,6 +281,14 @@ def main(argv: list[str] | None = None) -> int:
     }
     print(json.dumps({**result, "targets_met": targets}))
     return 0
+
+
+def analyze(db: Database) -> None:
+    """Table statistics, as a deployment has them: a bulk import leaves the planner
+    none until autovacuum's next round, and the due-channel read then runs as
+    10,000 nested index lookups (0.13-0.27 s) instead of hash joins."""
+    with db.service() as conn:
+        conn.execute("analyze")
 
 
 def raw_copy_seconds(db: Database, expected: int) -> float:

@@ -22,7 +22,7 @@ What counts as a candidate (`status_changes`):
 """
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 from uuid import UUID
@@ -30,7 +30,7 @@ from uuid import UUID
 import psycopg
 from psycopg.types.json import Jsonb
 
-from shared.monitor.state import DueChannel, StatusSnapshot
+from shared.monitor.state import StatusSnapshot
 from shared.monitor.stitching import Session
 
 if TYPE_CHECKING:
@@ -102,13 +102,12 @@ def ended_change(channel_id: UUID, session: Session, at: datetime) -> AlertChang
 
 
 def cycle_changes(
-    due: Sequence[DueChannel],
     plan: "CycleWrites",
     new_ids: Mapping[UUID, int],
     changed: Iterable[UUID],
 ) -> list[AlertChange]:
     """The candidates of one monitor cycle: its written status changes and closed sessions."""
-    before = {d.id: d.status for d in due}
+    before = plan.status_before
     found: list[AlertChange] = []
     for channel_id in changed:
         after = plan.statuses.get(channel_id)
@@ -131,8 +130,13 @@ def cycle_changes(
     return found
 
 
+_FIELDS = tuple(f.name for f in fields(AlertChange))
+
+
 def _wire(change: AlertChange) -> dict[str, Any]:
-    row = asdict(change)
+    # The fields are flat values: read them directly (`asdict` deep-copies each
+    # one, which was most of the outbox's CPU in a cycle with many changes).
+    row = {k: getattr(change, k) for k in _FIELDS}
     return {
         k: (v.isoformat() if isinstance(v, datetime) else str(v) if isinstance(v, UUID) else v)
         for k, v in row.items()

@@ -7,10 +7,10 @@ bulk (one statement per table; samples by COPY into a temporary table, then
 """
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar, cast
 from uuid import UUID
 
 import psycopg
@@ -33,6 +33,8 @@ from shared.monitor.stitching import LastSample, Memory, Rules, Session, Session
 from shared.platforms.polling import QuotaStatus
 from shared.platforms.registry import quota_day as platform_quota_day
 from shared.realtime import broadcast_status_changes
+
+T = TypeVar("T")
 
 # Channels tracked by at least one team (not paused), due by the shortest
 # sample interval among those teams' plans. `slack` absorbs timer jitter so a
@@ -89,8 +91,21 @@ order by c.platform, c.id
 """
 
 
-def _due_channel(row: Any) -> DueChannel:
-    """A `DUE_CHANNELS_SQL` row (a named tuple) as the cycle's `DueChannel`."""
+def _shared(values: dict[tuple[Any, ...], Any], key: tuple[Any, ...], make: Callable[[], T]) -> T:
+    """The one object for `key` among this read's rows (made on first use)."""
+    found = values.get(key)
+    if found is None:
+        found = values[key] = make()
+    return cast(T, found)
+
+
+def _due_channel(row: Any, values: dict[tuple[Any, ...], Any]) -> DueChannel:
+    """A `DUE_CHANNELS_SQL` row (a named tuple) as the cycle's `DueChannel`.
+
+    The immutable parts most channels have in common (an offline status, the
+    last sample and poll state of channels polled together) are one object per
+    distinct value in `values`, not one per row: a due read builds 10,000 rows.
+    """
     session = None
     if row.session_id is not None:
         session = Session(
@@ -109,39 +124,45 @@ def _due_channel(row: Any) -> DueChannel:
         )
     last = None
     if row.last_sample_at is not None:
-        last = LastSample(row.last_sample_at, bool(row.last_sample_live), row.last_sample_viewers)
+        at, live, viewers = row.last_sample_at, bool(row.last_sample_live), row.last_sample_viewers
+        last = _shared(
+            values, (LastSample, at, live, viewers), lambda: LastSample(at, live, viewers)
+        )
+    memory = (
+        Memory(session, last)
+        if session is not None
+        else _shared(values, (Memory, id(last)), lambda: Memory(None, last))
+    )
     status = None
     if row.status_is_live is not None:
-        status = StatusSnapshot(
-            is_live=row.status_is_live,
-            platform_stream_id=row.status_stream_id,
-            title=row.status_title,
-            category=row.status_category,
-            viewer_count=row.status_viewer_count,
-            started_at=row.status_started_at,
-            session_id=row.status_session_id,
-        )
+        fields = (
+            row.status_is_live, row.status_stream_id, row.status_title, row.status_category,
+            row.status_viewer_count, row.status_started_at, row.status_session_id,
+        )  # fmt: skip
+        status = _shared(values, (StatusSnapshot, *fields), lambda: StatusSnapshot(*fields))
     credential = None
     if row.credential_ciphertext is not None:
         credential = Sealed(
             row.credential_ciphertext, row.credential_nonce, row.credential_key_version
         )
+    poll_fields = (
+        row.last_polled_at,
+        row.consecutive_failures or 0,
+        row.feed_checked_at,
+        tuple(row.candidate_video_ids or ()),
+        tuple(row.settled_video_ids or ()),
+        row.stats_checked_at,
+        row.upcoming_start_at,
+    )
+    poll = _shared(values, (PollState, *poll_fields), lambda: PollState(*poll_fields))
     return DueChannel(
         id=row.id,
         platform=row.platform,
         platform_channel_id=row.platform_channel_id,
         interval_s=row.interval_s,
-        memory=Memory(session, last),
+        memory=memory,
         status=status,
-        poll=PollState(
-            last_polled_at=row.last_polled_at,
-            consecutive_failures=row.consecutive_failures or 0,
-            feed_checked_at=row.feed_checked_at,
-            candidate_video_ids=tuple(row.candidate_video_ids or ()),
-            settled_video_ids=tuple(row.settled_video_ids or ()),
-            stats_checked_at=row.stats_checked_at,
-            upcoming_start_at=row.upcoming_start_at,
-        ),
+        poll=poll,
         credential=credential,
         last_live=bool(row.last_sample_live),
     )
@@ -165,7 +186,8 @@ def due_channels(
     """Channels to check now; `only` restricts to a shard (and ignores due-ness)."""
     with conn.cursor(row_factory=namedtuple_row) as cur:
         rows = cur.execute(DUE_CHANNELS_SQL, _due_params(now, slack, only)).fetchall()
-    return [_due_channel(row) for row in rows]
+    values: dict[tuple[Any, ...], Any] = {}
+    return [_due_channel(row, values) for row in rows]
 
 
 def due_channel_ids(
@@ -249,13 +271,22 @@ class CycleWrites:
     session_inserts: dict[UUID, Session] = field(default_factory=dict)
     """By channel: sessions opened this cycle."""
     samples: list[Sample] = field(default_factory=list)
+    """The samples that can be written as they are..."""
+    opening_samples: list[Sample] = field(default_factory=list)
+    """...and those that belong to a session opened this cycle: its id comes with
+    the session's insert."""
     opening: set[UUID] = field(default_factory=set)
-    """Channels whose sample belongs to a session opened this cycle: its id comes
-    with the session's insert."""
+    """The channels of `opening_samples`."""
+    rollups: list[RollupSample] = field(default_factory=list)
+    """The samples that add to the rollups: this or the channel's previous sample
+    live (most channels are offline most of the time, and joining every sample
+    of a cycle to its poll state cost more than the samples' own insert)."""
     statuses: dict[UUID, StatusSnapshot] = field(default_factory=dict)
     """`channel_status` rows that change, by channel..."""
     status_times: dict[UUID, datetime] = field(default_factory=dict)
-    """...and when each was observed."""
+    """...when each was observed..."""
+    status_before: dict[UUID, StatusSnapshot | None] = field(default_factory=dict)
+    """...and what each was before (for the alerts)."""
     memories: dict[UUID, Memory] = field(default_factory=dict)
 
 
@@ -268,11 +299,19 @@ def _status_for(memory: Memory, obs_live: bool, viewers: int | None, stream: str
 
 
 def gather_writes(
-    due: Sequence[DueChannel], outcomes: Mapping[UUID, ChannelOutcome], rules: Rules
+    due: Sequence[DueChannel],
+    outcomes: Mapping[UUID, ChannelOutcome],
+    rules: Rules,
+    *,
+    into: tuple[CycleWrites, CycleReport] | None = None,
 ) -> tuple[CycleWrites, CycleReport]:
-    """Stitch every observation into the rows to write (pure: no SQL)."""
-    plan = CycleWrites()
-    report = CycleReport(channels_due=len(due))
+    """Stitch every observation into the rows to write (pure: no SQL).
+
+    `into`: add to this plan and report (a cycle gathered part by part) instead
+    of new ones."""
+    plan, report = into or (CycleWrites(), CycleReport())
+    report.channels_due += len(due)
+    intervals: dict[int, timedelta] = {}
     for channel in due:
         outcome = outcomes.get(channel.id)
         obs = outcome.observation if outcome else None
@@ -280,7 +319,10 @@ def gather_writes(
             report.channels_pending += bool(outcome and outcome.pending)
             continue
         report.channels_checked += 1
-        step = advance(channel.memory, obs, rules, interval=timedelta(seconds=channel.interval_s))
+        interval = intervals.get(channel.interval_s)
+        if interval is None:
+            interval = intervals[channel.interval_s] = timedelta(seconds=channel.interval_s)
+        step = advance(channel.memory, obs, rules, interval=interval)
         if not step.applied:
             continue
         memory = step.memory
@@ -299,17 +341,35 @@ def gather_writes(
         viewers = obs.viewer_count if obs.is_live else None
         sid = session.id if in_session and session is not None else None
         limit = step.max_gap or rules.max_gap
-        plan.samples.append(
-            Sample(channel.id, obs.observed_at, viewers, sid, obs.is_live, step.holds_from,
-                   round(limit.total_seconds()))
-        )  # fmt: skip
+        sample = Sample(channel.id, obs.observed_at, viewers, sid, obs.is_live, step.holds_from,
+                        round(limit.total_seconds()))  # fmt: skip
         if in_session and session is not None and session.id is None:
+            plan.opening_samples.append(sample)
             plan.opening.add(channel.id)
+        else:
+            plan.samples.append(sample)
+        prev = channel.memory.last_sample
+        if obs.is_live or (prev is not None and prev.is_live):
+            # (A sample not newer than `prev` was not applied, so never gets here.)
+            plan.rollups.append(
+                RollupSample(
+                    channel_id=channel.id,
+                    observed_at=obs.observed_at,
+                    viewer_count=viewers,
+                    is_live=obs.is_live,
+                    previous_at=prev.observed_at if prev else None,
+                    previous_live=prev.is_live if prev else None,
+                    previous_viewers=prev.viewer_count if prev else None,
+                    holds_from=step.holds_from,
+                    max_gap_s=sample.max_gap_s,
+                )
+            )
         status = _status_for(memory, obs.is_live, obs.viewer_count, obs.platform_stream_id,
                              obs.title, obs.category)  # fmt: skip
         if status != channel.status:
             plan.statuses[channel.id] = status
             plan.status_times[channel.id] = obs.observed_at
+            plan.status_before[channel.id] = channel.status
     return plan, report
 
 
@@ -414,8 +474,11 @@ def write_samples(conn: psycopg.Connection[Any], rows: Sequence[Sample]) -> int:
         ) as copy:
             for row in rows:
                 copy.write_row(row)
+        # Moved out of the staging table, so the next batch of the same
+        # transaction starts from an empty one.
         cur.execute(
-            "insert into public.viewer_samples select * from monitor_samples_in"
+            "with moved as (delete from monitor_samples_in returning *)"
+            " insert into public.viewer_samples select * from moved"
             " on conflict (channel_id, observed_at) do nothing"
         )
         return cur.rowcount
@@ -541,8 +604,9 @@ POLL_STATE_COLUMNS = ", ".join(PollStateRow._fields)
 _CANDIDATES = PollStateRow._fields.index("candidate_video_ids")
 assert PollStateRow._fields[_CANDIDATES + 1] == "settled_video_ids"
 POLL_STATE_UPSERT_SQL = f"""
+with moved as (delete from monitor_poll_state_in returning *)
 insert into public.channel_poll_state as ps ({POLL_STATE_COLUMNS})
-select {POLL_STATE_COLUMNS} from monitor_poll_state_in
+select {POLL_STATE_COLUMNS} from moved
 on conflict (channel_id) do update set
   last_polled_at = excluded.last_polled_at, last_attempt_at = excluded.last_attempt_at,
   consecutive_failures = excluded.consecutive_failures,
@@ -562,63 +626,32 @@ def text_array(values: Sequence[str]) -> str:
     """A text[] literal (`{"a","b"}`), every element quoted, for COPY."""
     if not values:
         return "{}"
+    joined = '","'.join(values)
+    if "\\" not in joined and joined.count('"') == 2 * (len(values) - 1):
+        # Platform ids have nothing to escape (the only quotes are the
+        # separators'): one join, no per-element Python.
+        return '{"' + joined + '"}'
     quoted = (v.replace("\\", "\\\\").replace('"', '\\"') for v in values)
     return "{" + ",".join(f'"{v}"' for v in quoted) + "}"
 
 
-def _write_poll_state(
-    conn: psycopg.Connection[Any],
-    due: Sequence[DueChannel],
-    outcomes: Mapping[UUID, ChannelOutcome],
-    plan: CycleWrites,
-    ids: Mapping[UUID, int],
-    run: RunInfo,
-) -> None:
-    if not due:
+_NO_ANSWER = ChannelOutcome(error="no answer")
+
+
+def _write_poll_state(conn: psycopg.Connection[Any], rows: Sequence[PollStateRow]) -> None:
+    """Upsert these poll-state rows: COPY into staging, one set-based statement."""
+    if not rows:
         return
-    no_answer = ChannelOutcome(error="no answer")
     conn.execute(POLL_STATE_STAGING_SQL)
     with conn.cursor() as cur:
         with cur.copy(f"copy monitor_poll_state_in ({POLL_STATE_COLUMNS}) from stdin") as copy:
-            for channel in due:
-                outcome = outcomes.get(channel.id) or no_answer
-                row = _poll_state_row(channel, outcome, plan, ids, run)
+            for row in rows:
                 # The two id lists go as text[] literals; every other column as it is.
                 copy.write_row(
                     (*row[:_CANDIDATES], text_array(row.candidate_video_ids),
                      text_array(row.settled_video_ids), *row[_CANDIDATES + 2 :])
                 )  # fmt: skip
         cur.execute(POLL_STATE_UPSERT_SQL)
-
-
-def _rollup_samples(due: Sequence[DueChannel], samples: Sequence[Sample]) -> list[RollupSample]:
-    """The samples that add to the rollups: this or the channel's previous sample live.
-
-    Only these travel to the database: most channels are offline most of the
-    time, and joining every sample of a cycle to its poll state cost more than
-    the samples' own insert.
-    """
-    previous = {d.id: d.memory.last_sample for d in due}
-    rows = []
-    for sample in samples:
-        prev = previous.get(sample.channel_id)
-        if prev is not None and sample.observed_at <= prev.observed_at:
-            continue  # not newer: already counted (the monitor does not write it either)
-        if sample.is_live or (prev is not None and prev.is_live):
-            rows.append(
-                RollupSample(
-                    channel_id=sample.channel_id,
-                    observed_at=sample.observed_at,
-                    viewer_count=sample.viewer_count,
-                    is_live=sample.is_live,
-                    previous_at=prev.observed_at if prev else None,
-                    previous_live=prev.is_live if prev else None,
-                    previous_viewers=prev.viewer_count if prev else None,
-                    holds_from=sample.holds_from,
-                    max_gap_s=sample.max_gap_s,
-                )
-            )
-    return rows
 
 
 def _follower_counts(outcomes: Mapping[UUID, ChannelOutcome]) -> list[FollowerCount]:
@@ -718,6 +751,109 @@ def record_run(
     return int(row[0])
 
 
+class CycleWriter:
+    """Writes one cycle in the caller's transaction, part by part as the fetch ends.
+
+    `add` takes a finished part of the cycle (a platform's channels and their
+    outcomes, while the other platforms are still being polled): it stitches
+    them and writes the rows that need nothing from the rest of the cycle, its
+    samples and poll state. `finish` adds whatever was not added, then writes
+    what needs the whole cycle: new sessions first (their ids go into the
+    samples and poll state held back for them), statuses, broadcasts, alerts,
+    rollups, stats and usage. All of it is one transaction, so writing early
+    changes what is written nowhere, only when: the database works while the
+    slowest platform is still answering.
+
+    A database error in `add` is kept and raised by `finish` (the fetch of the
+    other platforms is not cut short, so their requests are still counted).
+    """
+
+    def __init__(self, conn: psycopg.Connection[Any], rules: Rules, run: RunInfo) -> None:
+        self._conn = conn
+        self._rules = rules
+        self._run = run
+        self._plan = CycleWrites()
+        self._report = CycleReport()
+        self._added: set[int] = set()
+        """`id()` of each channel added (the cycle's own objects: cheaper to hash)."""
+        self._held: list[DueChannel] = []
+        """Channels whose poll state waits for the id of a session opened this cycle."""
+        self._samples_written = 0
+        self._samples_s = 0.0
+        self._error: psycopg.Error | None = None
+
+    def add(self, channels: Sequence[DueChannel], outcomes: Mapping[UUID, ChannelOutcome]) -> None:
+        """Stitch a finished part of the cycle and write its independent rows."""
+        if self._error is not None:
+            return
+        plan = self._plan
+        ready = len(plan.samples)
+        gather_writes(channels, outcomes, self._rules, into=(plan, self._report))
+        self._added.update(map(id, channels))
+        samples = plan.samples[ready:]
+        rows = []
+        for channel in channels:
+            memory = plan.memories.get(channel.id)
+            if memory is not None and memory.session is not None and memory.session.id is None:
+                self._held.append(channel)
+                continue
+            outcome = outcomes.get(channel.id) or _NO_ANSWER
+            rows.append(_poll_state_row(channel, outcome, plan, {}, self._run))
+        try:
+            began = time.perf_counter()
+            self._samples_written += write_samples(self._conn, samples)
+            self._samples_s += time.perf_counter() - began
+            _write_poll_state(self._conn, rows)
+        except psycopg.Error as exc:
+            self._error = exc
+
+    def finish(
+        self,
+        due: Sequence[DueChannel],
+        outcomes: Mapping[UUID, ChannelOutcome],
+        usage: Mapping[str, PlatformUsage],
+    ) -> CycleReport:
+        """Add what was not added, write the rest; the cycle's report."""
+        rest = [c for c in due if id(c) not in self._added]
+        if rest:
+            self.add(rest, outcomes)
+        if self._error is not None:
+            raise self._error
+        conn, plan, report, run = self._conn, self._plan, self._report, self._run
+        new_ids = _write_sessions(conn, plan)
+        opening = [s._replace(session_id=new_ids.get(s.channel_id)) for s in plan.opening_samples]
+        began = time.perf_counter()
+        report.samples_written = self._samples_written + write_samples(conn, opening)
+        # Part of the samples' write (and of its measured time): their rollups.
+        write_rollups(conn, plan.rollups, _follower_counts(outcomes))
+        report.samples_s = self._samples_s + time.perf_counter() - began
+        changed = _write_statuses(conn, plan, new_ids)
+        report.status_changes = len(changed)
+        broadcast_status_changes(conn, changed)
+        # The alert outbox, in this same transaction (shared/alerts/outbox.py).
+        enqueue_alerts(conn, cycle_changes(plan, new_ids, changed))
+        _write_poll_state(
+            conn,
+            [
+                _poll_state_row(c, outcomes.get(c.id) or _NO_ANSWER, plan, new_ids, run)
+                for c in self._held
+            ],
+        )
+        report.stats_written = _write_stats(conn, outcomes)
+        write_usage(conn, usage, run.started_at)
+        report.requests = {p: u.requests for p, u in usage.items()}
+        report.minimum_requests = {p: u.minimum_requests for p, u in usage.items()}
+        report.quota_units = {p: u.quota_units for p, u in usage.items() if u.quota_units}
+        report.units_per_live_sample = units_per_live_sample(usage)
+        report.errors = [e for u in usage.values() for e in u.errors]
+        failed = report.channels_due - report.channels_checked - report.channels_pending
+        if failed and report.channels_checked == 0:
+            report.status = "failed"
+        elif failed or report.errors:
+            report.status = "partial"
+        return report
+
+
 def write_cycle(
     conn: psycopg.Connection[Any],
     due: Sequence[DueChannel],
@@ -727,33 +863,4 @@ def write_cycle(
     run: RunInfo,
 ) -> CycleReport:
     """Write everything one cycle learned, in the caller's transaction."""
-    plan, report = gather_writes(due, outcomes, rules)
-    new_ids = _write_sessions(conn, plan)
-    samples = [
-        s._replace(session_id=new_ids.get(s.channel_id)) if s.channel_id in plan.opening else s
-        for s in plan.samples
-    ]
-    began = time.perf_counter()
-    report.samples_written = write_samples(conn, samples)
-    # Part of the samples' write (and of its measured time): their rollups.
-    write_rollups(conn, _rollup_samples(due, samples), _follower_counts(outcomes))
-    report.samples_s = time.perf_counter() - began
-    changed = _write_statuses(conn, plan, new_ids)
-    report.status_changes = len(changed)
-    broadcast_status_changes(conn, changed)
-    # The alert outbox, in this same transaction (shared/alerts/outbox.py).
-    enqueue_alerts(conn, cycle_changes(due, plan, new_ids, changed))
-    _write_poll_state(conn, due, outcomes, plan, new_ids, run)
-    report.stats_written = _write_stats(conn, outcomes)
-    write_usage(conn, usage, run.started_at)
-    report.requests = {p: u.requests for p, u in usage.items()}
-    report.minimum_requests = {p: u.minimum_requests for p, u in usage.items()}
-    report.quota_units = {p: u.quota_units for p, u in usage.items() if u.quota_units}
-    report.units_per_live_sample = units_per_live_sample(usage)
-    report.errors = [e for u in usage.values() for e in u.errors]
-    failed = report.channels_due - report.channels_checked - report.channels_pending
-    if failed and report.channels_checked == 0:
-        report.status = "failed"
-    elif failed or report.errors:
-        report.status = "partial"
-    return report
+    return CycleWriter(conn, rules, run).finish(due, outcomes, usage)

@@ -79,3 +79,7 @@ def test_any_candidate_ids_round_trip(database: Database, ids: list[str]) -> Non
 def test_text_array_literals() -> None:
     assert store.text_array(()) == "{}"
     assert store.text_array(("a", 'b"c', "d\\e")) == '{"a","b\\"c","d\\\\e"}'
+    # Quotes that look like the separators are still escaped.
+    assert store.text_array(('x","y', "z")) == '{"x\\",\\"y","z"}'
+    assert store.text_array(("a", "b")) == '{"a","b"}'
+    assert store.text_array(("",)) == '{""}'
