@@ -196,6 +196,23 @@ class Sender:
                 last.append(exc)
                 raise
 
+        # Most requests succeed first time: tenacity only once an attempt failed
+        # worth a retry, replaying that failure as its own first attempt (same
+        # attempt numbers, waits, stop and log as if it had made it).
+        try:
+            return attempt()
+        except PlatformError as exc:
+            if not exc.retryable or final:
+                raise
+            first: PlatformError | None = exc
+
+        def replay() -> httpx.Response:
+            nonlocal first
+            if first is not None:
+                failed, first = first, None
+                raise failed
+            return attempt()
+
         def retryable(exc: BaseException) -> bool:
             return isinstance(exc, PlatformError) and exc.retryable and not final
 
@@ -207,7 +224,7 @@ class Sender:
             before_sleep=self._log_retry,
             reraise=True,
         )
-        response: httpx.Response = retrying(attempt)
+        response: httpx.Response = retrying(replay)
         return response
 
     def _once(
