@@ -15,7 +15,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -24,6 +24,7 @@ import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception
 
 from shared.config import Settings
+from shared.platforms import exchange
 from shared.platforms.errors import (
     AuthError,
     DeadlineExceeded,
@@ -188,7 +189,7 @@ class Sender:
                 raise (last[-1] if last else exc) from None
             try:
                 return self._once(
-                    method, url, params, headers, data, deadline, cost, quota_cost, json
+                    method, url, params, headers, data, deadline, cost, quota_cost, json, secrets
                 )
             except PlatformError as exc:
                 exc.message = _redact(exc.message, secrets)
@@ -238,18 +239,20 @@ class Sender:
         cost: Cost,
         quota_cost: int,
         json: Any = None,
+        secrets: Sequence[str] = (),
     ) -> httpx.Response:
         hdrs = headers() if callable(headers) else headers
         cost.add(requests=1)
-        body = {"json": json} if json is not None else {}
         try:
-            response = self.http.request(
+            response = exchange.send(
+                self.http,
                 method,
                 self.urls(url, params),
                 headers=hdrs,
                 data=data,
+                json=json,
                 timeout=self._timeout(deadline),
-                **body,
+                redact=lambda text: _redact(text, secrets, limit=None),
             )
         except httpx.TimeoutException as exc:
             message = f"timed out ({type(exc).__name__})"
@@ -303,7 +306,7 @@ class Sender:
         )
 
 
-def _redact(text: str, secrets: Iterable[str]) -> str:
+def _redact(text: str, secrets: Iterable[str], *, limit: int | None = 300) -> str:
     for secret in secrets:
         text = text.replace(secret, "***")
-    return text[:300]
+    return text[:limit]
