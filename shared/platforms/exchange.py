@@ -21,11 +21,15 @@ earned must not ride along with the next owner's request. Any other
 client (auth, hooks, cookies or params of its own, redirects followed,
 a subclass overriding how it sends) goes through `Client.request`.
 
-It leans on three private parts of `httpx.Client` (`_transport_for_url`,
-`_state`, `_build_redirect_request`, plus `_default_encoding`): `SUPPORTED`
-says whether this httpx has them, every request goes through
-`Client.request` when it does not, and a test fails on an httpx upgrade
-that drops one.
+A body `shared.platforms.wire` received whole, with no Content-Encoding to
+undo, becomes the response's content as it is: what `Response.read()`
+leaves behind, without its decoder and chunker generators.
+
+It leans on private parts of httpx: `Client._transport_for_url`, `_state`,
+`_build_redirect_request`, `_default_encoding`, and the `Response._content`
+and `_num_bytes_downloaded` that `read()` sets. `SUPPORTED` says whether
+this httpx has them, every request goes through `Client.request` when it
+does not, and a test fails on an httpx upgrade that drops one.
 """
 
 import logging
@@ -36,6 +40,8 @@ from typing import Any
 
 import httpx
 from httpx import _client as _httpx_client
+
+from shared.platforms.wire import Body
 
 _log = logging.getLogger("httpx")
 """httpx's own logger: its per-request INFO line, written as httpx writes it."""
@@ -50,7 +56,11 @@ def _supported() -> bool:
     if not all(callable(getattr(httpx.Client, name, None)) for name in methods):
         return False
     probe = httpx.Client(transport=httpx.MockTransport(lambda _: httpx.Response(204)))
-    return {"_default_encoding", "_state"} <= vars(probe).keys()
+    read = httpx.Response(200, content=b"")
+    return {"_default_encoding", "_state"} <= vars(probe).keys() and {
+        "_content",
+        "_num_bytes_downloaded",
+    } <= vars(read).keys()
 
 
 SUPPORTED = _supported()
@@ -149,10 +159,23 @@ def send(
         if response.has_redirect_location:
             # Not followed (the client's setting): where it points, as httpx leaves it.
             response.next_request = client._build_redirect_request(request, response)
-        response.read()
+        _read(response)
     except BaseException:
         response.close()
         raise
     finally:
         response.elapsed = timedelta(seconds=time.perf_counter() - start)
     return response
+
+
+def _read(response: httpx.Response) -> None:
+    """`response.read()`; a body the wire received whole with no encoding is taken as is."""
+    stream = response.stream
+    if not isinstance(stream, Body) or "content-encoding" in response.headers:
+        response.read()
+        return
+    # What read() leaves behind, without its decoder and chunker generators.
+    response._content = stream.content
+    response._num_bytes_downloaded = len(stream.content)
+    response.is_stream_consumed = True
+    response.close()

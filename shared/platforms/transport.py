@@ -30,7 +30,7 @@ from urllib.parse import urlencode
 
 import httpx
 
-from shared.platforms.wire import Connection, Origin, request_head
+from shared.platforms.wire import Body, Connection, Origin, request_head
 
 Params = Mapping[str, str] | Sequence[tuple[str, str]]
 
@@ -89,8 +89,8 @@ class SlotTransport(httpx.BaseTransport):
         except BaseException:
             self._give()
             raise
-        assert isinstance(response.stream, httpx.SyncByteStream)
-        response.stream = _GiveBack(response.stream, self._give)
+        assert isinstance(response.stream, Body)
+        response.stream.release = self._give
         return response
 
     def _exchange(
