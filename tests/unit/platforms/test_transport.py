@@ -3,6 +3,7 @@ request URLs that equal what httpx builds from `params`."""
 
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -382,3 +383,17 @@ def test_a_streamed_wire_response_still_holds_its_slot(canned: Callable[[Reply],
         assert transport.free == 1
         held.close()
         assert transport.free == 1  # given back once
+
+
+def test_a_kept_connection_takes_each_requests_own_timeout(
+    canned: Callable[[Reply], _Canned],
+) -> None:
+    answers = iter([(_ok(b"first"), False), (b"", False)])  # then silence on the same one
+    srv = canned(lambda _: next(answers))
+    with httpx.Client(transport=SlotTransport(1), timeout=5) as client:
+        assert client.get(srv.url()).text == "first"
+        started = time.monotonic()
+        with pytest.raises(httpx.ReadTimeout):
+            client.get(srv.url(), timeout=0.2)
+        assert time.monotonic() - started < 2
+    assert srv.connections == 1
