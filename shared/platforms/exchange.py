@@ -21,6 +21,11 @@ earned must not ride along with the next owner's request. Any other
 client (auth, hooks, cookies or params of its own, redirects followed,
 a subclass overriding how it sends) goes through `Client.request`.
 
+A body-less request's headers (Host, the client's, the call's: what
+`httpx.Request` would normalise again for every request) are prepared once
+per combination and copied into each request (at most 512 combinations
+kept: credentials rotate).
+
 A body `shared.platforms.wire` received whole, with no Content-Encoding to
 undo, becomes the response's content as it is: what `Response.read()`
 leaves behind, without its decoder and chunker generators.
@@ -124,14 +129,24 @@ def send(
     body: dict[str, Any] = {"json": json} if json is not None else {}
     if not direct(client, url):
         return client.request(method, url, headers=headers, data=data, timeout=timeout, **body)
-    merged = httpx.Headers(client.headers)
-    if headers:
-        merged.update(headers)
     # What `Client.build_request` makes of `timeout=<float>`: httpx.Timeout(t).as_dict().
     timeouts = {"connect": timeout, "read": timeout, "write": timeout, "pool": timeout}
-    request = httpx.Request(
-        method, url, headers=merged, data=data, extensions={"timeout": timeouts}, **body
-    )
+    if data is None and json is None and method in _BODILESS:
+        request = httpx.Request(
+            method,
+            url,
+            headers=_prepared(client, url, headers),
+            stream=httpx.ByteStream(b""),
+            extensions={"timeout": timeouts},
+        )
+        request.read()
+    else:
+        merged = httpx.Headers(client.headers)
+        if headers:
+            merged.update(headers)
+        request = httpx.Request(
+            method, url, headers=merged, data=data, extensions={"timeout": timeouts}, **body
+        )
     transport = client._transport_for_url(url)
     if client._state is not _ClientState.OPENED:
         client._state = _ClientState.OPENED
@@ -166,6 +181,30 @@ def send(
     finally:
         response.elapsed = timedelta(seconds=time.perf_counter() - start)
     return response
+
+
+_BODILESS = frozenset({"GET", "DELETE", "OPTIONS", "HEAD"})
+"""Methods whose body-less requests httpx gives no content headers."""
+_PREPARED_MAX = 512
+_prepared_headers: dict[tuple[Any, ...], httpx.Headers] = {}
+
+
+def _prepared(
+    client: httpx.Client, url: httpx.URL, headers: Mapping[str, str] | None
+) -> httpx.Headers:
+    """The headers `httpx.Request` gives a body-less request from the client's headers
+    merged with `headers` (Host first, then the merge), normalised once per combination."""
+    key = (url.netloc, tuple(client.headers.raw), tuple(headers.items()) if headers else ())
+    prepared = _prepared_headers.get(key)
+    if prepared is None:
+        merged = httpx.Headers(client.headers)
+        if headers:
+            merged.update(headers)
+        prepared = httpx.Request("GET", url, headers=merged).headers
+        if len(_prepared_headers) >= _PREPARED_MAX:
+            _prepared_headers.clear()  # tokens rotate: never an ever-growing map of them
+        _prepared_headers[key] = prepared
+    return prepared
 
 
 def _read(response: httpx.Response) -> None:

@@ -287,3 +287,29 @@ def test_mock_transport_clients_go_the_direct_way_through_the_sender() -> None:
     assert response.json()["path"] == "/v1/thing"
     assert rec.requests[0].url.params["key"] == "k"
     assert rec.requests[0].headers["user-agent"].startswith("python-httpx/")
+
+
+def test_prepared_headers_follow_the_client_and_never_leak_between_requests() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen = dict(request.headers)
+        request.headers["x-scribbled"] = "by the transport"
+        return httpx.Response(200, json=seen)
+
+    client = httpx.Client(transport=httpx.MockTransport(handler))
+    first = _send(client, headers={"Authorization": "Bearer a"}).json()
+    assert first["authorization"] == "Bearer a"
+    assert first["host"] == "api.example.test"
+    client.headers["User-Agent"] = "StreamTrack"
+    second = _send(client, headers={"Authorization": "Bearer b"}).json()
+    assert second["user-agent"] == "StreamTrack"
+    assert second["authorization"] == "Bearer b"
+    assert "x-scribbled" not in second
+    assert "authorization" not in _send(client).json()
+
+
+def test_the_prepared_headers_stay_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(exchange, "_prepared_headers", {})
+    client = httpx.Client(transport=httpx.MockTransport(_answer))
+    for n in range(exchange._PREPARED_MAX + 10):
+        _send(client, headers={"Authorization": f"Bearer {n}"})
+    assert len(exchange._prepared_headers) <= exchange._PREPARED_MAX
