@@ -9,6 +9,9 @@ raised instead. Every attempt counts as a request (and costs quota where the
 platform charges: some bill invalid and retried calls too), in the caller's `Cost`.
 
 Waits go through `RetryPolicy.sleep`, so tests record them instead of sleeping.
+tenacity runs them, entered only once an attempt failed worth a retry (that
+failure replayed as its first attempt); each attempt goes out through
+`shared.platforms.exchange.send`.
 """
 
 import logging
