@@ -9,13 +9,16 @@ raised instead. Every attempt counts as a request (and costs quota where the
 platform charges: some bill invalid and retried calls too), in the caller's `Cost`.
 
 Waits go through `RetryPolicy.sleep`, so tests record them instead of sleeping.
+tenacity runs them, entered only once an attempt failed worth a retry (that
+failure replayed as its first attempt); each attempt goes out through
+`shared.platforms.exchange.send`.
 """
 
 import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -24,6 +27,7 @@ import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception
 
 from shared.config import Settings
+from shared.platforms import exchange
 from shared.platforms.errors import (
     AuthError,
     DeadlineExceeded,
@@ -188,13 +192,30 @@ class Sender:
                 raise (last[-1] if last else exc) from None
             try:
                 return self._once(
-                    method, url, params, headers, data, deadline, cost, quota_cost, json
+                    method, url, params, headers, data, deadline, cost, quota_cost, json, secrets
                 )
             except PlatformError as exc:
                 exc.message = _redact(exc.message, secrets)
                 exc.args = (exc.message,)
                 last.append(exc)
                 raise
+
+        # Most requests succeed first time: tenacity only once an attempt failed
+        # worth a retry, replaying that failure as its own first attempt (same
+        # attempt numbers, waits, stop and log as if it had made it).
+        try:
+            return attempt()
+        except PlatformError as exc:
+            if not exc.retryable or final:
+                raise
+            first: PlatformError | None = exc
+
+        def replay() -> httpx.Response:
+            nonlocal first
+            if first is not None:
+                failed, first = first, None
+                raise failed
+            return attempt()
 
         def retryable(exc: BaseException) -> bool:
             return isinstance(exc, PlatformError) and exc.retryable and not final
@@ -207,7 +228,7 @@ class Sender:
             before_sleep=self._log_retry,
             reraise=True,
         )
-        response: httpx.Response = retrying(attempt)
+        response: httpx.Response = retrying(replay)
         return response
 
     def _once(
@@ -221,18 +242,20 @@ class Sender:
         cost: Cost,
         quota_cost: int,
         json: Any = None,
+        secrets: Sequence[str] = (),
     ) -> httpx.Response:
         hdrs = headers() if callable(headers) else headers
         cost.add(requests=1)
-        body = {"json": json} if json is not None else {}
         try:
-            response = self.http.request(
+            response = exchange.send(
+                self.http,
                 method,
                 self.urls(url, params),
                 headers=hdrs,
                 data=data,
+                json=json,
                 timeout=self._timeout(deadline),
-                **body,
+                redact=lambda text: _redact(text, secrets, limit=None),
             )
         except httpx.TimeoutException as exc:
             message = f"timed out ({type(exc).__name__})"
@@ -286,7 +309,7 @@ class Sender:
         )
 
 
-def _redact(text: str, secrets: Iterable[str]) -> str:
+def _redact(text: str, secrets: Iterable[str], *, limit: int | None = 300) -> str:
     for secret in secrets:
         text = text.replace(secret, "***")
-    return text[:300]
+    return text[:limit]

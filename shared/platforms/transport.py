@@ -15,7 +15,9 @@ request head httpx built, one `sendall`, llhttp's C parser over the answer.
 A kept-alive connection the server dropped meanwhile is replaced once for
 requests safe to repeat. What the wire does not do (a streamed request body,
 HEAD) goes through an ordinary `httpx.HTTPTransport`. httpx still does
-everything above the transport: URLs, headers, auth, redirects, decoding.
+everything above the transport: URLs, headers, auth, redirects, decoding
+(`shared.platforms.exchange` builds and reads the platforms' requests with
+httpx's own pieces, without the client's cookie jar and generators).
 
 `RequestUrls`: httpx validates every character of a URL string in Python
 each time it parses one (twice per request with `params=`). The base URLs a
@@ -30,7 +32,7 @@ from urllib.parse import urlencode
 
 import httpx
 
-from shared.platforms.wire import Connection, Origin, request_head
+from shared.platforms.wire import Body, Connection, Origin, request_head
 
 Params = Mapping[str, str] | Sequence[tuple[str, str]]
 
@@ -89,8 +91,8 @@ class SlotTransport(httpx.BaseTransport):
         except BaseException:
             self._give()
             raise
-        assert isinstance(response.stream, httpx.SyncByteStream)
-        response.stream = _GiveBack(response.stream, self._give)
+        assert isinstance(response.stream, Body)
+        response.stream.release = self._give
         return response
 
     def _exchange(

@@ -17,6 +17,7 @@ import select
 import socket
 import ssl
 import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httptools
@@ -29,6 +30,29 @@ RECV_SIZE = 256 * 1024
 
 Origin = tuple[bytes, bytes, int]
 """(scheme, host, port) of the connection, as httpx's `URL.raw` spells them."""
+
+
+class Body(httpx.SyncByteStream):
+    """A response body received whole; `release` runs once when it is closed.
+
+    `content` is what came off the wire (before any Content-Encoding is undone):
+    `shared.platforms.exchange` hands it to the response without httpx's decoder
+    chain when there is no encoding to undo.
+    """
+
+    __slots__ = ("content", "release")
+
+    def __init__(self, content: bytes) -> None:
+        self.content = content
+        self.release: Callable[[], None] | None = None
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield self.content
+
+    def close(self) -> None:
+        release, self.release = self.release, None
+        if release is not None:
+            release()
 
 
 class _Message:
@@ -208,7 +232,7 @@ class Connection:
         return httpx.Response(
             status,
             headers=message.headers,
-            stream=httpx.ByteStream(b"".join(message.chunks)),
+            stream=Body(b"".join(message.chunks)),
             extensions={"http_version": b"HTTP/" + parser.get_http_version().encode()},
         )
 

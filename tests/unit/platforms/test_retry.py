@@ -1,11 +1,13 @@
 """The one retry policy, through `Sender` on a mock transport (zero real waits)."""
 
 import email.utils
+import logging
 
 import httpx
 import pytest
 
 from shared.config import Settings
+from shared.platforms import retry as retry_module
 from shared.platforms.base import Platform
 from shared.platforms.errors import (
     AuthError,
@@ -234,3 +236,86 @@ def test_retry_after_parsing() -> None:
     assert retry_after_of({"ratelimit-reset": str(WALL_START - 5)}, WALL_START) == 0.0
     assert retry_after_of({"retry-after": "soon"}, WALL_START) is None
     assert retry_after_of({}, WALL_START) is None
+
+
+def test_a_retry_after_a_first_failure_logs_and_backs_off_as_tenacity_does(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    time = FakeTime()
+    rec = Recorder(sequence(httpx.Response(503), httpx.Response(500), ok()))
+    with caplog.at_level(logging.WARNING, logger="shared.platforms.retry"):
+        assert sender(time, rec).send("GET", URL, cost=Cost()).is_success
+    retries = [r for r in caplog.records if r.name == "shared.platforms.retry"]
+    assert [(r.attempt, r.wait_s, r.status) for r in retries] == [  # type: ignore[attr-defined]
+        (1, 0.5, 503),
+        (2, 1.0, 500),
+    ]
+    assert retries[0].getMessage() == "twitch: retrying after PlatformUnavailable in 0.50 s"
+    assert time.sleeps == [0.5, 1.0]
+    assert len(rec.requests) == 3
+
+
+def test_tenacity_runs_only_once_an_attempt_failed_worth_retrying(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    built: list[object] = []
+    real = retry_module.Retrying
+
+    def counting(*args: object, **kwargs: object) -> object:
+        built.append(kwargs)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(retry_module, "Retrying", counting)
+    time = FakeTime()
+    assert sender(time, Recorder(sequence(ok()))).send("GET", URL, cost=Cost()).is_success
+    with pytest.raises(NotFound):
+        sender(time, Recorder(sequence(httpx.Response(404)))).send("GET", URL, cost=Cost())
+    assert built == []
+    rec = Recorder(sequence(httpx.Response(502), ok()))
+    assert sender(time, rec).send("GET", URL, cost=Cost()).is_success
+    assert len(built) == 1
+    assert len(rec.requests) == 2
+
+
+def test_the_last_attempt_counts_the_replayed_first_one() -> None:
+    time = FakeTime()
+    rec = Recorder(sequence(httpx.Response(503)))
+    cost = Cost()
+    with pytest.raises(PlatformUnavailable):
+        sender(time, rec, max_attempts=2).send("GET", URL, cost=cost)
+    assert len(rec.requests) == cost.requests == 2
+    assert time.sleeps == [0.5]
+    with pytest.raises(PlatformUnavailable):
+        sender(time, Recorder(sequence(httpx.Response(503))), max_attempts=1).send(
+            "GET", URL, cost=Cost()
+        )
+    assert time.sleeps == [0.5]
+
+
+def test_pacing_out_of_time_before_the_first_attempt_sends_nothing() -> None:
+    time = FakeTime()
+    rec = Recorder(sequence(ok()))
+
+    def pace(deadline: float | None) -> None:
+        raise DeadlineExceeded("no time to pace", platform=Platform.TWITCH)
+
+    with pytest.raises(DeadlineExceeded, match="no time to pace"):
+        sender(time, rec).send("GET", URL, cost=Cost(), deadline=time.mono + 5, pace=pace)
+    assert rec.requests == []
+
+
+def test_pacing_out_of_time_before_a_retry_raises_the_platforms_answer() -> None:
+    time = FakeTime()
+    rec = Recorder(sequence(httpx.Response(503), ok()))
+    calls: list[float | None] = []
+
+    def pace(deadline: float | None) -> None:
+        calls.append(deadline)
+        if len(calls) > 1:
+            raise DeadlineExceeded("no time to pace", platform=Platform.TWITCH)
+
+    with pytest.raises(PlatformUnavailable) as info:
+        sender(time, rec).send("GET", URL, cost=Cost(), deadline=time.mono + 5, pace=pace)
+    assert info.value.status == 503
+    assert len(rec.requests) == 1
+    assert len(calls) == 2

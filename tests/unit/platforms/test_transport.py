@@ -3,6 +3,7 @@ request URLs that equal what httpx builds from `params`."""
 
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -13,6 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from shared.platforms import exchange
 from shared.platforms.transport import RequestUrls, SlotTransport, with_query
 
 
@@ -330,3 +332,68 @@ def test_a_silent_server_is_a_read_timeout(canned: Callable[[Reply], _Canned]) -
 def test_head_goes_through_httpx_own_transport(server: _Server) -> None:
     with httpx.Client(transport=SlotTransport(1), timeout=5) as client:
         assert client.head(_url(server, "/h")).status_code in (200, 501)
+
+
+# --- exchange.send over the wire: what Client.request would hand back -----------------
+
+
+def _direct(client: httpx.Client, url: str) -> httpx.Response:
+    return exchange.send(
+        client, "GET", httpx.URL(url), headers=None, data=None, json=None, timeout=5.0
+    )
+
+
+@pytest.mark.parametrize("encoded", [False, True])
+def test_direct_reads_equal_client_reads(canned: Callable[[Reply], _Canned], encoded: bool) -> None:
+    import gzip
+
+    raw = b'{"data": [1, 2, 3]}'
+    body = gzip.compress(raw) if encoded else raw
+    extra = (b"Content-Encoding: gzip\r\n",) if encoded else ()
+    srv = canned(lambda _: (_ok(body, b"Content-Type: application/json\r\n", *extra), False))
+    transport = SlotTransport(1)
+    with httpx.Client(transport=transport, timeout=5) as client:
+        got, want = _direct(client, srv.url("/d?k=1")), client.get(srv.url("/d?k=1"))
+        assert transport.free == 1  # read whole, closed: the slot is back
+        assert (got.status_code, got.headers.raw, got.content) == (
+            want.status_code,
+            want.headers.raw,
+            want.content,
+        )
+        assert got.content == raw
+        assert got.json() == {"data": [1, 2, 3]}
+        assert got.num_bytes_downloaded == want.num_bytes_downloaded == len(body)
+        assert got.is_closed
+        assert got.is_stream_consumed
+        assert list(got.iter_bytes()) == list(want.iter_bytes()) == [raw]
+        assert got.http_version == "HTTP/1.1"
+        assert got.request.url == want.request.url
+        assert got.elapsed.total_seconds() > 0
+    assert srv.requests[0] == srv.requests[1]  # the same bytes on the wire
+    assert srv.connections == 1
+
+
+def test_a_streamed_wire_response_still_holds_its_slot(canned: Callable[[Reply], _Canned]) -> None:
+    srv = canned(lambda _: (_ok(b"x"), False))
+    transport = SlotTransport(1)
+    with httpx.Client(transport=transport, timeout=5) as client:
+        held = client.send(client.build_request("GET", srv.url()), stream=True)
+        assert transport.free == 0
+        assert held.read() == b"x"
+        assert transport.free == 1
+        held.close()
+        assert transport.free == 1  # given back once
+
+
+def test_a_kept_connection_takes_each_requests_own_timeout(
+    canned: Callable[[Reply], _Canned],
+) -> None:
+    answers = iter([(_ok(b"first"), False), (b"", False)])  # then silence on the same one
+    srv = canned(lambda _: next(answers))
+    with httpx.Client(transport=SlotTransport(1), timeout=5) as client:
+        assert client.get(srv.url()).text == "first"
+        started = time.monotonic()
+        with pytest.raises(httpx.ReadTimeout):
+            client.get(srv.url(), timeout=0.2)
+        assert time.monotonic() - started < 2
+    assert srv.connections == 1
