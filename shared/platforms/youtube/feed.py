@@ -3,25 +3,21 @@
 It lists a channel's ~15 latest uploads, live and upcoming broadcasts
 included, and now and then answers 404 for a channel that exists: that is a
 PlatformUnavailable for the channel this time, not retried. The XML is
-untrusted: it is scanned in one streaming pass of expat that keeps only what
-the monitor reads (each entry's video id, channel, title and published time),
-with defusedxml's rules and a DTD refused outright (`scan_feed`).
+untrusted: a DOCTYPE is refused where it starts, then C ElementTree reads it
+and only what the monitor uses is kept (each entry's video id, channel, title
+and published time; `scan_feed`).
 """
 
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from xml.etree import ElementTree
 from xml.parsers import expat
 from xml.parsers.expat import ExpatError
 
 import httpx
-from defusedxml import (
-    DefusedXmlException,
-    DTDForbidden,
-    EntitiesForbidden,
-    ExternalReferenceForbidden,
-)
+from defusedxml import DefusedXmlException, DTDForbidden
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from shared.platforms.base import UtcDatetime, chunks, each_group
@@ -109,7 +105,13 @@ def parse_feed(response: httpx.Response, channel_id: str) -> list[FeedEntry]:
         found = scan_feed(response.content)
     except NotAtom:
         raise invalid("not an Atom feed") from None
-    except (ExpatError, DefusedXmlException, ValueError, LookupError) as exc:
+    except (
+        ExpatError,
+        ElementTree.ParseError,
+        DefusedXmlException,
+        ValueError,
+        LookupError,
+    ) as exc:
         raise invalid(f"not well-formed XML ({type(exc).__name__})") from None
     entries = []
     for video_id, entry_channel, title, published in found:
@@ -132,98 +134,74 @@ def parse_feed(response: httpx.Response, channel_id: str) -> list[FeedEntry]:
     return sorted(entries, key=lambda e: e.published, reverse=True)
 
 
-# --- the streaming scan -------------------------------------------------------------
+# --- the scan -----------------------------------------------------------------------
 
-# Expat names elements "<namespace URI>}<local name>" (namespace_separator="}", as
-# ElementTree: expat refuses a URI holding the separator, so it must be one ElementTree
-# refuses too).
-_FEED = f"{ATOM_NS}}}feed"
-_ENTRY = f"{ATOM_NS}}}entry"
-_FIELDS = {f"{YT_NS}}}videoId": 0, f"{YT_NS}}}channelId": 1, f"{ATOM_NS}}}title": 2,
-           f"{ATOM_NS}}}published": 3}  # fmt: skip
+_FEED = f"{{{ATOM_NS}}}feed"
+_ENTRY = f"{{{ATOM_NS}}}entry"
+_VIDEO_ID = f"{{{YT_NS}}}videoId"
+_CHANNEL_ID = f"{{{YT_NS}}}channelId"
+_TITLE = f"{{{ATOM_NS}}}title"
+_PUBLISHED = f"{{{ATOM_NS}}}published"
 
 
 class NotAtom(ValueError):
     """The document's root is not an Atom <feed>."""
 
 
-class _FeedScanner:
-    """Expat callbacks keeping, per top-level <entry>, the first yt:videoId,
-    yt:channelId, title and published child's text (as ElementTree's
-    `entry.find(tag).text`, stripped); every other element is skipped unread."""
-
-    def __init__(self) -> None:
-        self.entries: list[tuple[str, str, str, str]] = []
-        self._depth = 0
-        self._entry: list[str | None] | None = None
-        self._field = -1
-        """The field whose text is being read (an index of `_FIELDS`), or -1."""
-        self._text: list[str] = []
-
-    def start(self, name: str, _attributes: object) -> None:
-        self._depth += 1
-        if self._field >= 0:
-            self._close_field()  # a child: the text before it was the field's
-        if self._depth == 1:
-            if name != _FEED:
-                raise NotAtom(name)
-        elif self._depth == 2:
-            self._entry = [None, None, None, None] if name == _ENTRY else None
-        elif self._depth == 3 and self._entry is not None:
-            index = _FIELDS.get(name, -1)
-            if index >= 0 and self._entry[index] is None:
-                self._field = index
-                self._text = []
-
-    def end(self, _name: str) -> None:
-        if self._field >= 0:
-            self._close_field()
-        elif self._depth == 2 and self._entry is not None:
-            video_id, channel, title, published = (v or "" for v in self._entry)
-            self.entries.append((video_id, channel, title, published))
-            self._entry = None
-        self._depth -= 1
-
-    def text(self, data: str) -> None:
-        if self._field >= 0:
-            self._text.append(data)
-
-    def _close_field(self) -> None:
-        assert self._entry is not None
-        self._entry[self._field] = "".join(self._text).strip()
-        self._field = -1
+class _RootReached(Exception):
+    """The prolog is over: the root element starts."""
 
 
 def _refuse_dtd(name: str, sysid: str | None, pubid: str | None, _internal: int) -> None:
     raise DTDForbidden(name, sysid, pubid)
 
 
-def _refuse_entity(name: str, *args: object) -> None:
-    raise EntitiesForbidden(name, None, None, None, None, None)
+def _root_reached(_name: str, _attributes: object) -> None:
+    raise _RootReached
 
 
-def _refuse_external(context: str, base: str | None, sysid: str | None, pubid: str | None) -> int:
-    raise ExternalReferenceForbidden(context, base, sysid, pubid)
+def _refuse_doctype(content: bytes) -> None:
+    """Raise DTDForbidden if the document has a DOCTYPE, reading no further than its root.
+
+    A DOCTYPE is only allowed in the prolog, before the root element (anywhere
+    else the document is not well-formed, which the full parse reports). Expat
+    reads the prolog and stops where the root starts, or at the DOCTYPE's first
+    byte: nothing of a DTD is read, so no entity is ever declared or expanded
+    and no external one fetched.
+    """
+    parser = expat.ParserCreate()
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    parser.StartDoctypeDeclHandler = _refuse_dtd
+    parser.StartElementHandler = _root_reached
+    try:
+        parser.Parse(content, True)
+    except _RootReached:
+        return
+
+
+def _text(entry: ElementTree.Element, tag: str) -> str:
+    child = entry.find(tag)
+    return (child.text or "").strip() if child is not None else ""
 
 
 def scan_feed(content: bytes) -> list[tuple[str, str, str, str]]:
     """(video id, channel id, title, published) of each entry, in document order.
 
-    One pass of expat over the bytes, no tree built. defusedxml's rules, and
-    stricter: a DOCTYPE is refused where it starts (so no entity can be
-    declared, let alone expanded: no billion laughs, no external entities);
-    entity and external-reference handlers refuse as well, in case.
+    Each top-level <entry>'s first yt:videoId, yt:channelId, title and published
+    child's text, stripped (ElementTree's `entry.find(tag).text`). Two passes of
+    expat, both in C but for one callback: the prolog alone, refusing a DOCTYPE
+    where it starts (`_refuse_doctype`: defusedxml's rules, and stricter), then
+    the document into C ElementTree, whose callbacks never enter Python. Without
+    a DTD no entity but XML's five and character references can appear, and an
+    undeclared one is a syntax error.
     """
-    scanner = _FeedScanner()
-    parser = expat.ParserCreate(namespace_separator="}")
-    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
-    parser.buffer_text = True
-    parser.StartDoctypeDeclHandler = _refuse_dtd
-    parser.EntityDeclHandler = _refuse_entity
-    parser.UnparsedEntityDeclHandler = _refuse_entity
-    parser.ExternalEntityRefHandler = _refuse_external
-    parser.StartElementHandler = scanner.start
-    parser.EndElementHandler = scanner.end
-    parser.CharacterDataHandler = scanner.text
-    parser.Parse(content, True)
-    return scanner.entries
+    _refuse_doctype(content)
+    parser = ElementTree.XMLParser()
+    parser.feed(content)
+    root = parser.close()
+    if root.tag != _FEED:
+        raise NotAtom(root.tag)
+    return [
+        (_text(e, _VIDEO_ID), _text(e, _CHANNEL_ID), _text(e, _TITLE), _text(e, _PUBLISHED))
+        for e in root.iterfind(_ENTRY)
+    ]
