@@ -3,9 +3,8 @@
 It lists a channel's ~15 latest uploads, live and upcoming broadcasts
 included, and now and then answers 404 for a channel that exists: that is a
 PlatformUnavailable for the channel this time, not retried. The XML is
-untrusted: a DOCTYPE is refused where it starts, then C ElementTree reads it
-and only what the monitor uses is kept (each entry's video id, channel, title
-and published time; `scan_feed`).
+untrusted: `atom.scan_feed` reads only what the monitor uses (each entry's
+video id, channel, title and published time) at C speed, refusing any DOCTYPE.
 """
 
 import re
@@ -13,11 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from xml.etree import ElementTree
-from xml.parsers import expat
 from xml.parsers.expat import ExpatError
 
 import httpx
-from defusedxml import DefusedXmlException, DTDForbidden
+from defusedxml import DefusedXmlException
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from shared.platforms.base import UtcDatetime, chunks, each_group
@@ -25,9 +23,8 @@ from shared.platforms.errors import InvalidResponse, PlatformError, PlatformUnav
 from shared.platforms.parsing import describe, request_id_of
 from shared.platforms.registry import Platform
 from shared.platforms.retry import Cost, RetryPolicy, Sender, error_for_status
+from shared.platforms.youtube.atom import NotAtom, scan_feed
 
-ATOM_NS = "http://www.w3.org/2005/Atom"
-YT_NS = "http://www.youtube.com/xml/schemas/2015"
 VIDEO_ID = re.compile(r"^[A-Za-z0-9_-]{11}$")
 
 
@@ -132,76 +129,3 @@ def parse_feed(response: httpx.Response, channel_id: str) -> list[FeedEntry]:
             detail = describe(exc) if isinstance(exc, ValidationError) else "bad published time"
             raise invalid(detail) from None
     return sorted(entries, key=lambda e: e.published, reverse=True)
-
-
-# --- the scan -----------------------------------------------------------------------
-
-_FEED = f"{{{ATOM_NS}}}feed"
-_ENTRY = f"{{{ATOM_NS}}}entry"
-_VIDEO_ID = f"{{{YT_NS}}}videoId"
-_CHANNEL_ID = f"{{{YT_NS}}}channelId"
-_TITLE = f"{{{ATOM_NS}}}title"
-_PUBLISHED = f"{{{ATOM_NS}}}published"
-
-
-class NotAtom(ValueError):
-    """The document's root is not an Atom <feed>."""
-
-
-class _RootReached(Exception):
-    """The prolog is over: the root element starts."""
-
-
-def _refuse_dtd(name: str, sysid: str | None, pubid: str | None, _internal: int) -> None:
-    raise DTDForbidden(name, sysid, pubid)
-
-
-def _root_reached(_name: str, _attributes: object) -> None:
-    raise _RootReached
-
-
-def _refuse_doctype(content: bytes) -> None:
-    """Raise DTDForbidden if the document has a DOCTYPE, reading no further than its root.
-
-    A DOCTYPE is only allowed in the prolog, before the root element (anywhere
-    else the document is not well-formed, which the full parse reports). Expat
-    reads the prolog and stops where the root starts, or at the DOCTYPE's first
-    byte: nothing of a DTD is read, so no entity is ever declared or expanded
-    and no external one fetched.
-    """
-    parser = expat.ParserCreate()
-    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
-    parser.StartDoctypeDeclHandler = _refuse_dtd
-    parser.StartElementHandler = _root_reached
-    try:
-        parser.Parse(content, True)
-    except _RootReached:
-        return
-
-
-def _text(entry: ElementTree.Element, tag: str) -> str:
-    child = entry.find(tag)
-    return (child.text or "").strip() if child is not None else ""
-
-
-def scan_feed(content: bytes) -> list[tuple[str, str, str, str]]:
-    """(video id, channel id, title, published) of each entry, in document order.
-
-    Each top-level <entry>'s first yt:videoId, yt:channelId, title and published
-    child's text, stripped (ElementTree's `entry.find(tag).text`). Two passes of
-    expat, both in C but for one callback: the prolog alone, refusing a DOCTYPE
-    where it starts (`_refuse_doctype`: defusedxml's rules, and stricter), then
-    the document into C ElementTree, whose callbacks never enter Python. Without
-    a DTD no entity but XML's five and character references can appear, and an
-    undeclared one is a syntax error.
-    """
-    _refuse_doctype(content)
-    parser = ElementTree.XMLParser()
-    parser.feed(content)
-    root = parser.close()
-    if root.tag != _FEED:
-        raise NotAtom(root.tag)
-    return [
-        (_text(e, _VIDEO_ID), _text(e, _CHANNEL_ID), _text(e, _TITLE), _text(e, _PUBLISHED))
-        for e in root.iterfind(_ENTRY)
-    ]
