@@ -2,6 +2,7 @@
 
 client.py   the client (API key): resolve, live via feed + videos.list, subscribers
 feed.py     the channel feed (Atom), which finds broadcasts without quota
+atom.py     reading a feed's entries from its XML, safely and at C speed
 videos.py   videos.list's wire models, and what makes a video live
 fetcher.py  the monitor's fetcher: staggered feeds, candidates checked every cycle
 refs.py     what users type for a channel

@@ -3,25 +3,19 @@
 It lists a channel's ~15 latest uploads, live and upcoming broadcasts
 included, and now and then answers 404 for a channel that exists: that is a
 PlatformUnavailable for the channel this time, not retried. The XML is
-untrusted: it is scanned in one streaming pass of expat that keeps only what
-the monitor reads (each entry's video id, channel, title and published time),
-with defusedxml's rules and a DTD refused outright (`scan_feed`).
+untrusted: `atom.scan_feed` reads only what the monitor uses (each entry's
+video id, channel, title and published time) at C speed, refusing any DOCTYPE.
 """
 
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from xml.parsers import expat
+from xml.etree import ElementTree
 from xml.parsers.expat import ExpatError
 
 import httpx
-from defusedxml import (
-    DefusedXmlException,
-    DTDForbidden,
-    EntitiesForbidden,
-    ExternalReferenceForbidden,
-)
+from defusedxml import DefusedXmlException
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from shared.platforms.base import UtcDatetime, chunks, each_group
@@ -29,9 +23,8 @@ from shared.platforms.errors import InvalidResponse, PlatformError, PlatformUnav
 from shared.platforms.parsing import describe, request_id_of
 from shared.platforms.registry import Platform
 from shared.platforms.retry import Cost, RetryPolicy, Sender, error_for_status
+from shared.platforms.youtube.atom import NotAtom, scan_feed
 
-ATOM_NS = "http://www.w3.org/2005/Atom"
-YT_NS = "http://www.youtube.com/xml/schemas/2015"
 VIDEO_ID = re.compile(r"^[A-Za-z0-9_-]{11}$")
 
 
@@ -109,7 +102,13 @@ def parse_feed(response: httpx.Response, channel_id: str) -> list[FeedEntry]:
         found = scan_feed(response.content)
     except NotAtom:
         raise invalid("not an Atom feed") from None
-    except (ExpatError, DefusedXmlException, ValueError, LookupError) as exc:
+    except (
+        ExpatError,
+        ElementTree.ParseError,
+        DefusedXmlException,
+        ValueError,
+        LookupError,
+    ) as exc:
         raise invalid(f"not well-formed XML ({type(exc).__name__})") from None
     entries = []
     for video_id, entry_channel, title, published in found:
@@ -130,100 +129,3 @@ def parse_feed(response: httpx.Response, channel_id: str) -> list[FeedEntry]:
             detail = describe(exc) if isinstance(exc, ValidationError) else "bad published time"
             raise invalid(detail) from None
     return sorted(entries, key=lambda e: e.published, reverse=True)
-
-
-# --- the streaming scan -------------------------------------------------------------
-
-# Expat names elements "<namespace URI>}<local name>" (namespace_separator="}", as
-# ElementTree: expat refuses a URI holding the separator, so it must be one ElementTree
-# refuses too).
-_FEED = f"{ATOM_NS}}}feed"
-_ENTRY = f"{ATOM_NS}}}entry"
-_FIELDS = {f"{YT_NS}}}videoId": 0, f"{YT_NS}}}channelId": 1, f"{ATOM_NS}}}title": 2,
-           f"{ATOM_NS}}}published": 3}  # fmt: skip
-
-
-class NotAtom(ValueError):
-    """The document's root is not an Atom <feed>."""
-
-
-class _FeedScanner:
-    """Expat callbacks keeping, per top-level <entry>, the first yt:videoId,
-    yt:channelId, title and published child's text (as ElementTree's
-    `entry.find(tag).text`, stripped); every other element is skipped unread."""
-
-    def __init__(self) -> None:
-        self.entries: list[tuple[str, str, str, str]] = []
-        self._depth = 0
-        self._entry: list[str | None] | None = None
-        self._field = -1
-        """The field whose text is being read (an index of `_FIELDS`), or -1."""
-        self._text: list[str] = []
-
-    def start(self, name: str, _attributes: object) -> None:
-        self._depth += 1
-        if self._field >= 0:
-            self._close_field()  # a child: the text before it was the field's
-        if self._depth == 1:
-            if name != _FEED:
-                raise NotAtom(name)
-        elif self._depth == 2:
-            self._entry = [None, None, None, None] if name == _ENTRY else None
-        elif self._depth == 3 and self._entry is not None:
-            index = _FIELDS.get(name, -1)
-            if index >= 0 and self._entry[index] is None:
-                self._field = index
-                self._text = []
-
-    def end(self, _name: str) -> None:
-        if self._field >= 0:
-            self._close_field()
-        elif self._depth == 2 and self._entry is not None:
-            video_id, channel, title, published = (v or "" for v in self._entry)
-            self.entries.append((video_id, channel, title, published))
-            self._entry = None
-        self._depth -= 1
-
-    def text(self, data: str) -> None:
-        if self._field >= 0:
-            self._text.append(data)
-
-    def _close_field(self) -> None:
-        assert self._entry is not None
-        self._entry[self._field] = "".join(self._text).strip()
-        self._field = -1
-
-
-def _refuse_dtd(name: str, sysid: str | None, pubid: str | None, _internal: int) -> None:
-    raise DTDForbidden(name, sysid, pubid)
-
-
-def _refuse_entity(name: str, *args: object) -> None:
-    raise EntitiesForbidden(name, None, None, None, None, None)
-
-
-def _refuse_external(context: str, base: str | None, sysid: str | None, pubid: str | None) -> int:
-    raise ExternalReferenceForbidden(context, base, sysid, pubid)
-
-
-def scan_feed(content: bytes) -> list[tuple[str, str, str, str]]:
-    """(video id, channel id, title, published) of each entry, in document order.
-
-    One pass of expat over the bytes, no tree built. defusedxml's rules, and
-    stricter: a DOCTYPE is refused where it starts (so no entity can be
-    declared, let alone expanded: no billion laughs, no external entities);
-    entity and external-reference handlers refuse as well, in case.
-    """
-    scanner = _FeedScanner()
-    parser = expat.ParserCreate(namespace_separator="}")
-    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
-    parser.buffer_text = True
-    parser.StartDoctypeDeclHandler = _refuse_dtd
-    parser.EntityDeclHandler = _refuse_entity
-    parser.UnparsedEntityDeclHandler = _refuse_entity
-    parser.ExternalEntityRefHandler = _refuse_external
-    parser.StartElementHandler = scanner.start
-    parser.EndElementHandler = scanner.end
-    parser.CharacterDataHandler = scanner.text
-    parser.Parse(content, True)
-    return scanner.entries

@@ -46,7 +46,8 @@ from shared.platforms.push import (
 )
 from shared.platforms.registry import Platform
 from shared.platforms.retry import Cost, RetryPolicy, Sender, error_for_status
-from shared.platforms.youtube.feed import ATOM_NS, VIDEO_ID, YT_NS
+from shared.platforms.youtube.atom import ATOM_NS, YT_NS
+from shared.platforms.youtube.feed import VIDEO_ID
 
 ATOM = f"{{{ATOM_NS}}}"
 YT = f"{{{YT_NS}}}"
