@@ -23,8 +23,12 @@ httpx's own pieces, without the client's cookie jar and generators).
 each time it parses one (twice per request with `params=`). The base URLs a
 client sends to are parsed once; the query is encoded exactly as httpx
 encodes `params` (`urllib.parse.urlencode`) and set on the parsed base.
+Parameters that need no escaping (ids, logins, keys: nearly all of them) are
+joined as they are, after one check of the whole query; `urlencode` quotes
+each name and value with four Python calls, 100 of them for a Twitch batch.
 """
 
+import re
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
@@ -214,7 +218,30 @@ class RequestUrls:
             return base
         if base.query or base.fragment:
             return base.copy_merge_params(httpx.QueryParams(list(_items(params))))
-        return with_query(base, urlencode(params))
+        return with_query(base, encode_query(params))
+
+
+_UNRESERVED = re.compile(r"[A-Za-z0-9_.~=&-]*")
+"""What `quote_plus` leaves as it is (letters, digits, `_.-~`), plus the separators."""
+
+
+def encode_query(params: Params) -> str:
+    """`urllib.parse.urlencode(params)`, without quoting what needs no quoting.
+
+    The fast path joins the pairs and checks the result once: every character
+    unreserved or a separator, and exactly one `=` per pair and one `&`
+    between pairs, so no name or value held a separator of its own.
+    """
+    items = list(_items(params))
+    if all(type(k) is str and type(v) is str for k, v in items):
+        query = "&".join([f"{k}={v}" for k, v in items])
+        if (
+            _UNRESERVED.fullmatch(query)
+            and query.count("=") == len(items)
+            and query.count("&") == len(items) - 1
+        ):
+            return query
+    return urlencode(items)
 
 
 def with_query(base: httpx.URL, query: str) -> httpx.URL:

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 import httpx
 import pytest
@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from shared.platforms import exchange
-from shared.platforms.transport import RequestUrls, SlotTransport, with_query
+from shared.platforms.transport import RequestUrls, SlotTransport, encode_query, with_query
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -155,6 +155,27 @@ def test_urls_equal_what_httpx_builds_from_params(params: list[tuple[str, str]])
 def test_mapping_params_too(params: dict[str, str]) -> None:
     base = "http://127.0.0.1:8080/rumble/-livestream-api/get-data"
     assert str(RequestUrls()(base, params)) == str(httpx.URL(base, params=params))
+
+
+_near_safe = st.text(alphabet="aZ09_.~-=& +%/é", max_size=12)
+
+
+@given(st.lists(st.tuples(_near_safe, _near_safe), max_size=6))
+def test_queries_equal_urlencode_exactly(params: list[tuple[str, str]]) -> None:
+    # Mostly unreserved characters, so both the joined fast path and urlencode
+    # (a separator, space or non-ASCII character in a name or value) are taken.
+    assert encode_query(params) == urlencode(params)
+    assert encode_query(dict(params)) == urlencode(dict(params))
+
+
+def test_queries_of_ids_are_joined_and_anything_else_quoted() -> None:
+    ids = [("user_id", str(n)) for n in range(100)]
+    assert encode_query(ids) == urlencode(ids)
+    assert encode_query([("key", "a=b")]) == "key=a%3Db"
+    assert encode_query([("a", "1&b=2")]) == "a=1%26b%3D2"
+    assert encode_query([("n", 5)]) == "n=5"  # type: ignore[list-item]
+    assert encode_query([("b", b"x y")]) == "b=x+y"  # type: ignore[list-item]
+    assert encode_query([("", "")]) == "="
 
 
 def test_bases_with_a_query_merge_as_httpx_does() -> None:
