@@ -25,7 +25,7 @@ client sends to are parsed once; the query is encoded exactly as httpx
 encodes `params` (`urllib.parse.urlencode`) and set on the parsed base.
 Parameters that need no escaping (ids, logins, keys: nearly all of them) are
 joined as they are, after one check of the whole query; `urlencode` quotes
-each name and value with four Python calls, 100 of them for a Twitch batch.
+each name and value with four Python calls, 100 of them for a batch of ids.
 """
 
 import re
